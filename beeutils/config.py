@@ -68,13 +68,24 @@ def _read_settings() -> Settings:
 settings = _read_settings()
 
 
+def _has_nvidia_device() -> bool:
+    """True when the machine exposes an NVIDIA (or WSL GPU) device node."""
+    dev = Path("/dev")
+    return any(dev.glob("nvidia[0-9]*")) or (dev / "dxg").exists()
+
+
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ start-up chatter (oneDNN, CPU feature notes).
 
     Must run before TensorFlow is imported to affect the C++ logs.  Python
     warnings are left alone: real problems must still be seen.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Level 2 hides TensorFlow's INFO and WARNING start-up lines (oneDNN,
+    # CPU features).  On a machine with no NVIDIA device at all, the only
+    # ERROR line at start-up is "failed call to cuInit", which says just that;
+    # level 3 hides it there.  With a GPU present, C++ errors stay visible.
+    level = "2" if _has_nvidia_device() else "3"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", level)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
 

@@ -1,0 +1,24 @@
+"""Shared test setup: headless plots, the TensorFlow backend, quiet start-up logs."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from beeutils.config import ROOT, quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+#: Real hive recordings shipped beside the repository (absent on most clones).
+REAL_BEES = ROOT.parent / "shared" / "real-bees"
+
+
+@pytest.fixture
+def real_bees_dir() -> Path:
+    """The real-recordings folder, or skip the test when it is absent."""
+    if not REAL_BEES.is_dir() or not any(REAL_BEES.iterdir()):
+        pytest.skip(f"no real recordings at {REAL_BEES}")
+    return REAL_BEES

@@ -1,0 +1,51 @@
+"""Notebook hygiene: the fixed series names exist, outputs are stripped, and
+each ``.ipynb`` has a ``py:percent`` twin with the same cells."""
+
+import json
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from beeutils.config import ROOT
+
+NOTEBOOK_DIR = ROOT / "notebooks"
+IPYNBS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _cells(notebook) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in notebook.cells]
+
+
+def test_series_starts_with_the_foundation_notebooks():
+    names = [p.stem for p in IPYNBS]
+    assert names[:2] == ["01_mnist_vaegan", "02_bee_audio_and_stft"]
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])
+def test_outputs_are_stripped(path: Path):
+    cells = json.loads(path.read_text())["cells"]
+    dirty = [i for i, c in enumerate(cells)
+             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them before committing"
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])
+def test_py_percent_twin_in_sync(path: Path):
+    twin = path.with_suffix(".py")
+    assert twin.exists(), f"{path.name} has no py:percent twin"
+    assert "format_name: percent" in twin.read_text()
+    assert _cells(jupytext.read(path)) == _cells(jupytext.read(twin)), (
+        f"{path.name} and {twin.name} differ: run `jupytext --sync {twin}`"
+    )
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])
+def test_notebook_opens_with_title_and_setup(path: Path):
+    cells = jupytext.read(path).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
+    first_code = next(c.source for c in cells if c.cell_type == "code")
+    assert 'os.environ.setdefault("KERAS_BACKEND", "tensorflow")' in first_code
+    assert "beeutils.setup(seed=" in first_code
+    last_markdown = [c.source for c in cells if c.cell_type == "markdown"][-1]
+    assert "What we learned" in last_markdown or "what we learned" in last_markdown.lower()
