@@ -245,7 +245,9 @@ def save_audio(
     path = Path(path)
     wave = np.asarray(wave, dtype=np.float64)
     if wave.ndim not in (1, 2):
-        raise ValueError(f"wave must be (samples,) or (channels, samples), got shape {wave.shape}")
+        raise ValueError(
+            f"wave must be (samples,) or (channels, samples), got shape {wave.shape}"
+        )
     if int(sr) != sr or sr <= 0:
         raise ValueError(f"sr must be a positive integer, got {sr!r}")
     if not np.isfinite(wave).all():
@@ -262,7 +264,9 @@ def save_audio(
 # --------------------------------------------------------------------------
 
 
-def segment_starts(n_samples: int, length: int, hop: int | None = None, pad: bool = False) -> np.ndarray:
+def segment_starts(
+    n_samples: int, length: int, hop: int | None = None, pad: bool = False
+) -> np.ndarray:
     """Start sample of each segment ``segment`` would cut (see there)."""
     hop = length if hop is None else hop
     for name, value in (("length", length), ("hop", hop)):
@@ -339,7 +343,9 @@ def peak_normalize(wave: np.ndarray, peak: float = 0.9) -> np.ndarray:
     if not peak > 0:
         raise ValueError(f"peak must be positive, got {peak!r}")
     wave = np.asarray(wave, dtype=np.float32)
-    current = np.max(np.abs(wave), axis=-1, keepdims=True) if wave.size else np.zeros(wave.shape[:-1] + (1,))
+    if wave.size == 0:
+        return wave.copy()
+    current = np.max(np.abs(wave), axis=-1, keepdims=True)
     gain = np.where(current > _TINY, peak / np.maximum(current, _TINY), 1.0)
     return (wave * gain).astype(np.float32)
 

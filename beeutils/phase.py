@@ -43,7 +43,11 @@ def clear_cache() -> None:
 
 def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
               length: int) -> Any:
-    """The compiled Griffin-Lim graph for this configuration and input shape."""
+    """The compiled Griffin-Lim graph for this configuration and input shape.
+
+    ``init`` is ``"random"``, ``"zeros"`` or ``"given"`` (an initial phase
+    tensor is passed in).
+    """
     key = (config, n_freq_in, n_frames, init, length)
     if key in _COMPILED:
         return _COMPILED[key]
@@ -54,26 +58,29 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
 
     n_missing = config.n_bins - n_freq_in
     tiny = float(np.finfo(np.float32).tiny)
+    spec = tf.TensorSpec((None, n_freq_in, n_frames), tf.float32)
 
     @tf.function(
         input_signature=[
-            tf.TensorSpec((None, n_freq_in, n_frames), tf.float32),  # magnitudes
+            spec,  # magnitudes
             tf.TensorSpec((), tf.int32),  # n_iter
             tf.TensorSpec((), tf.float32),  # momentum
-            tf.TensorSpec((2,), tf.int32),  # seed of the initial phase
+            tf.TensorSpec((2,), tf.int32),  # seed of the random initial phase
+            spec,  # initial phase in radians (read only when init == "given")
         ]
     )
-    def run(mag, n_iter, momentum, seed):
+    def run(mag, n_iter, momentum, seed, phase0):
+        if init == "random":
+            phase0 = tf.random.stateless_uniform(
+                tf.shape(mag), seed=seed, minval=0.0, maxval=2.0 * np.pi
+            )
+        elif init == "zeros":  # zero phase, like librosa's init=None
+            phase0 = tf.zeros_like(mag)
         # Cropped input: the missing high bins are zeros (a low-pass).
         if n_missing:
             mag = tf.pad(mag, [[0, 0], [0, n_missing], [0, 0]])
-        if init == "random":
-            phase = tf.random.stateless_uniform(
-                tf.shape(mag), seed=seed, minval=0.0, maxval=2.0 * np.pi
-            )
-            angles = tf.complex(mag * tf.cos(phase), mag * tf.sin(phase))
-        else:  # "zeros": zero phase, like librosa's init=None
-            angles = tf.complex(mag, tf.zeros_like(mag))
+            phase0 = tf.pad(phase0, [[0, 0], [0, n_missing], [0, 0]])
+        angles = tf.complex(mag * tf.cos(phase0), mag * tf.sin(phase0))
         tprev = tf.zeros_like(angles)
         alpha = tf.complex(momentum / (1.0 + momentum), 0.0)
 
@@ -103,7 +110,7 @@ def griffin_lim(
     momentum: float = 0.99,
     seed: int | None = None,
     length: int | None = None,
-    init: Literal["random", "zeros"] = "random",
+    init: Literal["random", "zeros"] | Any = "random",
 ) -> Any:
     """Waveforms whose STFT magnitudes approximate ``magnitude`` (fast Griffin-Lim).
 
@@ -119,8 +126,10 @@ def griffin_lim(
         seed: seed of the random initial phase (``None``: a fresh random one).
         length: samples to return per clip (default ``(time - 1) * hop``);
             shorter output is trimmed, longer zero-padded at the end.
-        init: ``"random"`` uniform initial phase, or ``"zeros"`` (zero phase,
-            deterministic, as librosa's ``init=None``).
+        init: ``"random"`` uniform initial phase (seeded by ``seed``),
+            ``"zeros"`` (zero phase, deterministic, as librosa's
+            ``init=None``), or an array of initial phases in radians with the
+            shape of ``magnitude`` (e.g. from another phase estimate).
 
     Returns:
         float32 waveform ``(batch, samples)`` or ``(samples,)`` (the input's
@@ -129,8 +138,9 @@ def griffin_lim(
     """
     import tensorflow as tf
 
-    if init not in ("random", "zeros"):
-        raise ValueError(f"init must be 'random' or 'zeros', got {init!r}")
+    given = not isinstance(init, str)
+    if not given and init not in ("random", "zeros"):
+        raise ValueError(f"init must be 'random', 'zeros' or an array of phases, got {init!r}")
     if momentum < 0:
         raise ValueError(f"momentum must be non-negative, got {momentum}")
     if n_iter < 0:
@@ -160,9 +170,19 @@ def griffin_lim(
     seed_pair = tf.constant([seed % (2**31 - 1), (seed // (2**31 - 1)) % (2**31 - 1)],
                             dtype=tf.int32)
 
-    run = _compiled(config, n_freq, n_frames, init, out_length)
+    if given:
+        phase0 = tf.convert_to_tensor(init, dtype=tf.float32)
+        if single:
+            phase0 = phase0[tf.newaxis]
+        if phase0.shape != mag.shape:
+            raise ValueError(f"initial phase has shape {tuple(init.shape)}, "
+                             f"expected the magnitude's {tuple(magnitude.shape)}")
+    else:
+        phase0 = tf.zeros((0, n_freq, n_frames))  # unused placeholder
+
+    run = _compiled(config, n_freq, n_frames, "given" if given else init, out_length)
     wave = run(mag, tf.constant(int(n_iter), tf.int32),
-               tf.constant(float(momentum), tf.float32), seed_pair)
+               tf.constant(float(momentum), tf.float32), seed_pair, phase0)
     if single:
         wave = wave[0]
     return wave.numpy() if as_numpy else wave

@@ -1,0 +1,529 @@
+"""The synthetic bee corpus on disk, folders of real recordings, ``tf.data``.
+
+- ``make_corpus`` synthesises clips with ``beeutils.synth``, splits them
+  (seeded, stratified by kind) into train/validation/test and caches them as
+  float32 wav files plus a ``manifest.json``.  A second call with the same
+  parameters reads the cache; changed parameters (or a damaged cache)
+  rebuild it.
+- ``read_folder`` reads any folder of recordings, subfolders as labels,
+  cutting long files into fixed-length segments and skipping (and reporting)
+  the files it cannot use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from beeutils import audio
+from beeutils.audio import AudioError
+from beeutils.config import settings
+
+#: Split names, in the order of the ``splits`` fractions.
+SPLITS = ("train", "validation", "test")
+
+#: Bumped when the cache layout changes, so that old caches are rebuilt.
+CORPUS_FORMAT = 1
+
+#: Subtype of the cached wav files: float32 keeps the synthesised samples
+#: bit-exact (16-bit would add quantisation noise at -96 dB).
+CACHE_SUBTYPE = "FLOAT"
+
+MANIFEST = "manifest.json"
+
+
+# --------------------------------------------------------------------------
+# the synthetic corpus
+# --------------------------------------------------------------------------
+
+
+def _synth():
+    """``beeutils.synth``, imported on first use."""
+    from beeutils import synth
+
+    return synth
+
+
+def _synth_version() -> str:
+    """Short hash of the synthesiser's source: editing it invalidates caches."""
+    try:
+        source = inspect.getsource(_synth())
+    except (OSError, TypeError):
+        return "unknown"
+    return hashlib.sha1(source.encode()).hexdigest()[:12]
+
+
+def _jsonable(value: Any) -> Any:
+    """NumPy scalars and arrays, tuples, paths -> plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _clip_seed(seed: int, kind: str, index: int) -> int:
+    """Seed of one clip: depends on (seed, kind, index) only, so adding kinds
+    or clips leaves the existing clips unchanged."""
+    seq = np.random.SeedSequence([int(seed), zlib.crc32(kind.encode()), int(index)])
+    return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
+def _split_counts(n: int, fractions: Sequence[float]) -> list[int]:
+    """Clips per split for ``n`` clips of one kind.
+
+    Largest-remainder rounding, then every split with a positive fraction
+    gets at least one clip while the largest split can spare one (so tiny
+    corpora still have a validation and a test clip of each kind).
+    """
+    ideal = [n * f for f in fractions]
+    counts = [int(np.floor(x)) for x in ideal]
+    order = sorted(range(len(ideal)), key=lambda i: (counts[i] - ideal[i], i))
+    for i in order[: n - sum(counts)]:
+        counts[i] += 1
+    for i, frac in enumerate(fractions):
+        if frac > 0 and counts[i] == 0:
+            donor = max(range(len(counts)), key=lambda j: counts[j])
+            if counts[donor] > 1:
+                counts[donor] -= 1
+                counts[i] += 1
+    return counts
+
+
+def _check_params(kinds: Sequence[str], clips_per_kind: int, sr: int, duration: float,
+                  splits: Sequence[float]) -> None:
+    problems = []
+    if not kinds:
+        problems.append("kinds is empty")
+    if len(set(kinds)) != len(kinds):
+        problems.append(f"kinds has duplicates: {list(kinds)}")
+    if int(clips_per_kind) != clips_per_kind or clips_per_kind <= 0:
+        problems.append(f"clips_per_kind must be a positive integer, got {clips_per_kind!r}")
+    if int(sr) != sr or sr <= 0:
+        problems.append(f"sr must be a positive integer, got {sr!r}")
+    if not duration > 0:
+        problems.append(f"duration must be positive, got {duration!r}")
+    if len(splits) != 3 or any(f < 0 for f in splits) or abs(sum(splits) - 1.0) > 1e-6:
+        problems.append(
+            f"splits must be 3 non-negative fractions summing to 1, got {tuple(splits)}"
+        )
+    if problems:
+        raise ValueError("make_corpus: " + "; ".join(problems))
+
+
+def corpus_params(kinds: Sequence[str] | None = None, clips_per_kind: int = 40, sr: int = 16000,
+                  duration: float = 2.048, seed: int = 0,
+                  splits: Sequence[float] = (0.8, 0.1, 0.1)) -> dict:
+    """The parameters that identify a corpus (what its cache is keyed on)."""
+    kinds = tuple(_synth().KINDS if kinds is None else kinds)
+    _check_params(kinds, clips_per_kind, sr, duration, splits)
+    return {
+        "format": CORPUS_FORMAT,
+        "synth_version": _synth_version(),
+        "kinds": list(kinds),
+        "clips_per_kind": int(clips_per_kind),
+        "sr": int(sr),
+        "duration": float(duration),
+        "seed": int(seed),
+        "splits": [float(f) for f in splits],
+        "subtype": CACHE_SUBTYPE,
+    }
+
+
+def params_hash(params: dict) -> str:
+    """Short stable hash of corpus parameters (the default cache folder name)."""
+    text = json.dumps(params, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def _cache_is_valid(root: Path, params: dict) -> dict | None:
+    """The manifest if ``root`` holds a complete cache built with ``params``."""
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("params") != params:
+        return None
+    clips = manifest.get("clips", [])
+    if len(clips) != len(params["kinds"]) * params["clips_per_kind"]:
+        return None
+    for clip in clips:
+        file = root / clip["file"]
+        if not file.is_file() or file.stat().st_size == 0:
+            return None
+    return manifest
+
+
+def _build(root: Path, params: dict) -> dict:
+    """Synthesise every clip into ``root/clips`` and write the manifest last."""
+    synth = _synth()
+    clips_dir = root / "clips"
+    if (root / MANIFEST).exists():
+        (root / MANIFEST).unlink()  # an interrupted rebuild must not look complete
+    if clips_dir.exists():
+        shutil.rmtree(clips_dir)
+    n = params["clips_per_kind"]
+    counts = _split_counts(n, params["splits"])
+    clips = []
+    for kind in params["kinds"]:
+        # seeded, per-kind shuffle -> stratified split
+        rng = np.random.default_rng([params["seed"], zlib.crc32(kind.encode()), 1])
+        order = rng.permutation(n)
+        split_of = np.empty(n, dtype=object)
+        split_of[order] = np.repeat(SPLITS, counts)
+        for i in range(n):
+            clip_seed = _clip_seed(params["seed"], kind, i)
+            wave, meta = synth.synthesize(kind, sr=params["sr"], duration=params["duration"],
+                                          seed=clip_seed)
+            rel = Path("clips") / kind / f"{kind}_{i:04d}.wav"
+            audio.save_audio(root / rel, wave, sr=params["sr"], subtype=CACHE_SUBTYPE)
+            clips.append({"file": rel.as_posix(), "kind": kind, "index": i,
+                          "split": str(split_of[i]), "seed": clip_seed, "meta": _jsonable(meta)})
+    manifest = {"params": params, "clips": clips}
+    tmp = root / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, root / MANIFEST)
+    return manifest
+
+
+def make_corpus(
+    kinds: Sequence[str] | None = None,
+    clips_per_kind: int = 40,
+    sr: int = 16000,
+    duration: float = 2.048,
+    seed: int = 0,
+    splits: Sequence[float] = (0.8, 0.1, 0.1),
+    root: str | Path | None = None,
+) -> "Corpus":
+    """Build (or reuse) the synthetic bee corpus.
+
+    Args:
+        kinds: sound kinds to synthesise (default: all of ``synth.KINDS``).
+        clips_per_kind: clips of each kind.
+        sr: sample rate in Hz.
+        duration: clip length in seconds (2.048 s = 32768 samples at 16 kHz).
+        seed: corpus seed; each clip's seed derives from (seed, kind, index).
+        splits: train/validation/test fractions, applied within each kind.
+        root: cache folder.  Default ``settings.synthetic_dir / corpus-<hash>``
+            where the hash covers every parameter, so different corpora live
+            side by side.  An explicit ``root`` holds one corpus and is
+            rebuilt when called with other parameters.
+
+    Returns:
+        The ``Corpus``.  Clips are float32 wav files (bit-exact) under
+        ``root/clips/<kind>/``; ``root/manifest.json`` lists the parameters
+        and every clip's file, kind, split, seed and synthesis metadata.
+        Nothing is resynthesised when a complete cache with the same
+        parameters (and the same ``synth`` source) is found.
+    """
+    params = corpus_params(kinds, clips_per_kind, sr, duration, seed, splits)
+    if root is None:
+        root = settings.synthetic_dir / f"corpus-{params_hash(params)}"
+    root = Path(root)
+    manifest = _cache_is_valid(root, params)
+    if manifest is None:
+        root.mkdir(parents=True, exist_ok=True)
+        manifest = _build(root, params)
+    return Corpus(root=root, manifest=manifest)
+
+
+class CorpusSplit(NamedTuple):
+    """One split of the corpus as arrays."""
+
+    waves: np.ndarray  # (n, samples) float32
+    labels: list[str]  # kind name per clip
+    metas: list[dict]  # synthesis metadata per clip
+
+
+def load_corpus(kinds: Sequence[str] | None = None, clips_per_kind: int = 40, sr: int = 16000,
+                duration: float = 2.048, seed: int = 0,
+                splits: Sequence[float] = (0.8, 0.1, 0.1), root: str | Path | None = None,
+                split: str = "train") -> CorpusSplit:
+    """``make_corpus(...)`` then one split: ``(waves, labels, metas)``.
+
+    For integer label ids use ``make_corpus(...).arrays(split)``.
+    """
+    corpus = make_corpus(kinds, clips_per_kind, sr, duration, seed, splits, root)
+    return CorpusSplit(corpus.waves(split), corpus.labels(split), corpus.metas(split))
+
+
+@dataclasses.dataclass
+class Corpus:
+    """A built corpus: its folder and manifest, with split accessors.
+
+    Split names are ``"train"``, ``"validation"`` (or ``"val"``), ``"test"``
+    and ``"all"``.  Clips are listed in manifest order (by kind, then index).
+    """
+
+    root: Path
+    manifest: dict
+    _cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def params(self) -> dict:
+        return self.manifest["params"]
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Kind names; a label id indexes this tuple."""
+        return tuple(self.params["kinds"])
+
+    @property
+    def sr(self) -> int:
+        return int(self.params["sr"])
+
+    def clips(self, split: str = "train") -> list[dict]:
+        """Manifest entries of one split."""
+        split = {"val": "validation"}.get(split, split)
+        if split not in SPLITS + ("all",):
+            raise ValueError(f"unknown split {split!r}; use one of {SPLITS + ('all',)}")
+        return [c for c in self.manifest["clips"] if split == "all" or c["split"] == split]
+
+    def waves(self, split: str = "train") -> np.ndarray:
+        """``(n, samples)`` float32 waveforms of one split (read once, then kept)."""
+        split = {"val": "validation"}.get(split, split)
+        if split not in self._cache:
+            clips = self.clips(split)
+            n_samples = int(round(self.params["duration"] * self.sr))
+            out = np.zeros((len(clips), n_samples), dtype=np.float32)
+            for row, clip in enumerate(clips):
+                wave = audio.load_audio(self.root / clip["file"], sr=self.sr)
+                out[row, : min(n_samples, wave.size)] = wave[:n_samples]
+            self._cache[split] = out
+        return self._cache[split].copy()
+
+    def labels(self, split: str = "train") -> list[str]:
+        """Kind name of each clip."""
+        return [c["kind"] for c in self.clips(split)]
+
+    def metas(self, split: str = "train") -> list[dict]:
+        """Synthesis metadata of each clip (kind, f0_hz, seed, params...)."""
+        return [c["meta"] for c in self.clips(split)]
+
+    def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """``(waves (n, samples) float32, label ids (n,) int32, kinds)``.
+
+        ``kinds[id]`` is the kind name of label id ``id``.
+        """
+        index = {k: i for i, k in enumerate(self.kinds)}
+        ids = np.array([index[k] for k in self.labels(split)], dtype=np.int32)
+        return self.waves(split), ids, self.kinds
+
+    def as_tf_dataset(self, split: str = "train", batch_size: int = 32, shuffle: bool = True,
+                      seed: int = 0, map_fn: Callable | None = None,
+                      drop_remainder: bool = False):
+        """A batched ``tf.data.Dataset`` of ``(waves (b, samples), label ids (b,))``.
+
+        Args:
+            split: which split.
+            batch_size: clips per batch.
+            shuffle: reshuffle every epoch (seeded by ``seed``).
+            seed: shuffle seed.
+            map_fn: applied to each *batch* as ``map_fn(waves, label_ids)``
+                (e.g. a batched ``spectral.tf_stft``); its return is what the
+                dataset yields.
+            drop_remainder: drop the last, smaller batch.
+        """
+        from beeutils.config import quiet_tensorflow
+
+        quiet_tensorflow()
+        import tensorflow as tf
+
+        waves, ids, _ = self.arrays(split)
+        ds = tf.data.Dataset.from_tensor_slices((waves, ids))
+        if shuffle:
+            ds = ds.shuffle(max(len(ids), 1), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        if map_fn is not None:
+            ds = ds.map(map_fn, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{kind: {split: clips}}``."""
+        table = {k: {s: 0 for s in SPLITS} for k in self.kinds}
+        for clip in self.manifest["clips"]:
+            table[clip["kind"]][clip["split"]] += 1
+        return table
+
+    def summary(self) -> str:
+        """Kind-by-split table of clip counts, as text."""
+        counts = self.counts()
+        width = max([len("kind"), len("total")] + [len(k) for k in self.kinds])
+        cols = SPLITS + ("total",)
+        lines = [f"{'kind':<{width}}  " + "  ".join(f"{c:>10}" for c in cols)]
+        totals = dict.fromkeys(cols, 0)
+        for kind, row in counts.items():
+            row = {**row, "total": sum(row.values())}
+            for c in cols:
+                totals[c] += row[c]
+            lines.append(f"{kind:<{width}}  " + "  ".join(f"{row[c]:>10}" for c in cols))
+        lines.append(f"{'total':<{width}}  " + "  ".join(f"{totals[c]:>10}" for c in cols))
+        p = self.params
+        lines.append(f"({p['sr']} Hz, {p['duration']} s clips, seed {p['seed']}, in {self.root})")
+        return "\n".join(lines)
+
+    def __len__(self) -> int:
+        return len(self.manifest["clips"])
+
+
+# --------------------------------------------------------------------------
+# folders of recordings
+# --------------------------------------------------------------------------
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+
+@dataclasses.dataclass
+class FolderData:
+    """Segments read from a folder of recordings.
+
+    Attributes:
+        waves: ``(n, length)`` float32 segments in [-1, 1].
+        labels: per segment, the file's subfolder relative to the folder read
+            (``"bee"``, ``"train/bee"``...), ``""`` for files at the top.
+        sources: per segment, ``(file, start sample at the output rate)``.
+        skipped: ``(file, problem)`` for every file that could not be used.
+        sr: sample rate of ``waves`` in Hz.
+
+    Unpacks as ``waves, labels, skipped = read_folder(...)``.
+    """
+
+    waves: np.ndarray
+    labels: list[str]
+    sources: list[tuple[Path, int]]
+    skipped: list[tuple[Path, str]]
+    sr: int
+
+    def __iter__(self) -> Iterator:
+        return iter((self.waves, self.labels, self.skipped))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        """Distinct labels, sorted; a label id indexes this tuple."""
+        return tuple(sorted(set(self.labels)))
+
+    def label_ids(self) -> np.ndarray:
+        """``(n,)`` int32 index of each segment's label in ``label_names``."""
+        index = {name: i for i, name in enumerate(self.label_names)}
+        return np.array([index[x] for x in self.labels], dtype=np.int32)
+
+
+def find_audio_files(path: str | Path, extensions: Sequence[str] = AUDIO_EXTENSIONS) -> list[Path]:
+    """Audio files under ``path`` (recursively, sorted, hidden files left out)."""
+    path = Path(path)
+    wanted = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
+    return sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in wanted
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+
+
+def read_folder(
+    path: str | Path,
+    sr: int = 16000,
+    length: int = 32768,
+    hop: int | None = None,
+    extensions: Sequence[str] = AUDIO_EXTENSIONS,
+    min_duration: float | None = None,
+    pad: bool = False,
+    max_files: int | None = None,
+) -> FolderData:
+    """Read every recording under a folder, subfolders as labels.
+
+    Args:
+        path: folder to read (recursively).
+        sr: output sample rate in Hz (files are resampled).
+        length: segment length in samples.
+        hop: step between segments in samples (default ``length``).
+        extensions: file extensions to read.
+        min_duration: skip files shorter than this many seconds.
+        pad: zero-pad each file's tail into a last segment; without it, files
+            shorter than ``length`` are skipped as too short (e.g. BUZZ's 2 s
+            clips need ``pad=True`` or ``length <= 2 * sr``).
+        max_files: read at most this many files (in sorted order).
+
+    Returns:
+        ``FolderData``.  Unusable files (empty, corrupt, non-finite, too
+        short, silent...) are listed in ``skipped`` with their problem and
+        announced by a single warning instead of stopping the read.
+
+    Raises:
+        AudioError: the folder is missing, holds no audio files, or none of
+            them could be read.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise AudioError(root, "folder not found" if not root.exists() else "not a folder")
+    hop = length if hop is None else hop
+    audio.segment_starts(0, length, hop)  # validates length and hop
+    files = find_audio_files(root, extensions)
+    if max_files is not None:
+        files = files[:max_files]
+    if not files:
+        raise AudioError(root, f"no audio files with extensions {tuple(extensions)} in this folder")
+
+    chunks, labels, sources, skipped = [], [], [], []
+    for file in files:
+        try:
+            wave = audio.load_audio(file, sr=sr, min_duration=min_duration, require_sound=True)
+        except AudioError as err:
+            skipped.append((file, err.problem))
+            continue
+        segments = audio.segment(wave, length, hop, pad=pad)
+        if len(segments) == 0:
+            skipped.append((file, f"too short for one segment: {wave.size / sr:.3f} s "
+                                  f"< {length / sr:.3f} s (use pad=True or a smaller length)"))
+            continue
+        label = file.parent.relative_to(root).as_posix()
+        chunks.append(segments)
+        labels += [label if label != "." else ""] * len(segments)
+        starts = audio.segment_starts(wave.size, length, hop, pad)
+        sources += [(file, int(s)) for s in starts]
+
+    if skipped:
+        first = "; ".join(f"{f.name}: {p}" for f, p in skipped[:3])
+        more = " ..." if len(skipped) > 3 else ""
+        message = f"skipped {len(skipped)} of {len(files)} files in {root} ({first}{more})"
+        if not chunks:
+            raise AudioError(root, "no readable audio: " + message)
+        warnings.warn(f"read_folder: {message}; see .skipped", stacklevel=2)
+    waves = np.concatenate(chunks).astype(np.float32, copy=False)
+    return FolderData(waves=waves, labels=labels, sources=sources, skipped=skipped, sr=int(sr))
+
+
+__all__ = [
+    "SPLITS",
+    "Corpus",
+    "CorpusSplit",
+    "FolderData",
+    "make_corpus",
+    "load_corpus",
+    "corpus_params",
+    "params_hash",
+    "read_folder",
+    "find_audio_files",
+    "AUDIO_EXTENSIONS",
+]

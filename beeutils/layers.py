@@ -1,0 +1,229 @@
+"""Shared Keras layers: reparameterised sampling, conv blocks, pad/crop.
+
+Everything here works on image-like tensors ``(batch, height, width,
+channels)``; for spectrograms that is ``(batch, freq, time, channels)``.
+The layers are registered serializable so that models using them save to
+``.keras`` and load back with ``safe_mode=True``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+__all__ = ["Sampling", "PadCrop", "LeakyReLU", "fit_to_shape", "activation_layer",
+           "conv_block", "deconv_block"]
+
+
+@keras.saving.register_keras_serializable(package="beeutils")
+class Sampling(keras.layers.Layer):
+    """Draw ``z = mu + exp(0.5 * log_var) * eps`` with ``eps ~ N(0, I)``.
+
+    The reparameterisation trick (Kingma & Welling 2014): the randomness sits
+    in ``eps``, so gradients flow through ``mu`` and ``log_var``.
+
+    Args:
+        seed: seed of the layer's own ``keras.random.SeedGenerator`` (each call
+            draws fresh noise; the same seed gives the same sequence of draws).
+        log_var_clamp: clip ``log_var`` into ``[-c, c]`` before ``exp``.
+            ``None`` keeps the raw ``exp(0.5 * log_var)``, which overflows
+            float32 to ``inf`` once ``log_var`` passes about 177 (the naive
+            behaviour notebook 03 reproduces).
+
+    Call arguments:
+        inputs: ``[z_mean, z_log_var]``, each ``(batch, latent_dim)``.
+
+    Returns:
+        ``z`` with shape ``(batch, latent_dim)``.
+    """
+
+    def __init__(self, seed: int | None = None, log_var_clamp: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.log_var_clamp = log_var_clamp
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs: Sequence[Any]) -> Any:
+        z_mean, z_log_var = inputs
+        if self.log_var_clamp is not None:
+            c = float(self.log_var_clamp)
+            z_log_var = ops.clip(z_log_var, -c, c)
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def compute_output_shape(self, input_shape: Sequence[tuple]) -> tuple:
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"seed": self.seed, "log_var_clamp": self.log_var_clamp})
+        return config
+
+
+def _pad_crop_amounts(size: int, target: int, align: str) -> tuple[int, int, int, int]:
+    """(crop_before, crop_after, pad_before, pad_after) along one axis."""
+    diff = target - size
+    if diff >= 0:
+        before = diff // 2 if align == "center" else 0
+        return 0, 0, before, diff - before
+    extra = -diff
+    before = extra // 2 if align == "center" else 0
+    return before, extra - before, 0, 0
+
+
+def fit_to_shape(x: Any, target_hw: Sequence[int], align: str = "center") -> Any:
+    """Zero-pad or crop ``x`` so its spatial size is exactly ``target_hw``.
+
+    Args:
+        x: tensor ``(batch, h, w, channels)`` with static ``h`` and ``w``.
+        target_hw: ``(height, width)`` wanted.
+        align: ``"center"`` splits the padding/cropping between both sides
+            (extra row/column at the end), ``"start"`` keeps the top-left
+            corner and pads/crops at the end only.
+
+    Returns:
+        Tensor ``(batch, target_h, target_w, channels)``.
+    """
+    if align not in ("center", "start"):
+        raise ValueError(f"align must be 'center' or 'start', got {align!r}")
+    h, w = int(x.shape[1]), int(x.shape[2])
+    th, tw = (int(v) for v in target_hw)
+    ch0, ch1, ph0, ph1 = _pad_crop_amounts(h, th, align)
+    cw0, cw1, pw0, pw1 = _pad_crop_amounts(w, tw, align)
+    if ch0 or ch1 or cw0 or cw1:
+        x = x[:, ch0 : h - ch1, cw0 : w - cw1, :]
+    if ph0 or ph1 or pw0 or pw1:
+        x = ops.pad(x, [[0, 0], [ph0, ph1], [pw0, pw1], [0, 0]])
+    return x
+
+
+@keras.saving.register_keras_serializable(package="beeutils")
+class PadCrop(keras.layers.Layer):
+    """Layer form of ``fit_to_shape``: pad or crop to a fixed ``(h, w)``.
+
+    Strided decoders double the size at each step, so they reach 28 from 7
+    but 32 from 4; this layer brings any such size back to the input shape.
+
+    Args:
+        target_hw: ``(height, width)`` of the output.
+        align: ``"center"`` or ``"start"`` (see ``fit_to_shape``).
+    """
+
+    def __init__(self, target_hw: Sequence[int], align: str = "center",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_hw = tuple(int(v) for v in target_hw)
+        if align not in ("center", "start"):
+            raise ValueError(f"align must be 'center' or 'start', got {align!r}")
+        self.align = align
+
+    def call(self, x: Any) -> Any:
+        return fit_to_shape(x, self.target_hw, self.align)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], *self.target_hw, input_shape[-1])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"target_hw": list(self.target_hw), "align": self.align})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="beeutils")
+class LeakyReLU(keras.layers.Layer):
+    """``max(x, slope * x)``: the same function as ``keras.layers.LeakyReLU``.
+
+    Written with ``maximum`` because TensorFlow's graph optimiser fails (and
+    logs a harmless but alarming "remapper failed" error) when it tries to
+    fuse Conv2D + LeakyRelu in a model whose discriminator is called several
+    times under one GradientTape, as the VAE-GAN's is.
+
+    Args:
+        negative_slope: slope for negative inputs, 0 < slope < 1 (DCGAN: 0.2).
+    """
+
+    def __init__(self, negative_slope: float = 0.2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= negative_slope < 1.0:
+            raise ValueError(f"negative_slope must be in [0, 1), got {negative_slope}")
+        self.negative_slope = float(negative_slope)
+
+    def call(self, x: Any) -> Any:
+        return ops.maximum(x, self.negative_slope * x)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"negative_slope": self.negative_slope})
+        return config
+
+
+def activation_layer(name: str | None, layer_name: str | None = None) -> keras.layers.Layer:
+    """An activation layer; ``"leaky_relu"`` uses slope 0.2 (DCGAN's choice)."""
+    if name == "leaky_relu":
+        return LeakyReLU(0.2, name=layer_name)
+    return layers.Activation(name or "linear", name=layer_name)
+
+
+def _norm_layer(norm: str | None, name: str | None) -> keras.layers.Layer | None:
+    if norm is None:
+        return None
+    if norm == "batch":
+        return layers.BatchNormalization(name=name)
+    if norm == "layer":
+        return layers.LayerNormalization(name=name)
+    raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+
+
+def conv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
+               activation: str | None = "leaky_relu", norm: str | None = None,
+               name: str | None = None) -> Any:
+    """Conv2D (``same`` padding) -> optional norm -> activation.
+
+    With ``strides=2`` the height and width halve (rounded up).
+
+    Args:
+        x: functional-API tensor ``(batch, h, w, c)``.
+        filters: output channels.
+        kernel_size, strides: of the convolution.
+        activation: activation name (``"leaky_relu"``, ``"relu"``, ... or None).
+        norm: None, ``"batch"`` or ``"layer"``.
+        name: prefix for the layer names.
+    """
+    def sub(suffix: str) -> str | None:
+        return f"{name}_{suffix}" if name else None
+
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
+                      name=sub("conv"))(x)
+    norm_layer = _norm_layer(norm, sub("norm"))
+    if norm_layer is not None:
+        x = norm_layer(x)
+    return activation_layer(activation, sub("act"))(x)
+
+
+def deconv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
+                 activation: str | None = "leaky_relu", norm: str | None = None,
+                 name: str | None = None) -> Any:
+    """Conv2DTranspose (``same`` padding) -> optional norm -> activation.
+
+    With ``strides=2`` the height and width double.  Arguments as
+    ``conv_block``.
+    """
+    def sub(suffix: str) -> str | None:
+        return f"{name}_{suffix}" if name else None
+
+    x = layers.Conv2DTranspose(filters, kernel_size, strides=strides, padding="same",
+                               name=sub("deconv"))(x)
+    norm_layer = _norm_layer(norm, sub("norm"))
+    if norm_layer is not None:
+        x = norm_layer(x)
+    return activation_layer(activation, sub("act"))(x)

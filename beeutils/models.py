@@ -1,0 +1,518 @@
+"""Encoder, decoder and discriminator builders and the ``VAEGAN`` model.
+
+The VAE-GAN of Larsen et al. (2016), "Autoencoding beyond pixels using a
+learned similarity metric", in Keras 3:
+
+- the *encoder* maps an input ``x`` to ``q(z | x) = N(z_mean, exp(z_log_var))``;
+- the *decoder* maps a latent ``z`` back to input space;
+- the *discriminator* tells real inputs from decoded ones, and one of its
+  hidden layers is the space in which reconstructions are compared.
+
+Losses (``beeutils.losses``):
+
+- ``kl``: KL divergence of ``q(z | x)`` from the prior ``N(0, I)``;
+- ``feature``: squared error between discriminator features of ``x`` and of
+  its reconstruction ``x~`` (Larsen's learned similarity);
+- ``pixel`` (optional): pixel-wise binary cross-entropy or squared error, as
+  in the keras.io MNIST VAE;
+- ``gan_dec``: non-saturating GAN loss of the decoder; reconstructions and
+  decoded prior samples ``x_p`` both count as fakes;
+- ``disc``: the discriminator's loss on real, reconstructed and prior inputs.
+
+Who minimises what (each part has its own optimiser)::
+
+    encoder:        kl_weight * kl + recon
+    decoder:        gamma * recon + gan_weight * gan_dec
+    discriminator:  disc
+    recon = feature_weight * feature + pixel_weight * pixel
+
+The builders are representation-agnostic: any ``(height, width, channels)``
+input works ((28, 28, 1) digits, (128, 128, 1) or (128, 128, 2)
+spectrograms); strided convolutions halve the size per block and the decoder
+pads/crops back to the exact input shape.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from beeutils import losses  # noqa: E402
+from beeutils.layers import PadCrop, Sampling, activation_layer, conv_block, deconv_block  # noqa: E402
+
+__all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN",
+           "LOSS_TERMS", "GRAD_NORMS"]
+
+#: Loss terms the model tracks (train and test).
+LOSS_TERMS = ("kl", "feature", "pixel", "gan_dec", "disc", "enc_loss", "dec_loss",
+              "total", "d_real", "d_fake")
+#: Global gradient norms the model tracks (train only).
+GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
+
+
+def _check_shape(shape: Sequence[int], what: str) -> tuple[int, int, int]:
+    shape = tuple(int(v) for v in shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"{what} must be (height, width, channels), got {shape}")
+    return shape  # type: ignore[return-value]
+
+
+def build_encoder(
+    input_shape: Sequence[int],
+    latent_dim: int,
+    widths: Sequence[int] = (32, 64),
+    kernel_size: int = 4,
+    dense_units: int | None = 128,
+    activation: str = "leaky_relu",
+    norm: str | None = None,
+    name: str = "encoder",
+) -> keras.Model:
+    """Convolutional encoder ``x -> (z_mean, z_log_var)``.
+
+    One stride-2 ``conv_block`` per entry of ``widths`` (each halves height and
+    width), then Flatten, an optional Dense layer, and two linear heads.
+
+    Args:
+        input_shape: ``(height, width, channels)``, e.g. (28, 28, 1) or
+            (128, 128, 2) for (freq, time, channels).
+        latent_dim: size of ``z``.
+        widths: filters of each conv block.
+        kernel_size: conv kernel size.
+        dense_units: units of the hidden Dense layer (None: none).
+        activation: hidden activation.
+        norm: None, ``"batch"`` or ``"layer"`` after each conv.
+        name: model name.
+
+    Returns:
+        Functional model with outputs ``[z_mean, z_log_var]``, each
+        ``(batch, latent_dim)``.
+    """
+    input_shape = _check_shape(input_shape, "input_shape")
+    inputs = keras.Input(shape=input_shape, name="x")
+    x = inputs
+    for i, width in enumerate(widths):
+        x = conv_block(x, width, kernel_size, 2, activation, norm, name=f"enc{i}")
+    x = layers.Flatten(name="flatten")(x)
+    if dense_units:
+        x = layers.Dense(dense_units, name="hidden")(x)
+        x = activation_layer(activation, "hidden_act")(x)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+    return keras.Model(inputs, [z_mean, z_log_var], name=name)
+
+
+def build_decoder(
+    output_shape: Sequence[int],
+    latent_dim: int,
+    widths: Sequence[int] = (32, 64),
+    kernel_size: int = 4,
+    activation: str = "leaky_relu",
+    norm: str | None = None,
+    output_activation: str | None = "sigmoid",
+    name: str = "decoder",
+) -> keras.Model:
+    """Decoder ``z -> x``, the mirror image of ``build_encoder``.
+
+    Dense to a ``ceil(h / 2^k) x ceil(w / 2^k) x widths[-1]`` grid, one
+    stride-2 ``deconv_block`` per width (in reverse order), a 3x3 convolution
+    to the output channels, then ``PadCrop`` to exactly ``output_shape``.
+
+    Args:
+        output_shape: ``(height, width, channels)`` to produce.
+        latent_dim: size of ``z``.
+        widths: filters, listed as for the encoder (used in reverse).
+        kernel_size: transposed-conv kernel size.
+        activation: hidden activation.
+        norm: None, ``"batch"`` or ``"layer"``.
+        output_activation: ``"sigmoid"`` for targets in [0, 1], ``"tanh"`` for
+            [-1, 1], None for unbounded (linear) outputs.
+        name: model name.
+
+    Returns:
+        Functional model ``(batch, latent_dim) -> (batch, *output_shape)``.
+    """
+    height, width, channels = _check_shape(output_shape, "output_shape")
+    factor = 2 ** len(widths)
+    h0, w0 = math.ceil(height / factor), math.ceil(width / factor)
+    top = widths[-1] if widths else channels
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    x = layers.Dense(h0 * w0 * top, name="project")(inputs)
+    x = activation_layer(activation, "project_act")(x)
+    x = layers.Reshape((h0, w0, top), name="grid")(x)
+    for i, filters in enumerate(reversed(tuple(widths))):
+        x = deconv_block(x, filters, kernel_size, 2, activation, norm, name=f"dec{i}")
+    x = layers.Conv2D(channels, 3, padding="same", activation=output_activation,
+                      name="to_output")(x)
+    outputs = PadCrop((height, width), name="fit_shape")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_discriminator(
+    input_shape: Sequence[int],
+    widths: Sequence[int] = (32, 64, 128),
+    kernel_size: int = 4,
+    activation: str = "leaky_relu",
+    norm: str | None = None,
+    feature_block: int = -1,
+    dense_units: int | None = None,
+    dropout: float = 0.0,
+    name: str = "discriminator",
+) -> keras.Model:
+    """Discriminator ``x -> (features, logits)``.
+
+    Stride-2 ``conv_block`` per width; the output of block ``feature_block``
+    is the hidden layer on which Larsen et al. measure reconstructions; the
+    last block is flattened into one logit (real vs fake, no sigmoid).
+
+    Args:
+        input_shape: ``(height, width, channels)``.
+        widths: filters of each conv block.
+        kernel_size: conv kernel size.
+        activation: hidden activation (LeakyReLU 0.2 as in DCGAN).
+        norm: None, ``"batch"`` or ``"layer"``.
+        feature_block: index into ``widths`` of the feature layer.
+        dense_units: optional hidden Dense layer before the logit.
+        dropout: dropout rate before the logit layer.
+        name: model name.
+
+    Returns:
+        Functional model with outputs ``[features (batch, h', w', c'),
+        logits (batch, 1)]``.
+    """
+    input_shape = _check_shape(input_shape, "input_shape")
+    if not widths:
+        raise ValueError("the discriminator needs at least one conv block")
+    feature_index = range(len(widths))[feature_block]
+    inputs = keras.Input(shape=input_shape, name="x")
+    x = inputs
+    features = None
+    for i, width in enumerate(widths):
+        x = conv_block(x, width, kernel_size, 2, activation, norm, name=f"disc{i}")
+        if i == feature_index:
+            features = x
+    x = layers.Flatten(name="flatten")(x)
+    if dense_units:
+        x = layers.Dense(dense_units, name="hidden")(x)
+        x = activation_layer(activation, "hidden_act")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    logits = layers.Dense(1, name="logits")(x)
+    return keras.Model(inputs, [features, logits], name=name)
+
+
+def _global_norm(grads: Sequence[Any]) -> Any:
+    """sqrt(sum of squares) over a list of gradients (None entries skipped)."""
+    squares = [ops.sum(ops.square(g)) for g in grads if g is not None]
+    if not squares:
+        return ops.convert_to_tensor(0.0)
+    return ops.sqrt(ops.sum(ops.stack(squares)))
+
+
+def _default_optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
+    # beta_1 = 0.5 is the DCGAN setting; momentum 0.9 makes adversarial
+    # training oscillate.
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5)
+
+
+@keras.saving.register_keras_serializable(package="beeutils")
+class VAEGAN(keras.Model):
+    """VAE-GAN after Larsen et al. (2016), with a custom ``train_step``.
+
+    Args:
+        encoder: model ``x -> [z_mean, z_log_var]`` (``build_encoder``).
+        decoder: model ``z -> x`` (``build_decoder``).
+        discriminator: model ``x -> [features, logits]``
+            (``build_discriminator``).
+        kl_weight: weight of the KL term in the encoder loss.
+        gamma: weight of the reconstruction term in the decoder loss (how much
+            the decoder cares about matching ``x`` against fooling the
+            discriminator; Larsen's code uses 1e-2 with a mean feature loss).
+        feature_weight: weight of the discriminator-feature reconstruction.
+        feature_reduction: ``"sum"`` (over feature axes, like the KL and a
+            Gaussian log-likelihood) or ``"mean"`` (MSE).
+        pixel_loss: ``None``, ``"bce"`` or ``"mse"``: an extra pixel-wise
+            reconstruction term (the keras.io VAE used ``"bce"``).
+        pixel_weight: its weight.
+        gan_weight: weight of the decoder's GAN term.
+        log_var_clamp: clip ``z_log_var`` into ``[-c, c]`` in the KL and the
+            sampling; ``None`` is the naive ``exp(log_var)`` that overflows.
+        gan_from_logits: stable softplus GAN losses (True) or naive ``log`` of
+            sigmoid probabilities (False; ``log(0)`` when D saturates).
+        gan_prob_clip: with ``gan_from_logits=False``, clip probabilities
+            into ``[c, 1 - c]`` before the log.
+        seed: seed of the sampling noise.
+
+    Data: ``fit(x)`` with ``x`` of shape ``(n, height, width, channels)``
+    (labels, if given, are ignored).
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        discriminator: keras.Model,
+        kl_weight: float = 1.0,
+        gamma: float = 1.0,
+        feature_weight: float = 1.0,
+        feature_reduction: str = "sum",
+        pixel_loss: str | None = None,
+        pixel_weight: float = 1.0,
+        gan_weight: float = 1.0,
+        log_var_clamp: float | None = 10.0,
+        gan_from_logits: bool = True,
+        gan_prob_clip: float | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if pixel_loss not in (None, "bce", "mse"):
+            raise ValueError(f"pixel_loss must be None, 'bce' or 'mse', got {pixel_loss!r}")
+        if feature_reduction not in ("sum", "mean"):
+            raise ValueError(f"feature_reduction must be 'sum' or 'mean', got "
+                             f"{feature_reduction!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.latent_dim = int(encoder.outputs[0].shape[-1])
+        self.kl_weight = float(kl_weight)
+        self.gamma = float(gamma)
+        self.feature_weight = float(feature_weight)
+        self.feature_reduction = feature_reduction
+        self.pixel_loss = pixel_loss
+        self.pixel_weight = float(pixel_weight)
+        self.gan_weight = float(gan_weight)
+        self.log_var_clamp = None if log_var_clamp is None else float(log_var_clamp)
+        self.gan_from_logits = bool(gan_from_logits)
+        self.gan_prob_clip = None if gan_prob_clip is None else float(gan_prob_clip)
+        self.seed = seed
+        self.sampler = Sampling(seed=seed, log_var_clamp=self.log_var_clamp, name="sampling")
+        # Prior draws use their own generator so that sampling noise for the
+        # reconstructions and for the prior are independent streams.
+        self.prior_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
+        self.trackers = {name: keras.metrics.Mean(name=name)
+                         for name in LOSS_TERMS + GRAD_NORMS}
+        self.enc_optimizer: keras.optimizers.Optimizer | None = None
+        self.dec_optimizer: keras.optimizers.Optimizer | None = None
+        self.disc_optimizer: keras.optimizers.Optimizer | None = None
+        self.built = True  # every sub-model is already built
+
+    # ------------------------------------------------------------- compile
+
+    def compile(
+        self,
+        enc_optimizer: keras.optimizers.Optimizer | None = None,
+        dec_optimizer: keras.optimizers.Optimizer | None = None,
+        disc_optimizer: keras.optimizers.Optimizer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Set one optimiser per part (default Adam(lr, beta_1=0.5): 1e-3 for
+        the encoder and decoder, 2e-4 for the discriminator).  Other keyword
+        arguments (``run_eagerly``, ``jit_compile``, ...) go to
+        ``keras.Model.compile``."""
+        super().compile(optimizer=None, **kwargs)
+        def pick(optimizer: Any, learning_rate: float) -> keras.optimizers.Optimizer:
+            if optimizer is None:
+                return _default_optimizer(learning_rate)
+            return keras.optimizers.get(optimizer)
+
+        self.enc_optimizer = pick(enc_optimizer, 1e-3)
+        self.dec_optimizer = pick(dec_optimizer, 1e-3)
+        self.disc_optimizer = pick(disc_optimizer, 2e-4)
+
+    def get_compile_config(self) -> dict | None:
+        if not self.compiled or self.enc_optimizer is None:
+            return None
+        return {
+            "enc_optimizer": keras.saving.serialize_keras_object(self.enc_optimizer),
+            "dec_optimizer": keras.saving.serialize_keras_object(self.dec_optimizer),
+            "disc_optimizer": keras.saving.serialize_keras_object(self.disc_optimizer),
+        }
+
+    def compile_from_config(self, config: dict) -> None:
+        self.compile(**{key: keras.saving.deserialize_keras_object(value)
+                        for key, value in config.items()})
+        # Create the optimiser variables now so that the saved moments load.
+        self.enc_optimizer.build(self.encoder.trainable_variables)
+        self.dec_optimizer.build(self.decoder.trainable_variables)
+        self.disc_optimizer.build(self.discriminator.trainable_variables)
+
+    # ---------------------------------------------------------------- config
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "kl_weight": self.kl_weight,
+            "gamma": self.gamma,
+            "feature_weight": self.feature_weight,
+            "feature_reduction": self.feature_reduction,
+            "pixel_loss": self.pixel_loss,
+            "pixel_weight": self.pixel_weight,
+            "gan_weight": self.gan_weight,
+            "log_var_clamp": self.log_var_clamp,
+            "gan_from_logits": self.gan_from_logits,
+            "gan_prob_clip": self.gan_prob_clip,
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "VAEGAN":
+        config = dict(config)
+        for key in ("encoder", "decoder", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects)
+        return cls(**config)
+
+    # -------------------------------------------------------------- metrics
+
+    @property
+    def metrics(self) -> list:
+        # Listing the trackers here lets Keras reset them at each epoch.
+        return list(self.trackers.values())
+
+    # ---------------------------------------------------------------- forward
+
+    def call(self, x: Any, training: bool = False) -> Any:
+        """Reconstruction from the posterior mean, ``(batch, h, w, c)``."""
+        z_mean, _ = self.encoder(x, training=training)
+        return self.decoder(z_mean, training=training)
+
+    def compute_losses(self, x: Any, training: bool = False) -> dict:
+        """One forward pass of all three parts; every loss term as a scalar.
+
+        Args:
+            x: batch ``(batch, height, width, channels)``.
+            training: passed to the sub-models (dropout, batch norm).
+
+        Returns:
+            dict with the ``LOSS_TERMS`` entries.
+        """
+        x = ops.convert_to_tensor(x, dtype="float32")
+        batch = ops.shape(x)[0]
+        # Encoder: q(z|x), a reparameterised sample z, and a prior sample z_p.
+        z_mean, z_log_var = self.encoder(x, training=training)
+        z = self.sampler([z_mean, z_log_var])
+        z_p = keras.random.normal((batch, self.latent_dim), seed=self.prior_seed)
+        # Decoder: reconstruction x~ and decoded prior sample x_p.
+        x_tilde = self.decoder(z, training=training)
+        x_p = self.decoder(z_p, training=training)
+        # Discriminator on real, reconstructed and prior-sampled inputs.
+        feat_real, logit_real = self.discriminator(x, training=training)
+        feat_tilde, logit_tilde = self.discriminator(x_tilde, training=training)
+        _, logit_p = self.discriminator(x_p, training=training)
+
+        kl = losses.kl_divergence(z_mean, z_log_var, clamp=self.log_var_clamp)
+        feature = losses.feature_matching(feat_real, feat_tilde, self.feature_reduction)
+        if self.pixel_loss == "bce":
+            pixel = losses.binary_crossentropy_pixels(x, x_tilde)
+        elif self.pixel_loss == "mse":
+            pixel = losses.mse_pixels(x, x_tilde)
+        else:
+            pixel = ops.convert_to_tensor(0.0)
+        recon = self.feature_weight * feature + self.pixel_weight * pixel
+        gan_kw = {"from_logits": self.gan_from_logits, "prob_clip": self.gan_prob_clip}
+        gan_dec = losses.gan_generator_loss([logit_tilde, logit_p], **gan_kw)
+        disc = losses.gan_discriminator_loss(logit_real, [logit_tilde, logit_p], **gan_kw)
+
+        enc_loss = self.kl_weight * kl + recon
+        dec_loss = self.gamma * recon + self.gan_weight * gan_dec
+        return {
+            "kl": kl, "feature": feature, "pixel": pixel, "gan_dec": gan_dec,
+            "disc": disc, "enc_loss": enc_loss, "dec_loss": dec_loss,
+            "total": enc_loss + dec_loss + disc,
+            # Mean discriminator probabilities: is either side winning?
+            "d_real": ops.mean(ops.sigmoid(logit_real)),
+            "d_fake": ops.mean(ops.sigmoid(ops.concatenate([logit_tilde, logit_p], 0))),
+        }
+
+    @staticmethod
+    def _unpack(data: Any) -> Any:
+        return data[0] if isinstance(data, (tuple, list)) else data
+
+    def train_step(self, data: Any) -> dict:
+        """One update of encoder, decoder and discriminator on one batch."""
+        import tensorflow as tf
+
+        x = self._unpack(data)
+        parts = [
+            ("enc", self.encoder, self.enc_optimizer),
+            ("dec", self.decoder, self.dec_optimizer),
+            ("disc", self.discriminator, self.disc_optimizer),
+        ]
+        # One forward pass, three losses: a persistent tape serves all three.
+        with tf.GradientTape(persistent=True) as tape:
+            terms = self.compute_losses(x, training=True)
+        for part, model, optimizer in parts:
+            variables = model.trainable_variables
+            # Each part follows the gradient of its own loss only.
+            grads = tape.gradient(terms[f"{part}_loss" if part != "disc" else "disc"],
+                                  variables)
+            optimizer.apply_gradients(zip(grads, variables))
+            self.trackers[f"{part}_grad_norm"].update_state(_global_norm(grads))
+        del tape
+        for name in LOSS_TERMS:
+            self.trackers[name].update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def test_step(self, data: Any) -> dict:
+        """Loss terms on a batch, without updates (no gradient norms)."""
+        terms = self.compute_losses(self._unpack(data), training=False)
+        for name in LOSS_TERMS:
+            self.trackers[name].update_state(terms[name])
+        return {name: self.trackers[name].result() for name in LOSS_TERMS}
+
+    # ------------------------------------------------------------- inference
+
+    def _batched(self, fn: Any, x: np.ndarray, batch_size: int) -> list[np.ndarray]:
+        outputs: list[list[np.ndarray]] = []
+        for start in range(0, len(x), batch_size):
+            out = fn(ops.convert_to_tensor(x[start : start + batch_size], dtype="float32"))
+            out = out if isinstance(out, (list, tuple)) else [out]
+            outputs.append([ops.convert_to_numpy(o) for o in out])
+        return [np.concatenate(parts, axis=0) for parts in zip(*outputs)]
+
+    def encode(self, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior parameters ``(z_mean, z_log_var)``, each ``(n, latent_dim)``."""
+        z_mean, z_log_var = self._batched(
+            lambda b: self.encoder(b, training=False), np.asarray(x), batch_size)
+        return z_mean, z_log_var
+
+    def decode(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Decoder outputs ``(n, height, width, channels)`` for latents ``(n, latent_dim)``."""
+        (out,) = self._batched(lambda b: self.decoder(b, training=False),
+                               np.asarray(z), batch_size)
+        return out
+
+    def reconstruct(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Decode the posterior mean of ``x``: deterministic, same shape as ``x``."""
+        z_mean, _ = self.encode(x, batch_size)
+        return self.decode(z_mean, batch_size)
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """Decode ``n`` draws from the prior ``N(0, I)``.
+
+        Args:
+            n: number of samples.
+            seed: the same seed gives the same samples; None draws from the
+                model's own generator (a new batch each call).
+
+        Returns:
+            ``(n, height, width, channels)`` float32.
+        """
+        if seed is not None:
+            z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        else:
+            z = ops.convert_to_numpy(keras.random.normal((n, self.latent_dim),
+                                                         seed=self.prior_seed))
+        return self.decode(z.astype(np.float32))

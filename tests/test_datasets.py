@@ -1,0 +1,256 @@
+"""Corpus building and caching, splits, tf.data batches, folder reading with
+bad files skipped and reported."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from beeutils import audio, datasets
+from beeutils.audio import AudioError
+
+KINDS = ("hum", "hiss")
+SMALL = dict(kinds=KINDS, clips_per_kind=4, sr=16000, duration=0.5, seed=3)
+
+
+@pytest.fixture
+def small(tmp_path):
+    return datasets.make_corpus(**SMALL, root=tmp_path / "corpus")
+
+
+def _mtimes(root):
+    return {p: p.stat().st_mtime_ns for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def test_corpus_contents(small):
+    assert len(small) == 8 and small.kinds == KINDS
+    waves = small.waves("all")
+    assert waves.shape == (8, 8000) and waves.dtype == np.float32
+    assert np.isfinite(waves).all() and np.max(np.abs(waves)) <= 1.0
+    assert np.all(np.std(waves, axis=1) > 0)  # every clip holds sound
+    assert small.labels("all") == ["hum"] * 4 + ["hiss"] * 4
+    metas = small.metas("all")
+    assert [m["kind"] for m in metas] == small.labels("all")
+    assert len({m["seed"] for m in metas}) == 8  # every clip its own seed
+    manifest = json.loads((small.root / "manifest.json").read_text())
+    assert manifest["params"]["clips_per_kind"] == 4
+    assert {c["split"] for c in manifest["clips"]} == set(datasets.SPLITS)
+    assert sf.info(small.root / manifest["clips"][0]["file"]).subtype == "FLOAT"
+
+
+def test_cached_waves_equal_the_synthesiser(small):
+    from beeutils import synth
+
+    clip = small.clips("all")[5]
+    fresh, _ = synth.synthesize(clip["kind"], sr=16000, duration=0.5, seed=clip["seed"])
+    assert np.array_equal(small.waves("all")[5], fresh)  # float wav: bit-exact
+
+
+def test_splits_are_stratified(tmp_path):
+    corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=10, duration=0.5,
+                                  root=tmp_path / "c")
+    assert corpus.counts() == {k: {"train": 8, "validation": 1, "test": 1} for k in KINDS}
+    for split in datasets.SPLITS:
+        labels = corpus.labels(split)
+        assert labels.count("hum") == labels.count("hiss")
+    # every clip in exactly one split
+    files = [c["file"] for s in datasets.SPLITS for c in corpus.clips(s)]
+    assert sorted(files) == sorted(c["file"] for c in corpus.clips("all"))
+    assert corpus.clips("val") == corpus.clips("validation")
+
+
+def test_tiny_corpus_still_has_every_split(small):
+    assert small.counts() == {k: {"train": 2, "validation": 1, "test": 1} for k in KINDS}
+
+
+def test_split_counts_rule():
+    assert datasets._split_counts(40, (0.8, 0.1, 0.1)) == [32, 4, 4]
+    assert datasets._split_counts(7, (0.8, 0.1, 0.1)) == [5, 1, 1]
+    assert datasets._split_counts(5, (1.0, 0.0, 0.0)) == [5, 0, 0]
+    assert datasets._split_counts(1, (0.8, 0.1, 0.1)) == [1, 0, 0]
+
+
+def test_same_seed_same_corpus_other_seed_other(tmp_path, small):
+    again = datasets.make_corpus(**SMALL, root=tmp_path / "again")
+    assert np.array_equal(again.waves("all"), small.waves("all"))
+    assert again.labels("train") == small.labels("train")
+    other = datasets.make_corpus(**{**SMALL, "seed": 4}, root=tmp_path / "other")
+    assert not np.array_equal(other.waves("all"), small.waves("all"))
+
+
+def test_clips_do_not_depend_on_the_other_kinds(tmp_path, small):
+    hum_only = datasets.make_corpus(**{**SMALL, "kinds": ("hum",)}, root=tmp_path / "h")
+    assert np.array_equal(hum_only.waves("all"), small.waves("all")[:4])
+
+
+def test_second_call_reuses_the_cache(small, monkeypatch):
+    before = _mtimes(small.root)
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("resynthesised a cached corpus")
+
+    from beeutils import synth
+
+    monkeypatch.setattr(synth, "synthesize", no_synthesis)
+    again = datasets.make_corpus(**SMALL, root=small.root)
+    assert _mtimes(small.root) == before
+    assert np.array_equal(again.waves("all"), small.waves("all"))
+
+
+def test_parameter_change_rebuilds(small):
+    old_waves = small.waves("all")
+    changed = datasets.make_corpus(**{**SMALL, "clips_per_kind": 5}, root=small.root)
+    assert len(changed) == 10
+    assert json.loads((small.root / "manifest.json").read_text())["params"]["clips_per_kind"] == 5
+    assert len(list((small.root / "clips").rglob("*.wav"))) == 10
+    reseeded = datasets.make_corpus(**{**SMALL, "seed": 9}, root=small.root)
+    assert not np.array_equal(reseeded.waves("all"), old_waves)
+
+
+def test_damaged_cache_is_rebuilt(small):
+    victim = small.root / small.clips("all")[2]["file"]
+    victim.unlink()
+    repaired = datasets.make_corpus(**SMALL, root=small.root)
+    assert victim.is_file()
+    assert np.array_equal(repaired.waves("all"), small.waves("all"))
+    (small.root / "manifest.json").write_text("{not json")
+    assert len(datasets.make_corpus(**SMALL, root=small.root)) == 8
+
+
+def test_default_root_is_keyed_on_the_parameters(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets.settings, "data_dir", tmp_path)
+    a = datasets.make_corpus(kinds=KINDS, clips_per_kind=3, duration=0.5)
+    b = datasets.make_corpus(kinds=KINDS, clips_per_kind=3, duration=0.5, seed=1)
+    assert a.root.parent == tmp_path / "synthetic" and a.root.name.startswith("corpus-")
+    assert a.root != b.root and (a.root / "manifest.json").exists()
+    assert datasets.make_corpus(kinds=KINDS, clips_per_kind=3, duration=0.5).root == a.root
+
+
+@pytest.mark.parametrize("bad", [
+    {"clips_per_kind": 0}, {"splits": (0.5, 0.5, 0.5)}, {"kinds": ()},
+    {"kinds": ("hum", "hum")}, {"duration": 0}, {"sr": -1},
+])
+def test_make_corpus_validates(tmp_path, bad):
+    with pytest.raises(ValueError, match="make_corpus"):
+        datasets.make_corpus(**{**SMALL, **bad}, root=tmp_path / "c")
+
+
+def test_arrays_load_corpus_and_summary(tmp_path, small):
+    waves, ids, kinds = small.arrays("train")
+    assert waves.shape == (4, 8000) and ids.dtype == np.int32
+    assert [kinds[i] for i in ids] == small.labels("train")
+    split = datasets.load_corpus(**SMALL, root=small.root, split="test")
+    w, labels, metas = split
+    assert w.shape == (2, 8000) and labels == ["hum", "hiss"] and len(metas) == 2
+    text = small.summary()
+    assert "hum" in text and "validation" in text and "total" in text
+    assert text.splitlines()[-2].split()[1:] == ["4", "2", "2", "8"]  # totals row
+    with pytest.raises(ValueError, match="unknown split"):
+        small.waves("training")
+
+
+def test_tf_dataset_batches(small):
+    ds = small.as_tf_dataset("all", batch_size=3, shuffle=True, seed=1)
+    batches = list(ds.as_numpy_iterator())
+    assert [b[0].shape for b in batches] == [(3, 8000), (3, 8000), (2, 8000)]
+    assert all(b[1].shape[0] == b[0].shape[0] for b in batches)
+    ids = np.concatenate([b[1] for b in batches])
+    assert sorted(ids.tolist()) == [0] * 4 + [1] * 4
+    # shuffled: rows still match their labels
+    waves, all_ids, _ = small.arrays("all")
+    for w, i in zip(np.concatenate([b[0] for b in batches]), ids):
+        row = np.flatnonzero(np.all(waves == w, axis=1))
+        assert row.size == 1 and all_ids[row[0]] == i
+    mapped = small.as_tf_dataset("train", batch_size=4, shuffle=False,
+                                 map_fn=lambda w, y: (w[:, :100] * 2.0, y))
+    (w, y), = list(mapped.as_numpy_iterator())
+    assert w.shape == (4, 100) and np.allclose(w, 2 * small.waves("train")[:, :100])
+
+
+# ---------------------------------------------------------------- folders
+
+
+def _tone(freq, seconds, sr=16000):
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "recordings"
+    audio.save_audio(root / "bee" / "a.wav", _tone(250, 1.0), 16000)
+    audio.save_audio(root / "bee" / "b.flac", _tone(240, 0.5), 16000)
+    audio.save_audio(root / "noise" / "deep" / "c.wav", _tone(1000, 0.5, sr=8000), 8000)
+    audio.save_audio(root / "top.wav", _tone(300, 0.25), 16000)
+    (root / "bee" / "empty.wav").write_bytes(b"")
+    (root / "noise" / "corrupt.wav").write_bytes(bytes(range(256)) * 8)
+    (root / "noise" / "readme.txt").write_text("not audio, not read")
+    return root
+
+
+def test_read_folder_labels_segments_and_skips(folder):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = datasets.read_folder(folder, sr=16000, length=4000)
+    assert len([w for w in caught if "skipped 2 of 6 files" in str(w.message)]) == 1
+    assert len(caught) == 1
+    assert data.waves.shape == (4 + 2 + 2 + 1, 4000) and data.waves.dtype == np.float32
+    assert data.labels == ["bee"] * 6 + ["noise/deep"] * 2 + [""]
+    assert data.sources[:4] == [(folder / "bee" / "a.wav", s) for s in (0, 4000, 8000, 12000)]
+    assert data.sources[-1] == (folder / "top.wav", 0)
+    skipped = dict((p.name, problem) for p, problem in data.skipped)
+    assert skipped.keys() == {"empty.wav", "corrupt.wav"}
+    assert skipped["empty.wav"].startswith("empty file")
+    assert skipped["corrupt.wav"].startswith("corrupt")
+    assert data.label_names == ("", "bee", "noise/deep")
+    assert data.label_ids().tolist() == [1] * 6 + [2] * 2 + [0]
+    waves, labels, skipped_list = data  # the contract's unpacking
+    assert waves is data.waves and skipped_list is data.skipped
+
+
+def test_read_folder_short_files_hop_and_pad(folder):
+    with pytest.warns(UserWarning, match="skipped 3"):  # top.wav is shorter than 8000
+        data = datasets.read_folder(folder, length=8000, hop=4000)
+    assert data.labels.count("bee") == 3 + 1  # a: starts 0, 4000, 8000; b: 0
+    assert any("too short for one segment" in p for _, p in data.skipped)
+    with pytest.warns(UserWarning, match="skipped 2"):
+        padded = datasets.read_folder(folder, length=8000, pad=True)
+    assert padded.labels.count("") == 1 and padded.waves[-1, 4000:].max() == 0
+    with pytest.warns(UserWarning, match="skipped 3"):
+        datasets.read_folder(folder, length=4000, min_duration=0.4)
+
+
+def test_read_folder_errors(tmp_path):
+    with pytest.raises(AudioError, match="folder not found"):
+        datasets.read_folder(tmp_path / "nope")
+    (tmp_path / "txt").mkdir()
+    (tmp_path / "txt" / "a.txt").write_text("x")
+    with pytest.raises(AudioError, match="no audio files"):
+        datasets.read_folder(tmp_path / "txt")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.wav").write_bytes(b"")
+    sf.write(bad / "silent.wav", np.zeros(16000), 16000)
+    with pytest.raises(AudioError, match="no readable audio") as info:
+        datasets.read_folder(bad, length=1000)
+    assert "skipped 2 of 2" in str(info.value) and "all silent" in str(info.value)
+
+
+# ---------------------------------------------------------------- real recordings
+
+
+def test_read_real_recordings(real_bees_dir):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing skipped, nothing warned
+        data = datasets.read_folder(real_bees_dir, sr=16000, length=32768)
+    files = sorted(real_bees_dir.glob("*.wav"))
+    assert data.skipped == []
+    assert {src for src, _ in data.sources} == set(files)
+    assert data.waves.shape[1] == 32768 and len(data) >= len(files)
+    assert np.isfinite(data.waves).all() and np.max(np.abs(data.waves)) <= 1.0
+    assert set(data.labels) == {""}

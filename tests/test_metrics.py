@@ -1,0 +1,185 @@
+"""Each metric against a hand computation on tiny arrays."""
+
+import numpy as np
+import pytest
+
+from beeutils import metrics
+from beeutils.spectral import STFTConfig, stft
+
+SR = 16000
+
+
+def harmonic_tone(f0: float, seconds: float = 1.0, n_harmonics: int = 6, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SR * seconds)) / SR
+    wave = sum(np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3)) / h
+               for h in range(1, n_harmonics + 1))
+    return (0.5 * wave / np.abs(wave).max()).astype(np.float32)
+
+
+# ------------------------------------------------------------ reconstruction
+
+
+def test_spectral_convergence_of_scaled_copy():
+    s = np.random.default_rng(0).uniform(0.1, 2.0, size=(5, 7))
+    assert metrics.spectral_convergence(s, 0.9 * s) == pytest.approx(0.1)
+    assert metrics.spectral_convergence_db(s, 0.9 * s) == pytest.approx(-20.0)
+    assert metrics.spectral_convergence(s, s) == 0.0
+    # batched: one value per item
+    batch = np.stack([s, s])
+    out = metrics.spectral_convergence(batch, np.stack([0.9 * s, 0.5 * s]))
+    np.testing.assert_allclose(out, [0.1, 0.5])
+    # silence against silence is perfect, not NaN
+    assert metrics.spectral_convergence(np.zeros((3, 3)), np.zeros((3, 3))) == 0.0
+
+
+def test_spectral_convergence_wave_of_exact_and_scaled():
+    cfg = STFTConfig()
+    wave = harmonic_tone(220.0, seconds=0.5)
+    target = np.abs(stft(wave, cfg))
+    assert metrics.spectral_convergence_wave(target, wave, cfg) < -60
+    assert metrics.spectral_convergence_wave(target, 0.9 * wave, cfg) == pytest.approx(-20, abs=0.01)
+    # cropped targets compare on the kept bins and frames
+    cropped = target[: cfg.n_freq_keep, :10]
+    assert metrics.spectral_convergence_wave(cropped, 0.9 * wave, cfg) == pytest.approx(-20, abs=0.01)
+
+
+def test_log_spectral_distance_of_constant_ratio():
+    s = np.random.default_rng(1).uniform(0.1, 2.0, size=(4, 6))
+    lsd = metrics.log_spectral_distance(s, 2.0 * s)
+    assert lsd == pytest.approx(20 * np.log10(2.0), rel=1e-9)  # 6.02 dB
+    assert metrics.log_spectral_distance(s, s) == 0.0
+    # silent bins are floored at eps (-100 dB), not -inf
+    zero = np.zeros_like(s)
+    assert np.isfinite(metrics.log_spectral_distance(s, zero))
+
+
+def test_log_spectral_distance_is_rms_over_frequency_then_mean_over_time():
+    ref = np.ones((2, 2))
+    est = np.array([[10.0, 1.0], [1.0, 1.0]])  # frame 0: 20 dB off in one of 2 bins
+    expected = (np.sqrt((20.0**2 + 0.0) / 2) + 0.0) / 2
+    assert metrics.log_spectral_distance(ref, est) == pytest.approx(expected)
+
+
+def test_multi_resolution_stft_distance():
+    wave = harmonic_tone(220.0)
+    assert metrics.multi_resolution_stft_distance(wave, wave, SR) == pytest.approx(0.0, abs=1e-9)
+    parts = metrics.multi_resolution_stft_distance(wave, 0.5 * wave, SR, return_parts=True)
+    assert len(parts["per_resolution"]) == 3
+    # SC of a half-scaled copy is 0.5; the log-magnitude term is ln 2 where the
+    # spectrum is above the 1e-7 power floor, less where it is not.
+    assert parts["sc"] == pytest.approx(0.5, abs=1e-3)
+    assert 0 < parts["log_mag"] <= np.log(2.0) + 1e-6
+    assert parts["total"] == pytest.approx(parts["sc"] + parts["log_mag"])
+    noisy = wave + 0.1 * np.random.default_rng(0).standard_normal(wave.shape).astype(np.float32)
+    assert metrics.multi_resolution_stft_distance(wave, noisy, SR) > parts["total"] * 0.1
+    batch = np.stack([wave, wave])
+    assert metrics.multi_resolution_stft_distance(batch, 0.5 * batch, SR) == pytest.approx(parts["total"])
+
+
+def test_snr_db():
+    ref = np.array([1.0, -1.0, 1.0, -1.0])
+    assert metrics.snr_db(ref, 0.9 * ref) == pytest.approx(20.0)  # error is 0.1 of amplitude
+    assert metrics.snr_db(ref, ref) == np.inf
+    np.testing.assert_allclose(metrics.snr_db(np.stack([ref, ref]), np.stack([0.9 * ref, 0.99 * ref])),
+                               [20.0, 40.0])
+
+
+# -------------------------------------------------------------- set metrics
+
+
+def test_feature_embedding_shape_and_sensitivity():
+    waves = np.stack([harmonic_tone(220.0, seed=0), harmonic_tone(220.0, seed=1),
+                      harmonic_tone(440.0, seed=0)])
+    feats = metrics.feature_embedding(waves, SR)
+    assert feats.shape == (3, 2 * 40 + 3 * 20)
+    assert np.all(np.isfinite(feats))
+    same = np.linalg.norm(feats[0] - feats[1])
+    other = np.linalg.norm(feats[0] - feats[2])
+    assert other > 5 * same
+    assert metrics.feature_embedding(waves[0], SR).shape == (1, 140)
+    assert np.all(np.isfinite(metrics.feature_embedding(np.zeros((1, SR), np.float32), SR)))
+
+
+def test_frechet_distance_identical_and_shifted_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((500, 3))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shift = np.array([1.0, 2.0, 0.0])
+    assert metrics.frechet_distance(a, a + shift) == pytest.approx(5.0, rel=1e-6)  # |shift|^2
+    # Doubling one dimension: sqrt(C_a C_b) = C_a D with D = diag(2, 1, 1), so the
+    # trace term is var_0 * (1 - 2)^2; the sample mean doubles too (mean_0^2).
+    b = a.copy()
+    b[:, 0] *= 2.0
+    expected = np.var(a[:, 0], ddof=1) * (2.0 - 1.0) ** 2 + a[:, 0].mean() ** 2
+    assert metrics.frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_frechet_distance_near_singular_covariance_stays_finite():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 20))  # fewer clips than dimensions
+    b = rng.standard_normal((6, 20)) + 1.0
+    value = metrics.frechet_distance(a, b)
+    assert np.isfinite(value) and value > 0
+
+
+def test_kernel_mmd_same_vs_different():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((200, 4))
+    a2 = rng.standard_normal((200, 4))
+    far = rng.standard_normal((200, 4)) + 2.0
+    for kernel in ("polynomial", "rbf"):
+        same = metrics.kernel_mmd(a, a2, kernel=kernel)
+        diff = metrics.kernel_mmd(a, far, kernel=kernel)
+        assert abs(same) < 0.05 * diff, kernel
+        assert diff > 0
+    with pytest.raises(ValueError):
+        metrics.kernel_mmd(a, far, kernel="linear")
+
+
+def test_kernel_mmd_hand_computation():
+    # 1-D, polynomial degree 1, gamma 1, coef0 0: k(x, y) = x y.
+    a = np.array([[1.0], [2.0]])
+    b = np.array([[0.0], [1.0]])
+    # unbiased: (2*1*2)/2 + (2*0*1)/2 - 2 * mean([0, 1, 0, 2]) = 2 + 0 - 1.5
+    assert metrics.kernel_mmd(a, b, degree=1, gamma=1.0, coef0=0.0) == pytest.approx(0.5)
+
+
+def test_ndb_same_distribution_small_disjoint_all_bins():
+    rng = np.random.default_rng(0)
+    train = rng.standard_normal((1000, 2))
+    same = rng.standard_normal((1000, 2))
+    disjoint = rng.standard_normal((1000, 2)) + 50.0
+    ndb, k, ratio = metrics.ndb_k(train, same, k=10, seed=0)
+    assert k == 10 and ndb <= 3 and ratio == ndb / k
+    ndb, k, ratio = metrics.ndb_k(train, disjoint, k=10, seed=0)
+    assert ndb == 10 and ratio == 1.0
+
+
+# -------------------------------------------------------------------- pitch
+
+
+def test_fundamental_frequency_of_220_hz_tone():
+    assert metrics.fundamental_frequency(harmonic_tone(220.0), SR) == pytest.approx(220.0, abs=2.0)
+    two = np.stack([harmonic_tone(220.0), harmonic_tone(330.0)])
+    np.testing.assert_allclose(metrics.fundamental_frequency(two, SR), [220.0, 330.0], atol=2.0)
+    assert np.isnan(metrics.fundamental_frequency(np.zeros(SR, np.float32), SR))
+
+
+def test_fundamental_frequency_ignores_silent_gaps():
+    tone = harmonic_tone(250.0)
+    gapped = np.concatenate([tone, np.zeros(SR, np.float32),
+                             1e-4 * np.random.default_rng(0).standard_normal(SR).astype(np.float32)])
+    assert metrics.fundamental_frequency(gapped, SR) == pytest.approx(250.0, abs=2.0)
+
+
+def test_f0_distribution_distance():
+    a = np.array([200.0, 210.0, 220.0, np.nan])
+    out = metrics.f0_distribution_distance(a, a + 30.0)
+    assert out["wasserstein_hz"] == pytest.approx(30.0)
+    assert out["median_a_hz"] == pytest.approx(210.0)
+    assert out["median_diff_hz"] == pytest.approx(30.0)
+    assert out["n_a"] == 3
+    assert metrics.f0_distribution_distance(a, a)["wasserstein_hz"] == 0.0
+    with pytest.raises(ValueError):
+        metrics.f0_distribution_distance([np.nan], a)
