@@ -94,7 +94,8 @@ def run_notebook(
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
-    env = {"BEE_FAST": "1" if fast else "0", "MPLBACKEND": "Agg"}
+    # No MPLBACKEND here: the kernel's inline backend puts figures in the output.
+    env = {"BEE_FAST": "1" if fast else "0"}
     start = time.perf_counter()
     error = ""
     with _environment(**env):

@@ -9,7 +9,9 @@ from beeutils.spectral import STFTConfig, stft
 SR = 16000
 
 
-def harmonic_tone(f0: float, seconds: float = 1.0, n_harmonics: int = 6, seed: int = 0) -> np.ndarray:
+def harmonic_tone(f0: float, seconds: float = 1.0, n_harmonics: int = 6,
+                  seed: int = 0) -> np.ndarray:
+    """A harmonic tone with 1/h partials at random phases, peak 0.5."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(SR * seconds)) / SR
     wave = sum(np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3)) / h
@@ -38,10 +40,12 @@ def test_spectral_convergence_wave_of_exact_and_scaled():
     wave = harmonic_tone(220.0, seconds=0.5)
     target = np.abs(stft(wave, cfg))
     assert metrics.spectral_convergence_wave(target, wave, cfg) < -60
-    assert metrics.spectral_convergence_wave(target, 0.9 * wave, cfg) == pytest.approx(-20, abs=0.01)
+    scaled = metrics.spectral_convergence_wave(target, 0.9 * wave, cfg)
+    assert scaled == pytest.approx(-20, abs=0.01)
     # cropped targets compare on the kept bins and frames
     cropped = target[: cfg.n_freq_keep, :10]
-    assert metrics.spectral_convergence_wave(cropped, 0.9 * wave, cfg) == pytest.approx(-20, abs=0.01)
+    scaled = metrics.spectral_convergence_wave(cropped, 0.9 * wave, cfg)
+    assert scaled == pytest.approx(-20, abs=0.01)
 
 
 def test_log_spectral_distance_of_constant_ratio():
@@ -63,7 +67,8 @@ def test_log_spectral_distance_is_rms_over_frequency_then_mean_over_time():
 
 def test_multi_resolution_stft_distance():
     wave = harmonic_tone(220.0)
-    assert metrics.multi_resolution_stft_distance(wave, wave, SR) == pytest.approx(0.0, abs=1e-9)
+    same = metrics.multi_resolution_stft_distance(wave, wave, SR)
+    assert same == pytest.approx(0.0, abs=1e-9)
     parts = metrics.multi_resolution_stft_distance(wave, 0.5 * wave, SR, return_parts=True)
     assert len(parts["per_resolution"]) == 3
     # SC of a half-scaled copy is 0.5; the log-magnitude term is ln 2 where the
@@ -74,15 +79,16 @@ def test_multi_resolution_stft_distance():
     noisy = wave + 0.1 * np.random.default_rng(0).standard_normal(wave.shape).astype(np.float32)
     assert metrics.multi_resolution_stft_distance(wave, noisy, SR) > parts["total"] * 0.1
     batch = np.stack([wave, wave])
-    assert metrics.multi_resolution_stft_distance(batch, 0.5 * batch, SR) == pytest.approx(parts["total"])
+    batched = metrics.multi_resolution_stft_distance(batch, 0.5 * batch, SR)
+    assert batched == pytest.approx(parts["total"])
 
 
 def test_snr_db():
     ref = np.array([1.0, -1.0, 1.0, -1.0])
     assert metrics.snr_db(ref, 0.9 * ref) == pytest.approx(20.0)  # error is 0.1 of amplitude
     assert metrics.snr_db(ref, ref) == np.inf
-    np.testing.assert_allclose(metrics.snr_db(np.stack([ref, ref]), np.stack([0.9 * ref, 0.99 * ref])),
-                               [20.0, 40.0])
+    batched = metrics.snr_db(np.stack([ref, ref]), np.stack([0.9 * ref, 0.99 * ref]))
+    np.testing.assert_allclose(batched, [20.0, 40.0])
 
 
 # -------------------------------------------------------------- set metrics
@@ -160,7 +166,8 @@ def test_ndb_same_distribution_small_disjoint_all_bins():
 
 
 def test_fundamental_frequency_of_220_hz_tone():
-    assert metrics.fundamental_frequency(harmonic_tone(220.0), SR) == pytest.approx(220.0, abs=2.0)
+    f0 = metrics.fundamental_frequency(harmonic_tone(220.0), SR)
+    assert f0 == pytest.approx(220.0, abs=2.0)
     two = np.stack([harmonic_tone(220.0), harmonic_tone(330.0)])
     np.testing.assert_allclose(metrics.fundamental_frequency(two, SR), [220.0, 330.0], atol=2.0)
     assert np.isnan(metrics.fundamental_frequency(np.zeros(SR, np.float32), SR))
@@ -168,9 +175,13 @@ def test_fundamental_frequency_of_220_hz_tone():
 
 def test_fundamental_frequency_ignores_silent_gaps():
     tone = harmonic_tone(250.0)
-    gapped = np.concatenate([tone, np.zeros(SR, np.float32),
-                             1e-4 * np.random.default_rng(0).standard_normal(SR).astype(np.float32)])
+    # two seconds of faint hiss after one second of tone
+    hiss = 1e-4 * np.random.default_rng(0).standard_normal(2 * SR).astype(np.float32)
+    gapped = np.concatenate([tone, hiss])
     assert metrics.fundamental_frequency(gapped, SR) == pytest.approx(250.0, abs=2.0)
+    # without the loudness gate the pauses outvote the tone
+    ungated = metrics.fundamental_frequency(gapped, SR, quiet_db=-1000.0)
+    assert abs(ungated - 250.0) > 2.0
 
 
 def test_f0_distribution_distance():

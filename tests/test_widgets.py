@@ -23,14 +23,21 @@ def _tiny_sounds() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture
-def explorer():
+def drawn():
+    """An explorer that renders its figure on every change."""
     widget, update = widgets.stft_explorer(_tiny_sounds(), sr=SR)
     yield widget, update
     plt.close("all")
 
 
-def test_initial_state_is_drawn(explorer):
-    widget, _ = explorer
+@pytest.fixture
+def explorer():
+    """An explorer that computes states only (faster; no figure)."""
+    return widgets.stft_explorer(_tiny_sounds(), sr=SR, render=False)
+
+
+def test_initial_state_is_drawn(drawn):
+    widget, _ = drawn
     state = widget.state
     assert state.ok and state.kind == "hum"
     assert state.config.n_fft == 1024 and state.spec.shape == (513, 1 + SR // 2 // 256)
@@ -77,8 +84,8 @@ def test_kind_control_changes_sound_and_audio(explorer):
     assert loudest_hz == pytest.approx(1000.0, abs=state.config.bin_hz)
 
 
-def test_scale_floor_and_fmax_controls_redraw(explorer):
-    widget, _ = explorer
+def test_scale_floor_and_fmax_controls_redraw(drawn):
+    widget, _ = drawn
     images = {widget.image.value}
     for control, value in [("scale", "log"), ("scale", "mel"), ("floor_db", -40), ("fmax", 2000)]:
         widget.controls[control].value = value
@@ -87,8 +94,8 @@ def test_scale_floor_and_fmax_controls_redraw(explorer):
     assert len(images) == 5  # every change drew a different figure
 
 
-def test_hop_larger_than_window_gives_message_not_exception(explorer):
-    widget, _ = explorer
+def test_hop_larger_than_window_gives_message_not_exception(drawn):
+    widget, _ = drawn
     widget.n_fft.value = 256
     good_image = widget.image.value
     widget.hop.value = 512  # no exception escapes the observer
@@ -160,3 +167,13 @@ def test_static_figure_panels_have_units():
     assert all(ax.get_xlabel() == "Time (s)" and "Hz" in ax.get_ylabel() for ax in panels)
     assert "62.5 Hz" in panels[0].get_title() and "16 ms" in panels[0].get_title()
     plt.close(fig)
+
+
+def test_unexpected_error_becomes_a_message():
+    def broken_update(**settings):
+        raise RuntimeError("synthesiser exploded")
+
+    widget = widgets.STFTExplorer(broken_update, ["hum"])  # must not raise
+    assert widget.state is None
+    assert "synthesiser exploded" in widget.message.value
+    assert widget.errors == ["RuntimeError: synthesiser exploded"]
