@@ -395,3 +395,9 @@ def uncrop(spec: np.ndarray, config: STFTConfig) -> np.ndarray:
         pad = [(0, 0)] * (spec.ndim - 2) + [(0, missing), (0, 0)]
         spec = np.pad(spec, pad)
     return spec
+
+
+# ------------------------------------------------------------- normalisers
+# Fitted on training data and stored with the model; they live in their own
+# module and are re-exported here, where DESIGN.md lists them.
+from beeutils.normalize import DbRangeNormalizer, PerFrequencyNormalizer, load_normalizer  # noqa: E402,F401
