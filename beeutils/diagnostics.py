@@ -7,13 +7,15 @@ Three tools, used in notebook 03 and switched on in every later training run:
   step, the term and (given the batch) the first layer whose gradient went
   non-finite;
 - ``gradient_report``: for each loss term, its value and the first variable
-  whose gradient is non-finite (works on any model with ``compute_losses``);
+  whose gradient is non-finite or too large to square in float32 (works on any
+  model with ``compute_losses``);
 - ``first_nonfinite_op``: runs a function under
   ``tf.debugging.enable_check_numerics`` and names the first op that produced
   an inf or NaN;
 
-plus ``CAUSES``, the cause-to-fix table, and ``likely_causes`` that maps what
-was seen to the rows of that table.
+plus ``CAUSES``, the cause-to-fix table, ``likely_causes`` that maps what
+was seen to the rows of that table, and ``StepHistory``, a callback that logs
+every loss term at every step (Keras logs running means over the epoch).
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ import keras  # noqa: E402
 
 #: Elementary loss terms in the order a forward pass computes them.
 ELEMENTARY_TERMS = ("kl", "pixel", "feature", "gan_dec", "disc")
+
+#: Largest gradient element whose square is finite in float32 (about 1.8e19).
+#: Beyond it the global gradient norm and Adam's running mean of g^2 become inf
+#: although every gradient is still a finite number.
+SQUARE_OVERFLOW = float(np.sqrt(np.finfo(np.float32).max))
+
+#: A KL term above this many nats per example means exp(z_log_var) is far out
+#: of range (a healthy VAE's KL is tens to hundreds of nats).
+HUGE_KL = 1e6
 
 
 # ---------------------------------------------------------------- the table
@@ -93,6 +104,14 @@ CAUSES: tuple[Cause, ...] = (
           "finite loss but a non-finite gradient norm",
           "use sqrt(re^2 + im^2 + eps); never put angle() in a loss",
           ops=("Sqrt", "Atan2")),
+    Cause("gradient_overflow",
+          "A gradient element above about 1.8e19 squares to inf in float32: the "
+          "global gradient norm and Adam's estimate of g^2 overflow while the loss "
+          "is still finite (the gradient of a first-layer kernel grows with the input).",
+          "a *_grad_norm is inf while every loss term is finite; check-numerics names Square",
+          "fix what makes the gradient huge (unnormalised inputs, exp(log_var), BCE on "
+          "targets above 1); gradient_report names the term and the layer",
+          terms=("enc_grad_norm", "dec_grad_norm", "disc_grad_norm"), ops=("Square",)),
 )
 
 
@@ -111,8 +130,11 @@ def likely_causes(term: str | None = None, op: str | None = None,
         term: the loss term that went non-finite first (e.g. ``"pixel"``), or a
             gradient-norm name (``"enc_grad_norm"``) when only a gradient did.
         op: the op type ``first_nonfinite_op`` named (e.g. ``"Exp"``).
-        terms_seen: finite loss values of one step; a reconstruction term 1000
-            times larger than KL points at an unnormalised scale.
+        terms_seen: finite loss values of one step (e.g. ``NonFiniteEvent.
+            last_finite``): a reconstruction term 1000 times larger than KL
+            points at an unnormalised scale, a negative pixel loss at binary
+            cross-entropy on targets above 1 (it cannot be negative with
+            targets in [0, 1]), a KL above ``HUGE_KL`` at ``exp(z_log_var)``.
 
     Returns:
         Matching causes, the best match (term and op both fit) first.
@@ -126,6 +148,10 @@ def likely_causes(term: str | None = None, op: str | None = None,
             recon = max(abs(terms_seen.get("pixel", 0.0)), abs(terms_seen.get("feature", 0.0)))
             if recon > 1e3 * max(abs(terms_seen.get("kl", 0.0)), 1.0):
                 score += 2
+        if terms_seen and cause.key == "bce_targets" and terms_seen.get("pixel", 0.0) < 0:
+            score += 2
+        if terms_seen and cause.key == "logvar_overflow" and terms_seen.get("kl", 0.0) > HUGE_KL:
+            score += 2
         if score:
             scored.append((score, cause))
     scored.sort(key=lambda pair: -pair[0])
@@ -137,14 +163,26 @@ def likely_causes(term: str | None = None, op: str | None = None,
 
 @dataclasses.dataclass
 class TermReport:
-    """Value of one loss term and the first variable its gradient breaks at."""
+    """Value of one loss term and the first variable its gradient breaks at.
+
+    Attributes:
+        term: loss term name.
+        value: its value on the batch.
+        first_bad_variable: ``"<sub-model>/<layer>/<weight>"`` of the first
+            variable whose gradient holds inf/NaN or an element above
+            ``SQUARE_OVERFLOW`` (whose square is inf), else ``None``.
+        max_abs_gradient: the largest ``|gradient|`` element over all
+            variables (NaN when a gradient holds NaN).
+    """
 
     term: str
     value: float
     first_bad_variable: str | None
+    max_abs_gradient: float = math.nan
 
     @property
     def finite(self) -> bool:
+        """The value is finite and every gradient can be squared in float32."""
         return math.isfinite(self.value) and self.first_bad_variable is None
 
 
@@ -163,12 +201,20 @@ def _qualified_names(model: Any) -> dict[int, str]:
     return names
 
 
+def _breaks(grad: Any) -> bool:
+    """A gradient holds inf/NaN, or an element whose square overflows float32."""
+    g = np.asarray(grad)
+    return not np.all(np.isfinite(g)) or float(np.max(np.abs(g), initial=0.0)) > SQUARE_OVERFLOW
+
+
 def gradient_report(model: Any, x: Any, terms: Sequence[str] = ELEMENTARY_TERMS) -> list[TermReport]:
     """Each loss term's value and the first variable with a non-finite gradient.
 
     Runs one forward pass eagerly (no update).  Variables are checked in the
     model's own order (encoder, decoder, discriminator), so "first" is the
-    layer nearest the input of the first sub-model that breaks.
+    layer nearest the input of the first sub-model that breaks.  A gradient
+    also counts as broken when an element exceeds ``SQUARE_OVERFLOW``: it is
+    still a number, but its square (in the gradient norm, in Adam) is inf.
 
     Args:
         model: a model with ``compute_losses(x, training=True) -> dict`` and
@@ -191,9 +237,11 @@ def gradient_report(model: Any, x: Any, terms: Sequence[str] = ELEMENTARY_TERMS)
             continue
         grads = tape.gradient(values[term], variables)
         # None: the term does not depend on that variable (finite by definition)
-        bad = next((names.get(id(v), v.path) for v, g in zip(variables, grads)
-                    if g is not None and not bool(tf.reduce_all(tf.math.is_finite(g)))), None)
-        reports.append(TermReport(term, float(values[term]), bad))
+        pairs = [(v, g.numpy()) for v, g in zip(variables, grads) if g is not None]
+        bad = next((names.get(id(v), v.path) for v, g in pairs if _breaks(g)), None)
+        peaks = [float(np.max(np.abs(g), initial=0.0)) for _, g in pairs]
+        peak = math.nan if any(math.isnan(p) for p in peaks) else max(peaks, default=0.0)
+        reports.append(TermReport(term, float(values[term]), bad, peak))
     del tape
     return reports
 
@@ -211,9 +259,12 @@ class NonFiniteEvent:
         batch: 0-based batch index within the epoch.
         nonfinite: every logged value that was inf or NaN, by name.
         term: the first elementary term (or gradient norm) that was non-finite.
-        layer: the first layer whose gradient was non-finite for ``term``
-            (needs the batch; ``None`` when unknown).
+        layer: the first layer whose gradient was non-finite (or too large to
+            square) for ``term``, or for the first term whose gradient was,
+            when ``term`` is a gradient norm (needs the batch; ``None`` when
+            unknown).
         last_finite: the logged values of the step before.
+        gradient_term: the loss term whose gradient broke in ``layer``.
     """
 
     step: int
@@ -223,9 +274,11 @@ class NonFiniteEvent:
     term: str
     layer: str | None = None
     last_finite: dict[str, float] = dataclasses.field(default_factory=dict)
+    gradient_term: str | None = None
 
     def __str__(self) -> str:
-        where = f" (first bad gradient in layer {self.layer})" if self.layer else ""
+        via = f", gradient of {self.gradient_term}" if self.gradient_term else ""
+        where = f" (first bad gradient in layer {self.layer}{via})" if self.layer else ""
         names = ", ".join(f"{k}={v}" for k, v in self.nonfinite.items())
         return f"step {self.step}: {self.term} went non-finite{where}; non-finite: {names}"
 
@@ -283,15 +336,62 @@ class NaNWatch(keras.callbacks.Callback):
             self.model.set_weights(self._snapshot)
         self.model.stop_training = True
         term = _first_bad_term(bad)
-        layer = None
+        layer = gradient_term = None
         if self.data is not None:
             start = batch * self.batch_size
             x = self.data[start : start + self.batch_size]
-            layer = _first_bad_layer(gradient_report(self.model, x), term)
+            gradient_term, layer = _first_bad_layer(gradient_report(self.model, x), term)
         self.event = NonFiniteEvent(self.steps_seen, self._epoch, batch, bad, term, layer,
-                                    self._last_logs)
+                                    self._last_logs, gradient_term)
         if self.verbose:
             print(f"NaNWatch: {self.event}; restored the weights of step {self.steps_seen - 1}")
+
+
+class StepHistory(keras.callbacks.Callback):
+    """Every logged value at every training step (not running epoch means).
+
+    Keras logs, after each batch, the mean of every metric since the epoch
+    began; one inf then hides every later step, and a blow-up within an epoch
+    is smeared out.  This callback resets the model's metrics before each batch
+    so that the logs of a batch are that step's own values, and records them.
+    Put it before ``NaNWatch`` in the callback list so that the failing step
+    is recorded too.
+
+    Side effect: other callbacks (and the epoch-end ``History``) also see the
+    values of single steps.
+
+    Attributes:
+        history: name -> list of floats, one per step (step ``i + 1`` at
+            index ``i``); ``beeutils.plotting.plot_losses`` draws it with a
+            "Step" axis and marks the first non-finite value.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.history = {}
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        for metric in self.model.metrics:
+            metric.reset_state()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            if np.ndim(value) == 0:
+                self.history.setdefault(key, []).append(float(value))
+
+    def first_nonfinite(self) -> tuple[int, str] | None:
+        """``(step, term)`` of the first non-finite value (elementary terms
+        first within a step, as ``NaNWatch`` orders them), or ``None``."""
+        n_steps = max((len(v) for v in self.history.values()), default=0)
+        for i in range(n_steps):
+            bad = {k: v[i] for k, v in self.history.items()
+                   if i < len(v) and not math.isfinite(v[i])}
+            if bad:
+                return i + 1, _first_bad_term(bad)
+        return None
 
 
 def _first_bad_term(bad: Mapping[str, float]) -> str:
@@ -303,13 +403,14 @@ def _first_bad_term(bad: Mapping[str, float]) -> str:
     return norms[0] if norms else next(iter(bad))
 
 
-def _first_bad_layer(reports: Sequence[TermReport], term: str) -> str | None:
-    """Layer of the first non-finite gradient, preferring the named term."""
+def _first_bad_layer(reports: Sequence[TermReport],
+                     term: str) -> tuple[str | None, str | None]:
+    """``(term, layer)`` of the first broken gradient, preferring the named term."""
     ordered = sorted(reports, key=lambda r: r.term != term)
     for report in ordered:
         if report.first_bad_variable is not None:
-            return _variable_layer(report.first_bad_variable)
-    return None
+            return report.term, _variable_layer(report.first_bad_variable)
+    return None, None
 
 
 # -------------------------------------------------------- check numerics

@@ -108,3 +108,93 @@ def test_likely_causes_map_symptoms_to_fixes():
     assert big[0].key == "unnormalised_db"
     table = diagnostics.cause_table()
     assert table.count("\n") == len(diagnostics.CAUSES) + 1 and "clamp" in table
+
+
+def _overflowing_vaegan():
+    """A tiny naive VAE-GAN whose z_log_var starts near 50: exp(50) = 5e21 is a
+    finite KL, but its gradient squares to inf in float32."""
+    model = _tiny_vaegan(log_var_clamp=None)
+    head = model.encoder.get_layer("z_log_var")
+    kernel, bias = head.get_weights()
+    head.set_weights([np.zeros_like(kernel), np.full_like(bias, 50.0)])
+    return model
+
+
+def test_gradient_report_flags_gradients_too_large_to_square():
+    model = _overflowing_vaegan()
+    x = np.random.default_rng(1).random((2, 16, 16, 1)).astype(np.float32)
+    kl = next(r for r in diagnostics.gradient_report(model, x) if r.term == "kl")
+    assert math.isfinite(kl.value) and kl.value > 1e20
+    assert kl.max_abs_gradient > diagnostics.SQUARE_OVERFLOW
+    assert not kl.finite and kl.first_bad_variable.startswith("encoder/")
+    # a healthy model reports its largest gradient, far below the limit
+    clean = diagnostics.gradient_report(_tiny_vaegan(), x)
+    assert all(0 < r.max_abs_gradient < 1e6 for r in clean if r.term != "pixel")
+
+
+def test_nanwatch_catches_a_gradient_norm_overflow_and_blames_the_kl():
+    model = _overflowing_vaegan()
+    x = np.random.default_rng(2).random((4, 16, 16, 1)).astype(np.float32)
+    watch = diagnostics.NaNWatch(data=x, batch_size=2, verbose=False)
+    model.fit(x, epochs=1, batch_size=2, shuffle=False, verbose=0, callbacks=[watch])
+    event = watch.event
+    assert event is not None and event.step == 1
+    assert event.term == "enc_grad_norm" and math.isinf(event.nonfinite["enc_grad_norm"])
+    assert "kl" not in event.nonfinite  # the loss itself was still finite
+    assert event.gradient_term == "kl" and event.layer.startswith("encoder/")
+    assert "gradient of kl" in str(event)
+
+
+def test_likely_causes_read_the_last_finite_values():
+    seen = {"kl": 7.7e13, "pixel": -3.9e5, "feature": 6e3}
+    keys = [c.key for c in diagnostics.likely_causes(term="enc_grad_norm", op="Square",
+                                                     terms_seen=seen)]
+    assert keys[0] == "gradient_overflow"
+    assert {"logvar_overflow", "bce_targets"} <= set(keys[1:3])
+    # a negative BCE alone points at targets outside [0, 1]
+    assert diagnostics.likely_causes(terms_seen={"pixel": -10.0, "kl": 5.0})[0].key == "bce_targets"
+    # healthy values point nowhere
+    assert diagnostics.likely_causes(terms_seen={"pixel": 900.0, "kl": 20.0}) == []
+
+
+class _CountingModel(keras.Model):
+    """Logs the step number through a Mean tracker (as VAEGAN logs its terms),
+    and inf at one step."""
+
+    def __init__(self, bad_step: int):
+        super().__init__()
+        self.counter = self.add_weight(shape=(), initializer="zeros", name="counter")
+        self.tracker = keras.metrics.Mean(name="kl")
+        self.bad_step = bad_step
+
+    @property
+    def metrics(self):
+        return [self.tracker]
+
+    def train_step(self, data):
+        self.counter.assign_add(1.0)
+        value = tf.where(tf.equal(self.counter, float(self.bad_step)), np.inf, self.counter)
+        self.tracker.update_state(value)
+        return {"kl": self.tracker.result()}
+
+
+def test_step_history_logs_each_step_not_the_running_mean():
+    model = _CountingModel(bad_step=999)
+    model.compile(run_eagerly=True)
+    steps = diagnostics.StepHistory()
+    history = model.fit(np.zeros((3, 1), np.float32), epochs=2, batch_size=1, verbose=0,
+                        callbacks=[steps], shuffle=False)
+    assert steps.history["kl"] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert history.history["kl"] == [3.0, 6.0]  # epoch end: the last step's own value
+    assert steps.first_nonfinite() is None
+
+
+def test_step_history_records_the_failing_step_before_nanwatch_stops():
+    model = _CountingModel(bad_step=4)
+    model.compile(run_eagerly=True)
+    steps, watch = diagnostics.StepHistory(), diagnostics.NaNWatch(verbose=False)
+    model.fit(np.zeros((3, 1), np.float32), epochs=3, batch_size=1, verbose=0,
+              callbacks=[steps, watch], shuffle=False)
+    assert steps.history["kl"][:3] == [1.0, 2.0, 3.0] and math.isinf(steps.history["kl"][3])
+    assert len(steps.history["kl"]) == 4 and steps.first_nonfinite() == (4, "kl")
+    assert watch.event.step == 4

@@ -1,0 +1,618 @@
+"""The magnitude-spectrogram VAE-GAN pipeline, from corpus to metrics.
+
+One code path for notebook 04, the multi-seed checks and the later notebooks:
+
+1. ``prepare_magnitude_data``: waveforms -> cropped STFT magnitudes
+   ``(n, freq, time)`` -> normalised model inputs ``(n, freq, time, 1)`` in
+   [-1, 1], with the normaliser fitted on the *training split only*;
+2. ``build_magnitude_vaegan``: encoder, decoder (``tanh`` output) and
+   discriminator with the repairs of notebook 03 switched on (GAN losses from
+   logits, clamped log-variance), compiled;
+3. ``train``: ``fit`` with ``NaNWatch`` on, timed; returns the history, the
+   seconds and the non-finite event (``None`` when training stayed finite);
+4. ``evaluate_magnitude_model``: Griffin-Lim on reconstructed, generated and
+   true magnitudes, and every metric of ``beeutils.metrics`` against its
+   floor;
+5. ``save_model`` / ``load_model``: the ``.keras`` file with the normaliser
+   beside it as JSON (a model is useless without the statistics that undo its
+   scaling).
+
+Shapes: waveforms ``(n, samples)``; magnitudes ``(n, freq, time)`` (the
+``STFTConfig`` crop, 128 x 128 by default: 0 to 2 kHz by 2.048 s); model
+tensors ``(n, freq, time, 1)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beeutils import spectral
+from beeutils.normalize import PerFrequencyNormalizer, load_normalizer
+from beeutils.spectral import STFTConfig
+
+__all__ = [
+    "HUM_BAND_HZ", "MagnitudeData", "TrainResult", "magnitudes", "to_model_input",
+    "from_model_output", "lowpass_reference", "prepare_magnitude_data",
+    "build_magnitude_vaegan", "train", "griffin_lim_waves", "evaluate_magnitude_model",
+    "metrics_table", "save_model", "load_model",
+]
+
+#: Fundamental-frequency band of colony hum (Hz): the synthetic hum's 200-260 Hz
+#: plus a margin for the widened partials and YIN's resolution.
+HUM_BAND_HZ = (190.0, 270.0)
+
+#: The three splits ``prepare_magnitude_data`` reads by default.
+SPLITS = ("train", "validation", "test")
+
+
+# ------------------------------------------------------------------ the data
+
+
+def magnitudes(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
+    """STFT magnitudes cropped to what the model sees.
+
+    Args:
+        waves: float waveforms ``(n, samples)`` or ``(samples,)``.
+        config: STFT settings; ``n_freq_keep`` and ``n_frames`` set the crop.
+
+    Returns:
+        float32 ``(n, n_freq_keep, n_frames)`` (or ``(freq, time)``), linear
+        magnitude (a full-scale sine gives about ``n_fft / 4``).
+    """
+    spec = spectral.stft(np.asarray(waves, dtype=np.float32), config)
+    return np.abs(spectral.crop(spec, config)).astype(np.float32)
+
+
+def to_model_input(mags: np.ndarray, normalizer: PerFrequencyNormalizer) -> np.ndarray:
+    """Magnitudes ``(n, freq, time)`` -> Keras tensor ``(n, freq, time, 1)`` in [-1, 1]."""
+    return normalizer.transform(mags)[..., np.newaxis]
+
+
+def from_model_output(x: np.ndarray, normalizer: PerFrequencyNormalizer) -> np.ndarray:
+    """Model outputs ``(n, freq, time, 1)`` (or ``(n, freq, time)``) -> magnitudes
+    ``(n, freq, time)``; values outside [-1, 1] are clipped first."""
+    x = np.asarray(x)
+    if x.ndim >= 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    return normalizer.inverse(x)
+
+
+def lowpass_reference(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
+    """The waveform a perfect model of the cropped *complex* STFT would give.
+
+    STFT, keep the model's bins and frames (crop), put the missing bins back
+    as zeros and invert with the true phase: the clip low-passed at the top of
+    the crop (2 kHz by default).  It is the reference for the waveform
+    metrics, so that they measure the missing phase, not the crop.
+
+    Args:
+        waves: ``(n, samples)`` float waveforms.
+        config: STFT settings with the model's crop.
+
+    Returns:
+        float32 ``(n, samples)``.
+    """
+    waves = np.asarray(waves, dtype=np.float32)
+    spec = spectral.uncrop(spectral.crop(spectral.stft(waves, config), config), config)
+    return spectral.istft(spec, config, length=waves.shape[-1])
+
+
+@dataclasses.dataclass
+class MagnitudeData:
+    """A corpus turned into model inputs, split by split.
+
+    Attributes:
+        config: the STFT settings (and crop) used.
+        normalizer: fitted on ``mags["train"]`` only.
+        x: split -> normalised inputs ``(n, freq, time, 1)`` float32 in [-1, 1].
+        mags: split -> cropped magnitudes ``(n, freq, time)`` float32.
+        waves: split -> waveforms ``(n, samples)`` float32.
+        labels: split -> kind name of each clip.
+        metas: split -> synthesis metadata of each clip (``f0_hz`` ...).
+        kinds: kind names in the corpus.
+    """
+
+    config: STFTConfig
+    normalizer: PerFrequencyNormalizer
+    x: dict[str, np.ndarray]
+    mags: dict[str, np.ndarray]
+    waves: dict[str, np.ndarray]
+    labels: dict[str, list[str]]
+    metas: dict[str, list[dict]]
+    kinds: tuple[str, ...]
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``(freq, time, 1)``, the model's input shape."""
+        return tuple(int(v) for v in self.x["train"].shape[1:])  # type: ignore[return-value]
+
+    def summary(self) -> str:
+        """One line per split: clips and array shapes."""
+        return "\n".join(f"{split:>10}: {len(self.labels[split]):4d} clips, x {self.x[split].shape}"
+                         for split in self.x)
+
+
+def prepare_magnitude_data(corpus: Any, config: STFTConfig,
+                           normalizer: PerFrequencyNormalizer | None = None,
+                           splits: Sequence[str] = SPLITS) -> MagnitudeData:
+    """Cropped magnitudes and normalised model inputs for each split.
+
+    The normaliser's statistics come from the training split only: held-out
+    clips are scaled with numbers the model could have known, as generated
+    clips will be.  A normaliser that is already fitted is used as it is.
+
+    Args:
+        corpus: a ``datasets.Corpus`` (``waves(split)``, ``labels(split)``,
+            ``metas(split)``, ``kinds``).
+        config: STFT settings; the crop sets the model's ``(freq, time)``.
+        normalizer: default ``PerFrequencyNormalizer()`` (SpecGAN's).
+        splits: splits to prepare; must include ``"train"``.
+
+    Returns:
+        ``MagnitudeData``.
+    """
+    if "train" not in splits:
+        raise ValueError(f"splits must include 'train' (the normaliser is fitted on it), "
+                         f"got {tuple(splits)}")
+    normalizer = PerFrequencyNormalizer() if normalizer is None else normalizer
+    waves = {s: corpus.waves(s) for s in splits}
+    mags = {s: magnitudes(w, config) for s, w in waves.items()}
+    if not normalizer.is_fitted:
+        normalizer.fit(mags["train"])
+    x = {s: to_model_input(m, normalizer) for s, m in mags.items()}
+    return MagnitudeData(config=config, normalizer=normalizer, x=x, mags=mags, waves=waves,
+                         labels={s: list(corpus.labels(s)) for s in splits},
+                         metas={s: list(corpus.metas(s)) for s in splits},
+                         kinds=tuple(corpus.kinds))
+
+
+# ----------------------------------------------------------------- the model
+
+
+def build_magnitude_vaegan(
+    input_shape: Sequence[int],
+    latent_dim: int = 32,
+    widths: Sequence[int] = (8, 16, 32, 64),
+    disc_widths: Sequence[int] = (16, 32, 64),
+    seed: int = 0,
+    *,
+    encoder_widths: Sequence[int] | None = (16, 32, 64, 128),
+    dense_units: int = 256,
+    output_activation: str | None = "tanh",
+    feature_block: int = -1,
+    kl_weight: float = 1.0,
+    pixel_weight: float = 1.0,
+    feature_weight: float = 1.0,
+    gamma: float = 1.0,
+    gan_weight: float = 1.0,
+    log_var_clamp: float = 10.0,
+    learning_rate: float = 1e-3,
+    disc_learning_rate: float = 2e-4,
+) -> Any:
+    """The repaired VAE-GAN for normalised log magnitudes, compiled.
+
+    Everything notebook 03 found is fixed here: inputs are normalised to
+    [-1, 1] and the decoder ends in ``tanh`` (or linear), the reconstruction
+    is a squared error (never binary cross-entropy), ``z_log_var`` is clamped
+    before ``exp``, and the GAN losses are computed from logits.
+
+    Reconstruction = ``pixel_weight`` * squared error summed over bins (a
+    Gaussian likelihood, the VAE part) + ``feature_weight`` * squared error of
+    discriminator features (Larsen et al.'s learned similarity, mean over
+    features).
+
+    Args:
+        input_shape: ``(freq, time, 1)``.
+        latent_dim: size of ``z``.
+        widths: decoder widths, listed from the input side as for the
+            encoder (the decoder uses them in reverse: 64 channels on the 8 x 8
+            grid down to 8 on the 128 x 128 one).  Each stride-2 block doubles
+            the size, so 4 widths take 8 x 8 back to 128 x 128.  The decoder
+            runs twice per step (reconstruction and prior sample) at full
+            resolution: it is where nearly all the computing goes, hence the
+            narrow high-resolution layers.
+        disc_widths: discriminator conv widths.
+        encoder_widths: encoder conv widths (``None``: ``widths``); the
+            encoder works on shrinking grids and is cheap.
+        seed: seeds Keras (weights) and the model's sampling noise.
+        dense_units: encoder hidden layer.
+        output_activation: ``"tanh"`` (inputs live in [-1, 1]) or ``None``.
+        feature_block: discriminator block whose output is the feature space.
+        kl_weight, pixel_weight, feature_weight, gamma, gan_weight: loss
+            weights (see ``beeutils.models.VAEGAN``).
+        log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
+        learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
+        disc_learning_rate: Adam for the discriminator.
+
+    Returns:
+        A compiled ``beeutils.models.VAEGAN``.
+    """
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+
+    from beeutils import models
+
+    keras.utils.set_random_seed(int(seed))
+    encoder = models.build_encoder(input_shape, latent_dim,
+                                   widths if encoder_widths is None else encoder_widths,
+                                   dense_units=dense_units)
+    decoder = models.build_decoder(input_shape, latent_dim, widths,
+                                   output_activation=output_activation)
+    discriminator = models.build_discriminator(input_shape, disc_widths,
+                                               feature_block=feature_block)
+    model = models.VAEGAN(
+        encoder, decoder, discriminator,
+        kl_weight=kl_weight, gamma=gamma,
+        feature_weight=feature_weight, feature_reduction="mean",
+        pixel_loss="mse", pixel_weight=pixel_weight,
+        gan_weight=gan_weight, log_var_clamp=log_var_clamp,
+        gan_from_logits=True, seed=int(seed), name="magnitude_vaegan",
+    )
+
+    def adam(lr: float) -> keras.optimizers.Optimizer:
+        return keras.optimizers.Adam(learning_rate=lr, beta_1=0.5)
+
+    model.compile(adam(learning_rate), adam(learning_rate), adam(disc_learning_rate))
+    return model
+
+
+# ------------------------------------------------------------------ training
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What ``train`` returns.
+
+    Attributes:
+        history: the ``keras.callbacks.History`` (``.history``: name -> list
+            per epoch, ``val_*`` for the validation split).
+        seconds: wall-clock training time.
+        event: ``NaNWatch``'s ``NonFiniteEvent``, or ``None`` if every loss
+            term and gradient norm stayed finite.
+        steps: training steps run.
+        epochs: epochs completed.
+    """
+
+    history: Any
+    seconds: float
+    event: Any
+    steps: int
+    epochs: int
+
+    @property
+    def finite(self) -> bool:
+        """True when no loss term or gradient norm went inf or NaN."""
+        return self.event is None
+
+    def __str__(self) -> str:
+        status = "all finite" if self.finite else f"stopped: {self.event}"
+        return (f"{self.epochs} epochs, {self.steps} steps in {self.seconds:.1f} s "
+                f"({self.seconds / max(self.steps, 1):.2f} s/step); {status}")
+
+
+def train(model: Any, x_train: np.ndarray, x_val: np.ndarray | None = None,
+          epochs: int = 40, batch_size: int = 32, callbacks: Sequence[Any] = (),
+          seed: int = 0, verbose: int | str = "auto") -> TrainResult:
+    """``model.fit`` with ``NaNWatch`` on, seeded and timed.
+
+    Args:
+        model: a compiled ``VAEGAN``.
+        x_train: ``(n, freq, time, 1)`` training inputs.
+        x_val: validation inputs (losses logged as ``val_*`` each epoch).
+        epochs: passes over ``x_train``.
+        batch_size: clips per step.
+        callbacks: extra Keras callbacks.
+        seed: seeds the epoch shuffles (``keras.utils.set_random_seed``).
+        verbose: Keras progress display (1: progress bar, 2: a line per epoch).
+
+    Returns:
+        ``TrainResult``.  Training stops at the first non-finite value, with
+        the weights of the last finite step restored (``NaNWatch``).
+    """
+    import keras
+
+    from beeutils.diagnostics import NaNWatch
+
+    keras.utils.set_random_seed(int(seed))
+    watch = NaNWatch(verbose=True)
+    start = time.perf_counter()
+    history = model.fit(
+        x_train, batch_size=batch_size, epochs=epochs, shuffle=True,
+        validation_data=(x_val,) if x_val is not None and len(x_val) else None,
+        callbacks=[watch, *callbacks], verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    n_epochs = len(next(iter(history.history.values()), []))
+    return TrainResult(history, seconds, watch.event, watch.steps_seen, n_epochs)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def griffin_lim_waves(mags: np.ndarray, config: STFTConfig, n_samples: int,
+                      n_iter: int = 32, seed: int = 0, batch_size: int = 64) -> np.ndarray:
+    """Fast Griffin-Lim (``beeutils.phase``) on cropped magnitudes, in batches.
+
+    Args:
+        mags: ``(n, freq, time)`` magnitudes (the cropped bins; the missing
+            high bins count as zero, so the result is low-passed).
+        config: STFT settings.
+        n_samples: samples per output clip.
+        n_iter: iterations.
+        seed: seed of the random initial phases (batch ``i`` uses ``seed + i``).
+        batch_size: clips per Griffin-Lim call (bounds the memory).
+
+    Returns:
+        float32 ``(n, n_samples)``.
+    """
+    from beeutils import phase
+
+    mags = np.asarray(mags, dtype=np.float32)
+    out = [phase.griffin_lim(mags[i : i + batch_size], config, n_iter=n_iter,
+                             seed=seed + i // batch_size, length=n_samples)
+           for i in range(0, len(mags), batch_size)]
+    return np.concatenate(out, axis=0) if out else np.zeros((0, n_samples), np.float32)
+
+
+def _band_metrics(ref_mag: np.ndarray, waves: np.ndarray, config: STFTConfig) -> tuple[float, float]:
+    """Mean spectral convergence (dB) and log-spectral distance (dB) of the
+    waves' cropped STFT magnitudes against ``ref_mag``."""
+    from beeutils import metrics
+
+    est = magnitudes(waves, config)
+    return (float(np.mean(metrics.spectral_convergence_db(ref_mag, est))),
+            float(np.mean(metrics.log_spectral_distance(ref_mag, est))))
+
+
+def evaluate_magnitude_model(
+    model: Any,
+    data: MagnitudeData,
+    n_iter: int = 32,
+    n_generated: int | None = None,
+    seed: int = 0,
+    split: str = "test",
+    hum_band: tuple[float, float] = HUM_BAND_HZ,
+    return_waves: bool = False,
+) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Reconstruction and generation metrics, each beside its floor.
+
+    Reconstruction, on the held-out ``split``:
+
+    - ``lsd_model_mag_db``, ``sc_model_mag_db``: the decoded magnitudes
+      against the true ones, before any phase is involved;
+    - ``sc_floor_db``, ``lsd_floor_db``: Griffin-Lim on the *true* magnitudes,
+      STFT again, against the true magnitudes: the error of the missing phase
+      alone, the best any magnitude-only model can do;
+    - ``sc_model_db``, ``lsd_model_db``: the same through the model
+      (Griffin-Lim on the reconstructed magnitudes);
+    - ``mrstft_floor``, ``mrstft_model``: multi-resolution STFT distance of
+      those two waveforms from the clip low-passed at the crop with its true
+      phase (``lowpass_reference``); ``mrstft_crop``: of that reference from
+      the original full-band clip (what the crop alone costs);
+    - ``hum_recon_f0_in_band``, ``hum_recon_f0_error_hz``: share of held-out
+      hum clips whose reconstruction's f0 (YIN) lies in ``hum_band``, and the
+      median |f0 error| against the clip's true fundamental.
+
+    Generation, ``n_generated`` prior samples (default: as many as training
+    clips) through Griffin-Lim, against the corpus passed through the same
+    Griffin-Lim (so the comparison is not about phase or the crop):
+
+    - ``fd_gen``, ``fd_floor``, ``fd_ratio``: Frechet distance on standardised
+      hand-made features, generated vs held-out, training vs held-out, and
+      their ratio (1 would be as close as real clips are to each other);
+    - ``ndb_k``, ``ndb_k_floor``: NDB/K of generated and of held-out clips
+      against the training set's k-means bins (``ndb_bins``);
+    - ``f0_wasserstein_hz``, ``f0_median_gen_hz``, ``f0_median_data_hz``: the
+      f0 distribution of generated clips against the held-out clips;
+    - ``gen_share_hum_band``, ``data_share_hum_band``: share of clips whose
+      f0 lies in ``hum_band``; ``gen_hum_f0_median_hz``: their median f0;
+    - ``sc_gen_consistency_db``: how closely Griffin-Lim realises the
+      generated magnitudes (generated spectrograms need not be the STFT of any
+      signal).
+
+    Args:
+        model: a trained ``VAEGAN`` (``reconstruct``, ``sample``).
+        data: ``MagnitudeData`` with ``"train"`` and ``split``.
+        n_iter: Griffin-Lim iterations.
+        n_generated: prior samples.
+        seed: seeds prior samples and Griffin-Lim phases.
+        split: held-out split.
+        hum_band: hum f0 band in Hz.
+        return_waves: also return the waveforms (for listening).
+
+    Returns:
+        The metrics dict (floats and ints); with ``return_waves``,
+        ``(metrics, waves)`` where ``waves`` holds ``original``,
+        ``lowpass``, ``floor``, ``recon``, ``generated`` (``(n, samples)``)
+        and ``recon_mag``, ``gen_mag`` (``(n, freq, time)``).
+    """
+    from beeutils import metrics
+
+    cfg, norm = data.config, data.normalizer
+    sr = cfg.sr
+    start = time.perf_counter()
+    original = data.waves[split]
+    n_samples = original.shape[-1]
+    true_mag = data.mags[split]
+    labels = np.asarray(data.labels[split])
+    out: dict[str, Any] = {"n_test": int(len(original)), "n_iter": int(n_iter)}
+
+    # --- reconstruction
+    recon_mag = from_model_output(model.reconstruct(data.x[split]), norm)
+    out["sc_model_mag_db"] = float(np.mean(metrics.spectral_convergence_db(true_mag, recon_mag)))
+    out["lsd_model_mag_db"] = float(np.mean(metrics.log_spectral_distance(true_mag, recon_mag)))
+    lowpass = lowpass_reference(original, cfg)
+    floor = griffin_lim_waves(true_mag, cfg, n_samples, n_iter, seed)
+    recon = griffin_lim_waves(recon_mag, cfg, n_samples, n_iter, seed)
+    out["sc_floor_db"], out["lsd_floor_db"] = _band_metrics(true_mag, floor, cfg)
+    out["sc_model_db"], out["lsd_model_db"] = _band_metrics(true_mag, recon, cfg)
+    out["mrstft_crop"] = float(metrics.multi_resolution_stft_distance(original, lowpass, sr))
+    out["mrstft_floor"] = float(metrics.multi_resolution_stft_distance(lowpass, floor, sr))
+    out["mrstft_model"] = float(metrics.multi_resolution_stft_distance(lowpass, recon, sr))
+
+    hum = labels == "hum"
+    if hum.any():
+        f0_rec = np.atleast_1d(metrics.fundamental_frequency(recon[hum], sr))
+        f0_true = np.array([m["f0_hz"] for m, h in zip(data.metas[split], hum) if h], float)
+        in_band = (f0_rec >= hum_band[0]) & (f0_rec <= hum_band[1])
+        out["hum_recon_f0_in_band"] = float(np.mean(in_band))
+        out["hum_recon_f0_error_hz"] = float(np.nanmedian(np.abs(f0_rec - f0_true)))
+    else:
+        out["hum_recon_f0_in_band"] = out["hum_recon_f0_error_hz"] = float("nan")
+
+    # --- generation
+    n_gen = int(n_generated or len(data.x["train"]))
+    gen_mag = from_model_output(model.sample(n_gen, seed=seed), norm)
+    generated = griffin_lim_waves(gen_mag, cfg, n_samples, n_iter, seed + 1000)
+    out["n_generated"] = n_gen
+    out["sc_gen_consistency_db"] = _band_metrics(gen_mag, generated, cfg)[0]
+    train_floor = griffin_lim_waves(data.mags["train"], cfg, n_samples, n_iter, seed + 2000)
+    feats = [metrics.feature_embedding(w, sr) for w in (train_floor, floor, generated)]
+    f_train, f_test, f_gen = metrics.standardize_features(*feats)
+    out["fd_gen"] = metrics.frechet_distance(f_gen, f_test)
+    out["fd_floor"] = metrics.frechet_distance(f_train, f_test)
+    out["fd_ratio"] = out["fd_gen"] / max(out["fd_floor"], 1e-12)
+    k = min(50, max(2, len(f_train) // 10))
+    _, out["ndb_bins"], out["ndb_k"] = metrics.ndb_k(feats[0], feats[2], k=k, seed=seed)
+    _, _, out["ndb_k_floor"] = metrics.ndb_k(feats[0], feats[1], k=k, seed=seed)
+
+    f0_gen = np.atleast_1d(metrics.fundamental_frequency(generated, sr))
+    f0_data = np.atleast_1d(metrics.fundamental_frequency(floor, sr))
+    dist = metrics.f0_distribution_distance(f0_data, f0_gen)
+    out["f0_wasserstein_hz"] = dist["wasserstein_hz"]
+    out["f0_median_gen_hz"] = dist["median_b_hz"]
+    out["f0_median_data_hz"] = dist["median_a_hz"]
+
+    def in_hum_band(f0: np.ndarray) -> np.ndarray:
+        return np.isfinite(f0) & (f0 >= hum_band[0]) & (f0 <= hum_band[1])
+
+    out["gen_share_hum_band"] = float(np.mean(in_hum_band(f0_gen)))
+    out["data_share_hum_band"] = float(np.mean(in_hum_band(f0_data)))
+    gen_hum = f0_gen[in_hum_band(f0_gen)]
+    out["gen_hum_f0_median_hz"] = float(np.median(gen_hum)) if gen_hum.size else float("nan")
+    out["eval_seconds"] = time.perf_counter() - start
+    if not return_waves:
+        return out
+    waves = {"original": original, "lowpass": lowpass, "floor": floor, "recon": recon,
+             "generated": generated, "recon_mag": recon_mag, "gen_mag": gen_mag,
+             "f0_generated": f0_gen, "f0_data": f0_data}
+    return out, waves
+
+
+#: Rows of ``metrics_table``: (key, floor key, description, unit, lower is better).
+_ROWS = (
+    ("sc_model_db", "sc_floor_db", "spectral convergence, 0-2 kHz, after Griffin-Lim",
+     "dB", True),
+    ("lsd_model_db", "lsd_floor_db", "log-spectral distance, 0-2 kHz, after Griffin-Lim",
+     "dB", True),
+    ("lsd_model_mag_db", None, "log-spectral distance of the decoded magnitudes (no phase)",
+     "dB", True),
+    ("mrstft_model", "mrstft_floor", "multi-resolution STFT distance to the 2 kHz low-passed clip",
+     "", True),
+    ("hum_recon_f0_in_band", None, "held-out hum: reconstructions with f0 in the hum band",
+     "share", False),
+    ("hum_recon_f0_error_hz", None, "held-out hum: median f0 error of reconstructions", "Hz",
+     True),
+    ("fd_gen", "fd_floor", "Frechet distance to held-out clips (standardised features)", "",
+     True),
+    ("fd_ratio", None, "Frechet distance ratio, generated / train-vs-held-out", "", True),
+    ("ndb_k", "ndb_k_floor", "NDB/K against the training set's bins", "", True),
+    ("f0_wasserstein_hz", None, "f0 distribution distance (Wasserstein), generated vs held-out",
+     "Hz", True),
+    ("gen_share_hum_band", "data_share_hum_band", "clips with f0 in the hum band", "share",
+     None),
+    ("sc_gen_consistency_db", None, "Griffin-Lim consistency of generated magnitudes", "dB",
+     True),
+)
+
+
+def metrics_table(results: dict[str, Any] | dict[str, dict[str, Any]]) -> str:
+    """The metrics as a Markdown table: one row per metric, with its floor.
+
+    Args:
+        results: one ``evaluate_magnitude_model`` dict, or name -> dict (one
+            column per model, e.g. per seed); the floor column is taken from
+            the first.
+
+    Returns:
+        Markdown text.
+    """
+    if results and all(isinstance(v, dict) for v in results.values()):
+        columns = dict(results)
+    else:
+        columns = {"model": results}
+    first = next(iter(columns.values()))
+
+    def fmt(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (int, np.integer)):
+            return str(int(value))
+        value = float(value)
+        if not np.isfinite(value):
+            return "n/a"
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+    head = "| metric | unit | " + " | ".join(columns) + " | floor / real data | better |"
+    lines = [head, "|---|---|" + "---:|" * len(columns) + "---:|---|"]
+    for key, floor_key, text, unit, lower in _ROWS:
+        if key not in first:
+            continue
+        cells = " | ".join(fmt(c.get(key)) for c in columns.values())
+        floor = fmt(first.get(floor_key)) if floor_key else ""
+        better = "lower" if lower else ("higher" if lower is False else "near real data")
+        lines.append(f"| {text} | {unit} | {cells} | {floor} | {better} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------- persistence
+
+
+def _paths(path: str | Path) -> tuple[Path, Path]:
+    path = Path(path)
+    if path.suffix != ".keras":
+        path = path.with_name(path.name + ".keras")
+    return path, path.with_suffix(".normalizer.json")
+
+
+def save_model(model: Any, normalizer: Any, path: str | Path) -> tuple[Path, Path]:
+    """Save the model as ``.keras`` and its normaliser beside it as JSON.
+
+    Args:
+        model: the trained ``VAEGAN``.
+        normalizer: the fitted normaliser its inputs went through.
+        path: ``name.keras`` (or ``name``, ``.keras`` is added).
+
+    Returns:
+        ``(model path, normaliser path)``: ``name.keras`` and
+        ``name.normalizer.json``.
+    """
+    model_path, norm_path = _paths(path)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(model_path)
+    normalizer.save(norm_path)
+    return model_path, norm_path
+
+
+def load_model(path: str | Path) -> tuple[Any, Any]:
+    """Load what ``save_model`` wrote, with ``safe_mode=True`` (no code runs
+    from the file: every layer is a registered ``beeutils`` class).
+
+    Returns:
+        ``(model, normalizer)``.
+    """
+    import keras
+
+    from beeutils import layers as _layers  # noqa: F401  (registers the custom classes)
+    from beeutils import models as _models  # noqa: F401
+
+    model_path, norm_path = _paths(path)
+    model = keras.saving.load_model(model_path, safe_mode=True)
+    return model, load_normalizer(norm_path)
