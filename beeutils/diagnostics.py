@@ -142,7 +142,9 @@ def likely_causes(term: str | None = None, op: str | None = None,
     scored = []
     for cause in CAUSES:
         score = 2 * (op is not None and op in cause.ops) + (term in cause.terms)
-        if term is not None and term.endswith("grad_norm") and cause.key == "sqrt_at_zero":
+        # A gradient norm alone hints at sqrt(0), unless check-numerics named another op.
+        if (term is not None and term.endswith("grad_norm") and cause.key == "sqrt_at_zero"
+                and (op is None or op in cause.ops)):
             score += 1
         if terms_seen and cause.key == "unnormalised_db":
             recon = max(abs(terms_seen.get("pixel", 0.0)), abs(terms_seen.get("feature", 0.0)))
@@ -360,15 +362,28 @@ class StepHistory(keras.callbacks.Callback):
     Side effect: other callbacks (and the epoch-end ``History``) also see the
     values of single steps.
 
+    Args:
+        max_steps: stop training after this many steps (``None``: run what
+            ``fit`` was asked for), so that a budget of steps need not be a
+            whole number of epochs.
+
     Attributes:
         history: name -> list of floats, one per step (step ``i + 1`` at
             index ``i``); ``beeutils.plotting.plot_losses`` draws it with a
             "Step" axis and marks the first non-finite value.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_steps: int | None = None) -> None:
         super().__init__()
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps must be positive, got {max_steps}")
+        self.max_steps = max_steps
         self.history: dict[str, list[float]] = {}
+
+    @property
+    def steps(self) -> int:
+        """Number of steps recorded."""
+        return max((len(v) for v in self.history.values()), default=0)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.history = {}
@@ -381,12 +396,13 @@ class StepHistory(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             if np.ndim(value) == 0:
                 self.history.setdefault(key, []).append(float(value))
+        if self.max_steps is not None and self.steps >= self.max_steps:
+            self.model.stop_training = True
 
     def first_nonfinite(self) -> tuple[int, str] | None:
         """``(step, term)`` of the first non-finite value (elementary terms
         first within a step, as ``NaNWatch`` orders them), or ``None``."""
-        n_steps = max((len(v) for v in self.history.values()), default=0)
-        for i in range(n_steps):
+        for i in range(self.steps):
             bad = {k: v[i] for k, v in self.history.items()
                    if i < len(v) and not math.isfinite(v[i])}
             if bad:

@@ -46,7 +46,13 @@ import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 from beeutils import losses  # noqa: E402
-from beeutils.layers import PadCrop, Sampling, activation_layer, conv_block, deconv_block  # noqa: E402
+from beeutils.layers import (  # noqa: E402
+    PadCrop,
+    Sampling,
+    activation_layer,
+    conv_block,
+    deconv_block,
+)
 
 __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN",
            "LOSS_TERMS", "GRAD_NORMS"]
@@ -445,19 +451,18 @@ class VAEGAN(keras.Model):
         import tensorflow as tf
 
         x = self._unpack(data)
-        parts = [
-            ("enc", self.encoder, self.enc_optimizer),
-            ("dec", self.decoder, self.dec_optimizer),
-            ("disc", self.discriminator, self.disc_optimizer),
-        ]
         # One forward pass, three losses: a persistent tape serves all three.
         with tf.GradientTape(persistent=True) as tape:
             terms = self.compute_losses(x, training=True)
-        for part, model, optimizer in parts:
-            variables = model.trainable_variables
-            # Each part follows the gradient of its own loss only.
-            grads = tape.gradient(terms[f"{part}_loss" if part != "disc" else "disc"],
-                                  variables)
+        parts = (  # (tracker prefix, loss, network, its optimiser)
+            ("enc", "enc_loss", self.encoder, self.enc_optimizer),
+            ("dec", "dec_loss", self.decoder, self.dec_optimizer),
+            ("disc", "disc", self.discriminator, self.disc_optimizer),
+        )
+        for part, loss_name, network, optimizer in parts:
+            # Each network follows the gradient of its own loss only.
+            variables = network.trainable_variables
+            grads = tape.gradient(terms[loss_name], variables)
             optimizer.apply_gradients(zip(grads, variables))
             self.trackers[f"{part}_grad_norm"].update_state(_global_norm(grads))
         del tape

@@ -190,6 +190,7 @@ def build_magnitude_vaegan(
     kl_weight: float = 1.0,
     pixel_weight: float = 1.0,
     feature_weight: float = 1.0,
+    feature_reduction: str = "sum",
     gamma: float = 1.0,
     gan_weight: float = 1.0,
     log_var_clamp: float = 10.0,
@@ -205,8 +206,8 @@ def build_magnitude_vaegan(
 
     Reconstruction = ``pixel_weight`` * squared error summed over bins (a
     Gaussian likelihood, the VAE part) + ``feature_weight`` * squared error of
-    discriminator features (Larsen et al.'s learned similarity, mean over
-    features).
+    discriminator features summed over the feature map (Larsen et al.'s
+    learned similarity).
 
     Args:
         input_shape: ``(freq, time, 1)``.
@@ -227,6 +228,8 @@ def build_magnitude_vaegan(
         feature_block: discriminator block whose output is the feature space.
         kl_weight, pixel_weight, feature_weight, gamma, gan_weight: loss
             weights (see ``beeutils.models.VAEGAN``).
+        feature_reduction: ``"sum"`` (over feature axes, the same scale as
+            the summed squared error) or ``"mean"``.
         log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
         learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
         disc_learning_rate: Adam for the discriminator.
@@ -250,7 +253,7 @@ def build_magnitude_vaegan(
     model = models.VAEGAN(
         encoder, decoder, discriminator,
         kl_weight=kl_weight, gamma=gamma,
-        feature_weight=feature_weight, feature_reduction="mean",
+        feature_weight=feature_weight, feature_reduction=feature_reduction,
         pixel_loss="mse", pixel_weight=pixel_weight,
         gan_weight=gan_weight, log_var_clamp=log_var_clamp,
         gan_from_logits=True, seed=int(seed), name="magnitude_vaegan",

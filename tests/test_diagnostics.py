@@ -198,3 +198,14 @@ def test_step_history_records_the_failing_step_before_nanwatch_stops():
     assert steps.history["kl"][:3] == [1.0, 2.0, 3.0] and math.isinf(steps.history["kl"][3])
     assert len(steps.history["kl"]) == 4 and steps.first_nonfinite() == (4, "kl")
     assert watch.event.step == 4
+
+
+def test_step_history_stops_after_max_steps_mid_epoch():
+    model = _CountingModel(bad_step=999)
+    model.compile(run_eagerly=True)
+    steps = diagnostics.StepHistory(max_steps=4)
+    model.fit(np.zeros((3, 1), np.float32), epochs=5, batch_size=1, verbose=0,
+              callbacks=[steps], shuffle=False)
+    assert steps.history["kl"] == [1.0, 2.0, 3.0, 4.0] and steps.steps == 4
+    with pytest.raises(ValueError):
+        diagnostics.StepHistory(max_steps=0)

@@ -1,0 +1,829 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · The naive port and its NaN
+#
+# Feed bee spectrograms to the MNIST VAE-GAN of notebook 01 without changing
+# anything, watch its loss go to inf and NaN within a few steps, then find
+# every cause with diagnostic tools and fix them one at a time.
+#
+# **The question this notebook answers:** "I ran an STFT over my bee
+# recordings, fed the magnitudes (time by frequency) to a Keras VAE-GAN
+# written for MNIST, and the loss went to inf or NaN after about ten steps.
+# Why?"
+#
+# **You will learn**
+# - to reproduce a numerical failure exactly (seeds, a fixed batch order) and
+#   to stop at the first non-finite number with `NaNWatch`, which names the
+#   step, the loss term and the layer;
+# - to make TensorFlow name the first operation that produced an inf or a NaN
+#   (`tf.debugging.enable_check_numerics`);
+# - the usual causes in a spectrogram VAE-GAN, each shown on one number or a
+#   tiny tensor with its fix: binary cross-entropy on targets above 1,
+#   `exp(log_var)` overflow, `log(0)` on silent bins, an unnormalised dB scale,
+#   a saturated discriminator's `log`, and what the transposed layout does;
+# - a ladder that applies the fixes one after another and measures each
+#   version, and why "finite" is not yet "healthy";
+# - a checklist to apply to your own model.
+#
+# **Prerequisites:** `01_mnist_vaegan` (the model we port) and
+# `02_bee_audio_and_stft` (the STFT, the frequency-by-time layout, dB floors).
+#
+# **Run time on a CPU (measured on 2 shared cores):** full mode about
+# RUNTIME_FULL, fast mode (`BEE_FAST=1`) about RUNTIME_FAST.  Full mode runs
+# each version of the model for 60 training steps, fast mode for 10.
+
+# %% [markdown]
+# ## Setup
+#
+# `beeutils.setup` seeds Python, NumPy and TensorFlow, sets the plot defaults
+# and reads the fast-mode flag.  Every model below is also built right after
+# `keras.utils.set_random_seed(SEED)`, so each one starts from the same
+# weights: on a CPU the same seed gives the same numbers, step for step.
+
+# %%
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import ast
+import inspect
+import math
+import textwrap
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from IPython.display import Markdown, display
+
+import beeutils
+from beeutils import datasets, diagnostics, layers, losses, models, plotting, spectral
+from beeutils.normalize import DbRangeNormalizer
+from beeutils.spectral import STFTConfig
+
+CFG = beeutils.setup(seed=2)
+print(f"fast mode: {CFG.fast}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+
+# %% [markdown]
+# Everything you may want to change is a constant here.  Fast mode uses fewer
+# clips and a shorter training budget; the model and the seeds are the same.
+
+# %%
+SEED = 2                          # seeds every model's weights and sampling noise
+CORPUS_SEED = 3                   # seeds the synthetic clips
+KINDS = ("hum", "queen_toot", "worker_pipe") + (() if CFG.fast else ("waggle",))
+CLIPS_PER_KIND = 4 if CFG.fast else 6     # 80 % of them are training clips
+SR = CFG.sr                       # Hz
+
+# The model of notebook 01, unchanged
+LATENT_DIM = 128
+ENC_WIDTHS = (32, 64)             # encoder and decoder conv widths
+DISC_WIDTHS = (32, 64, 128)       # discriminator conv widths
+BATCH_SIZE = 2                    # a small batch: many steps per second on a CPU
+
+# Training budgets (steps, not epochs: the failure happens within one epoch)
+NAIVE_STEPS = 40                  # the naive runs stop at the first non-finite value
+LADDER_STEPS = 10 if CFG.fast else 60     # each rung of the ladder
+SWEEP_SEEDS = () if CFG.fast else (0, 1, 3)   # other seeds for the naive port
+
+# The fixes
+LOG_VAR_CLAMP = 10.0              # z_log_var is clipped into [-10, 10]
+FLOOR_DB = -80.0                  # dB floor: silent bins sit here instead of -inf
+
+FULL = STFTConfig(sr=SR, n_fft=1024, hop=256, n_freq_keep=None, n_frames=None)
+STFT = FULL.replace(n_freq_keep=128, n_frames=128)   # the model's 128 bins x 128 frames
+
+
+# %% [markdown]
+# One helper prints a function's source with its docstring folded away, so
+# that we can read the essential lines of `beeutils` when we first use them.
+
+# %%
+def show_source(obj) -> None:
+    """Print the source of ``obj`` with its docstring folded away."""
+    src = textwrap.dedent(inspect.getsource(obj))
+    node = ast.parse(src).body[0]
+    lines = src.splitlines()
+    if ast.get_docstring(node):
+        doc = node.body[0]
+        lines[doc.lineno - 1 : doc.end_lineno] = [" " * doc.col_offset + '"""..."""']
+    print("\n".join(lines))
+
+
+# %% [markdown]
+# ## 1. The port, exactly as the question did it
+#
+# ### The data
+#
+# A small synthetic corpus (notebook 02 introduced the sounds);
+# `datasets.make_corpus` builds it once and caches it under `data/synthetic`.
+
+# %%
+corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=CORPUS_SEED)
+waves = corpus.waves("train")
+print(corpus.summary())
+
+# %% [markdown]
+# The question's preprocessing, line for line: the magnitude of the STFT,
+# transposed into the `(time, freq)` layout of `tf.signal.stft`, cropped to the
+# model's 128 x 128 "the naive way" (`[:128, :128]`, the first 128 rows and
+# columns), with a channel axis added.  MNIST pixels live in [0, 1]; look at
+# the range of these values.
+
+# %%
+naive_mags = np.stack([np.abs(spectral.stft(w, FULL)).T[:128, :128] for w in waves])
+x_naive = naive_mags[..., np.newaxis].astype(np.float32)   # (clips, time, freq, 1)
+print(f"x_naive: {x_naive.shape} (clips, time, freq, channel)")
+print(f"values: min {x_naive.min():.2g}, median {np.median(x_naive):.2g}, "
+      f"max {x_naive.max():.1f}; {np.mean(x_naive > 1):.0%} of the bins are above 1")
+assert x_naive.max() > 50 and np.mean(x_naive > 1) > 0.2
+
+# %% [markdown]
+# A histogram makes the mismatch plain: the model was written for numbers
+# between 0 and 1 (the shaded band); a third of these are above 1, and the
+# loud partials reach about a hundred.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3))
+ax.hist(x_naive.ravel(), bins=np.logspace(-4, 2.3, 80), color="C0")
+ax.axvspan(1e-4, 1.0, color="C2", alpha=0.15, label="[0, 1]: what MNIST pixels and BCE expect")
+ax.set(xscale="log", yscale="log", xlabel="|STFT| value (linear magnitude)",
+       ylabel="Number of bins", title="What the naive port feeds the model")
+ax.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# ### The model
+#
+# Notebook 01's model, unchanged: the same builders from `beeutils.models`, the
+# same widths, a sigmoid output and a pixel-wise binary cross-entropy as in
+# the keras.io VAE, plus Larsen et al.'s discriminator-feature reconstruction
+# and GAN losses.  Three `VAEGAN` options select the naive forms the question
+# used; the ladder in section 4 switches them off one by one:
+#
+# - `pixel_loss="bce"`: binary cross-entropy on the pixels;
+# - `log_var_clamp=None`: `exp(z_log_var)` as it is, no clamp;
+# - `gan_from_logits=False`: GAN losses as `log` of sigmoid probabilities.
+
+# %%
+NAIVE = dict(pixel_loss="bce", log_var_clamp=None, gan_from_logits=False)
+
+
+def build_port(input_shape, seed: int = SEED, **options) -> models.VAEGAN:
+    """Notebook 01's VAE-GAN for ``input_shape``, freshly seeded, compiled."""
+    keras.utils.set_random_seed(seed)          # the same initial weights every time
+    encoder = models.build_encoder(input_shape, LATENT_DIM, ENC_WIDTHS)
+    decoder = models.build_decoder(input_shape, LATENT_DIM, ENC_WIDTHS,
+                                   output_activation="sigmoid")
+    discriminator = models.build_discriminator(input_shape, DISC_WIDTHS)
+    model = models.VAEGAN(encoder, decoder, discriminator, seed=seed, **options)
+    model.compile()                            # Adam, as in notebook 01
+    return model
+
+
+model = build_port(x_naive.shape[1:], **NAIVE)
+for part in (model.encoder, model.decoder, model.discriminator):
+    print(f"{part.name:>13}: {part.count_params():>10,} weights, "
+          f"{part.inputs[0].shape} -> {[tuple(o.shape) for o in part.outputs]}")
+
+# %% [markdown]
+# ### Train it and watch the loss
+#
+# Keras logs the *mean* of each loss term since the epoch began, which smears
+# a blow-up over the epoch.  `diagnostics.StepHistory` resets the model's
+# metrics before each batch, so it records every term at every step (and
+# stops after `max_steps`).  `shuffle=False` fixes the batch order, so the run
+# is the same every time.  A three-line callback stops at the first step whose
+# total loss is inf or NaN, which is what the question saw.
+
+# %%
+show_source(diagnostics.StepHistory.on_train_batch_begin)
+
+
+class StopWhenLossNonFinite(keras.callbacks.Callback):
+    """Stop at the first step whose total loss is inf or NaN."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not math.isfinite(logs["total"]):
+            self.model.stop_training = True
+
+
+plain = diagnostics.StepHistory(max_steps=NAIVE_STEPS)
+model.fit(x_naive, batch_size=BATCH_SIZE, epochs=NAIVE_STEPS, shuffle=False, verbose=0,
+          callbacks=[plain, StopWhenLossNonFinite()])
+loss_step, _ = plain.first_nonfinite() or (None, None)
+total = plain.history["total"]
+print(f"total loss at steps 1-{len(total)}:", ", ".join(f"{v:.3g}" for v in total))
+assert loss_step is not None and not math.isfinite(total[-1]), "the naive port stayed finite"
+print(f"-> the total loss is {total[-1]} at step {len(total)}")
+
+# %% [markdown]
+# There is the question's symptom.  Plotted per step (a symmetric-log axis,
+# because one term goes negative), every curve is reasonable for a few steps,
+# then the KL term climbs by ten orders of magnitude, the binary cross-entropy
+# (`pixel`) turns hugely *negative*, and then everything is NaN.  The `x` marks
+# the first non-finite value of each curve.
+
+# %%
+fig, (ax_l, ax_g) = plt.subplots(1, 2, figsize=(13, 3.8))
+plotting.plot_losses(plain.history, ax_l, keys=["total", "kl", "pixel", "feature", "gan_dec"],
+                     logy=True, title="Naive port: loss terms per step")
+plotting.plot_losses(plain.history, ax_g, keys=["enc_grad_norm", "dec_grad_norm",
+                                                 "disc_grad_norm"],
+                     logy=True, title="Naive port: gradient norms per step")
+ax_l.set_ylabel("Loss (nats, symmetric log scale)")
+ax_g.set_ylabel("Global gradient norm")
+plt.show()
+
+# %% [markdown]
+# ## 2. Where does it break?  NaNWatch and check-numerics
+#
+# The total loss is the *last* place a problem shows.  `diagnostics.NaNWatch`
+# watches every loss term and every gradient norm after each step.  At the
+# first inf or NaN it puts back the weights of the step before, stops
+# training, and, given the training array (`data=`, with `shuffle=False` so
+# that it knows which batch failed), asks `gradient_report` which term's
+# gradient broke first and in which layer.  Its core:
+
+# %%
+show_source(diagnostics.NaNWatch.on_train_batch_end)
+
+# %% [markdown]
+# The same model, the same seed, the same batches, with the watch on:
+
+# %%
+model = build_port(x_naive.shape[1:], **NAIVE)
+watched = diagnostics.StepHistory(max_steps=NAIVE_STEPS)    # before NaNWatch: logs the bad step
+watch = diagnostics.NaNWatch(data=x_naive, batch_size=BATCH_SIZE)
+model.fit(x_naive, batch_size=BATCH_SIZE, epochs=NAIVE_STEPS, shuffle=False, verbose=0,
+          callbacks=[watched, watch])
+event = watch.event
+assert event is not None and event.step <= loss_step
+print(f"\nstep {event.step} (epoch {event.epoch}, batch {event.batch}); term: {event.term}; "
+      f"layer: {event.layer}; the term whose gradient broke there: {event.gradient_term}")
+
+# %% [markdown]
+# NaNWatch stops **before** the loss goes non-finite, at the first sign: the
+# encoder's *gradient norm* is inf while every loss term is still a number.
+# The loss values it saw one step earlier (`event.last_finite`) already tell
+# most of the story:
+
+# %%
+rows = ["| term | value one step before |", "|---|---:|"]
+rows += [f"| `{k}` | {event.last_finite[k]:.3g} |"
+         for k in ("kl", "pixel", "feature", "gan_dec", "disc", "enc_grad_norm", "dec_grad_norm")]
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# - a KL divergence of that size means some `exp(z_log_var)` is astronomically
+#   large (a healthy VAE has tens to hundreds of nats);
+# - a *negative* binary cross-entropy is impossible when the targets are in
+#   [0, 1]: it can only happen with targets above 1.
+#
+# Let us look inside, with the weights NaNWatch restored and the batch that
+# failed.  `gradient_report` computes each loss term and its gradient, and
+# reports the largest gradient element and the first variable whose gradient is
+# non-finite or above `SQUARE_OVERFLOW` (about 1.8e19, whose square is inf in
+# float32).
+
+# %%
+start = event.batch * BATCH_SIZE
+bad_batch = x_naive[start : start + BATCH_SIZE]
+z_mean, z_log_var = model.encode(bad_batch)
+print(f"largest z_log_var on the failing batch: {z_log_var.max():.1f} "
+      f"(exp of it: {np.exp(np.float32(z_log_var.max())):.3g})")
+rows = ["| term | value | largest gradient element | first broken gradient |", "|---|---:|---:|---|"]
+for r in diagnostics.gradient_report(model, bad_batch):
+    rows.append(f"| `{r.term}` | {r.value:.3g} | {r.max_abs_gradient:.3g} | "
+                f"{r.first_bad_variable or '-'} |")
+display(Markdown("\n".join(rows)))
+print(f"SQUARE_OVERFLOW = {diagnostics.SQUARE_OVERFLOW:.3g}")
+
+# %% [markdown]
+# The KL term's gradient is larger than 1.8e19 in the encoder's first
+# convolution.  The gradient of a first-layer kernel is the input times the
+# gradient flowing back, so inputs in the hundreds make it hundreds of times
+# larger than MNIST pixels would.  A number that large is still finite, but
+# its square is not: the global gradient norm and Adam's running mean of `g**2`
+# both overflow to inf.
+#
+# **Which operation?**  `tf.debugging.enable_check_numerics` makes TensorFlow
+# check the output of every op and raise at the first inf or NaN, naming the
+# op.  It slows every op down (each runs eagerly, with a check), so we use it
+# only where NaNWatch pointed: one training step, from the restored weights, on
+# the failing batch.  `run_steps_with_check_numerics` does that and returns
+# the op:
+
+# %%
+show_source(diagnostics.first_nonfinite_op)
+
+# %%
+cn_step, op_report = diagnostics.run_steps_with_check_numerics(model, bad_batch, BATCH_SIZE, steps=1)
+print(op_report)
+print("\n".join(line for line in op_report.message.splitlines()[:8] if line.strip()))
+assert op_report is not None and op_report.op in ("Square", "Exp")
+
+# %% [markdown]
+# The first inf comes out of a `Square` of a tensor shaped `(4, 4, 1, 32)`:
+# the kernel of the encoder's first convolution (4 x 4 pixels, 1 input
+# channel, 32 filters), squared for Adam's second moment.
+#
+# **What does the table of known causes say?**  `diagnostics.likely_causes`
+# maps what we saw (the term, the op, and the values of the last finite step)
+# to rows of `diagnostics.CAUSES`, best match first:
+
+# %%
+suspects = diagnostics.likely_causes(term=event.term, op=op_report.op, terms_seen=event.last_finite)
+display(Markdown("\n".join(f"{i}. **{c.key}**: {c.cause} *Fix:* {c.fix}"
+                           for i, c in enumerate(suspects, 1))))
+assert suspects[0].key == "gradient_overflow"
+assert {"logvar_overflow", "bce_targets"} <= {c.key for c in suspects[:3]}
+
+# %% [markdown]
+# And the whole table, as `diagnostics.cause_table()` renders it (it is also
+# in the README).  The next section takes the rows one at a time.
+
+# %%
+display(Markdown(diagnostics.cause_table()))
+
+# %% [markdown]
+# Is the step a fluke of one seed?  In full mode we rerun the naive port with
+# a few other seeds (fast mode skips this).
+
+# %%
+sweep = {SEED: event.step}
+for seed in SWEEP_SEEDS:
+    seed_model = build_port(x_naive.shape[1:], seed=seed, **NAIVE)
+    seed_watch = diagnostics.NaNWatch(verbose=False)
+    seed_model.fit(x_naive, batch_size=BATCH_SIZE, epochs=NAIVE_STEPS, shuffle=False, verbose=0,
+                   callbacks=[diagnostics.StepHistory(max_steps=NAIVE_STEPS), seed_watch])
+    sweep[seed] = seed_watch.event.step if seed_watch.event else None
+display(Markdown("| seed | first non-finite step |\n|---:|---|\n" + "\n".join(
+    f"| {s} | {step if step else f'finite for {NAIVE_STEPS} steps'} |"
+    for s, step in sorted(sweep.items()))))
+
+# %% [markdown]
+# ## 3. The causes, one at a time
+#
+# Each cause below is shown on one number or a tiny tensor, away from the
+# model, with its fix.
+#
+# ### 3.1 Binary cross-entropy on targets above 1
+#
+# The keras.io VAE measures reconstructions with binary cross-entropy,
+# `-(x log p + (1 - x) log(1 - p))` per pixel, where `p` is the decoder's
+# sigmoid output.  For a target `x` in [0, 1] it is smallest at `p = x`.  For
+# `x = 50` the factor `1 - x = -49` is negative, and the loss falls without
+# limit as `p -> 1`: each step of the decoder's output logit lowers it by about
+# 49 nats, forever.  Only the `eps` that keeps the `log` finite stops it (near
+# logit 16, where `1 - p` drops below 1e-7 in float32).
+
+# %%
+show_source(losses.binary_crossentropy_pixels)
+for p in (0.5, 0.9, 0.999, 1 - 1e-6, 1.0):
+    print(f"p = {p:<9.7g} BCE(x=0.3) = {float(losses.binary_crossentropy_pixels([0.3], [p])):7.3f}"
+          f"   BCE(x=50) = {float(losses.binary_crossentropy_pixels([50.0], [p])):8.1f}")
+assert float(losses.binary_crossentropy_pixels([50.0], [0.999])) < -300
+
+# %% [markdown]
+# As a picture, against the decoder's output logit (`p = sigmoid(logit)`):
+
+# %%
+logit = np.linspace(-10, 25, 400, dtype=np.float32)
+p = tf.sigmoid(logit).numpy()
+fig, ax = plt.subplots(figsize=(8, 3.4))
+for x_target, colour in ((0.3, "C2"), (1.0, "C0"), (50.0, "C3")):
+    per_pixel = -(x_target * np.log(p + 1e-7) + (1 - x_target) * np.log(1 - p + 1e-7))
+    ax.plot(logit, per_pixel, color=colour, label=f"target x = {x_target:g}")
+ax.axhline(0, color="grey", lw=0.6)
+ax.set(xlabel="Decoder output logit (p = sigmoid(logit))", ylabel="BCE per pixel (nats)",
+       title="Binary cross-entropy: bounded for x in [0, 1], falling forever for x > 1",
+       ylim=(-900, 60))
+ax.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# Summed over 16,384 pixels, a third of them above 1, that is the `pixel`
+# term's dive to minus several hundred thousand, and the decoder's gradient
+# never shrinks.  **Fix:** scale the targets into [0, 1] with numbers fitted
+# on the training set (section 3.4), or use squared error, which is bounded
+# below by 0 for any target.
+
+# %% [markdown]
+# ### 3.2 `exp(log_var)` overflows float32
+#
+# The encoder outputs the *log* of the posterior variance; the KL term and
+# the sampling step exponentiate it.  float32 holds numbers up to about
+# 3.4e38, so `exp` overflows above 88.7; the sampling step's
+# `exp(0.5 * log_var)` overflows above 177.  Long before that, the KL's
+# gradient, `0.5 * exp(log_var)`, passes 1.8e19 at `log_var` of about 45 and
+# its square overflows: that is what NaNWatch caught.
+
+# %%
+for v in (45.0, 88.0, 89.0):
+    e = np.exp(np.float32(v))
+    with np.errstate(over="ignore"):
+        print(f"log_var = {v:4.0f}: exp = {e:.3g}, gradient of the KL 0.5*exp = {0.5 * e:.3g}, "
+              f"its square = {np.float32(0.5 * e) ** 2:.3g}")
+big = tf.constant([[89.0]])
+print("KL with log_var = 89, no clamp:", float(losses.kl_divergence(tf.zeros((1, 1)), big)))
+print("KL with log_var = 89, clamp 10:", float(losses.kl_divergence(tf.zeros((1, 1)), big, clamp=10.0)))
+sample = layers.Sampling(seed=0)([tf.zeros((1, 1)), tf.constant([[180.0]])])
+print("sampled z with log_var = 180:", float(sample[0, 0]))
+assert np.isinf(np.exp(np.float32(89.0))) and np.isinf(float(losses.kl_divergence(tf.zeros((1, 1)), big)))
+
+# %% [markdown]
+# Why does `z_log_var` get anywhere near 45?  It is a linear function of the
+# encoder's last hidden layer, whose values scale with the input: inputs in the
+# hundreds give pre-activations in the thousands, and one Adam step (which
+# moves *every* weight by about the learning rate, 1e-3) can then move
+# `z_log_var` by tens.  **Fix:** clamp `z_log_var` before `exp` (the
+# `log_var_clamp` option, here into [-10, 10]), and normalise the inputs so
+# that the pre-activations stay small in the first place.
+
+# %%
+show_source(losses.kl_divergence)
+
+# %% [markdown]
+# ### 3.3 `log(0)` on silent bins
+#
+# The usual next step is a log scale (notebook 02).  But a bin that is
+# exactly zero (digital silence, or the zero padding a reader adds to a short
+# recording) has `log(0) = -inf`.  Here a 1.5 s clip is zero-padded to the
+# 2.048 s clip length, and then normalised with its own minimum and maximum, as
+# many tutorials do:
+
+# %%
+short = waves[0][: int(1.5 * SR)]
+padded = np.pad(short, (0, CFG.clip_samples - short.size))          # silence at the end
+mag_padded = spectral.crop(np.abs(spectral.stft(padded, FULL)), STFT)
+with np.errstate(divide="ignore", invalid="ignore"):
+    log_mag = np.log(mag_padded)
+    scaled = (log_mag - log_mag.min()) / (log_mag.max() - log_mag.min())
+print(f"bins at -inf: {np.isneginf(log_mag).sum()} of {log_mag.size}; "
+      f"after min/max scaling: {np.isnan(scaled).sum()} NaN")
+op = diagnostics.first_nonfinite_op(tf.math.log, tf.constant(mag_padded))
+print("check-numerics:", op)
+assert np.isneginf(log_mag).any() and np.isnan(scaled).any() and op.op == "Log"
+
+# %% [markdown]
+# One `-inf` makes the minimum `-inf`, and `-inf - (-inf)` is NaN: every bin
+# of the clip is lost, and inside a network the NaN spreads to every
+# activation it touches.  **Fix:** floor the magnitude before the log.
+# `spectral.amplitude_to_db` does it (notebook 02): silent bins sit on the
+# floor, here -80 dB.
+
+# %%
+db_padded = spectral.amplitude_to_db(mag_padded, floor_db=FLOOR_DB, ref=1.0)
+print(f"dB with a floor: min {db_padded.min():.0f} dB, max {db_padded.max():.1f} dB, "
+      f"all finite: {np.isfinite(db_padded).all()}")
+assert np.isfinite(db_padded).all() and db_padded.min() == FLOOR_DB
+
+# %% [markdown]
+# ### 3.4 An unnormalised dB scale swamps the other terms
+#
+# Decibels fix the dynamic range but not the scale: our training clips span
+# about -70 to +41 dB (re amplitude 1), so the targets are now *further* from
+# [0, 1] than the raw magnitudes, and negative too (binary cross-entropy is
+# unbounded below for targets under 0 as well).  Even with a loss that
+# tolerates any range, the size of the numbers decides how the terms weigh
+# against each other.  Here the same reconstruction error, 10 % of the data's
+# range at every bin, measured as summed squared error, next to the typical
+# sizes of the other terms:
+
+# %%
+train_mags = spectral.crop(np.abs(spectral.stft(waves, FULL)), STFT)   # (clips, freq, time)
+train_db = spectral.amplitude_to_db(train_mags, floor_db=FLOOR_DB, ref=1.0)
+lo, hi = float(train_db.min()), float(train_db.max())
+print(f"training clips in dB: {lo:.1f} to {hi:.1f}")
+rows = ["| scale | range of the targets | squared error of a 10 % miss, summed over the 128 x 128 bins |",
+        "|---|---|---:|"]
+sizes = {}
+for name, data in (("dB, unnormalised", train_db), ("dB mapped to [0, 1]", (train_db - lo) / (hi - lo))):
+    miss = 0.1 * (data.max() - data.min())
+    sizes[name] = float(losses.mse_pixels(data[:1], data[:1] + miss))
+    rows.append(f"| {name} | {data.min():.3g} to {data.max():.3g} | {sizes[name]:,.0f} |")
+display(Markdown("\n".join(rows) + "\n\nFor comparison: the GAN terms are about log 2 = 0.69 nats "
+                 "per fake at the start, a healthy KL is tens to hundreds of nats."))
+assert sizes["dB, unnormalised"] > 1e3 * sizes["dB mapped to [0, 1]"]
+
+# %% [markdown]
+# A reconstruction term of millions next to a GAN term of one makes the loss
+# weights meaningless (a `gan_weight` of 1 means "ignore the adversary"), and
+# the gradients are a hundred times larger than in [0, 1].  **Fix:** map the
+# dB values onto [0, 1] (for a sigmoid output; [-1, 1] for tanh) with one
+# range fitted on the **training** set.  Not per clip: a generator has no clip
+# whose minimum and maximum it could use to undo the scaling.
+# `normalize.DbRangeNormalizer` keeps the training set's loudest bin and the
+# 80 dB below it:
+
+# %%
+show_source(DbRangeNormalizer.fit)
+show_source(DbRangeNormalizer.transform)
+normalizer = DbRangeNormalizer(top_db=-FLOOR_DB).fit(train_mags)
+print(normalizer)
+
+
+def to_unit(mags: np.ndarray) -> np.ndarray:
+    """Magnitudes -> dB -> [0, 1] with the training set's range (sigmoid targets)."""
+    return (normalizer.transform(mags) + 1.0) / 2.0
+
+
+# %% [markdown]
+# ### 3.5 A saturated discriminator's `log`
+#
+# The GAN losses are `-log D(x)` and `-log(1 - D(x))` with
+# `D = sigmoid(logit)`.  Computed as written, they fail as soon as the
+# discriminator is sure: in float32, `sigmoid(17)` rounds to exactly 1 (so
+# `log(1 - D) = log(0)`) and `sigmoid(-88)` to exactly 0.  The same losses
+# computed from the logit, `softplus(-logit)` and `softplus(logit)`, are exact
+# and finite everywhere.
+
+# %%
+logits = tf.constant([-100.0, -20.0, 0.0, 17.0, 100.0])
+naive_real = -tf.math.log(tf.sigmoid(logits))        # -log D
+naive_fake = -tf.math.log(1.0 - tf.sigmoid(logits))  # -log(1 - D)
+stable_real = tf.nn.softplus(-logits)                # the same, from the logit
+stable_fake = tf.nn.softplus(logits)
+rows = ["| logit | sigmoid (float32) | -log D, naive | -log D, softplus | -log(1-D), naive | -log(1-D), softplus |",
+        "|---:|---:|---:|---:|---:|---:|"]
+for i, l in enumerate(logits.numpy()):
+    rows.append(f"| {l:g} | {float(tf.sigmoid(l)):.3g} | {float(naive_real[i]):.4g} | "
+                f"{float(stable_real[i]):.4g} | {float(naive_fake[i]):.4g} | {float(stable_fake[i]):.4g} |")
+display(Markdown("\n".join(rows)))
+assert np.isinf(naive_real[0]) and np.isinf(naive_fake[-1]) and np.isfinite(stable_real).all()
+
+# %% [markdown]
+# `beeutils.losses` implements both forms; `from_logits` picks one:
+
+# %%
+show_source(losses._neg_log_sigmoid)
+
+# %% [markdown]
+# In the naive run the discriminator was not yet saturated (its loss terms
+# stayed near 1 to 2 nats); with raw magnitudes for real inputs and sigmoid
+# outputs for fakes it learns to tell them apart quickly, and a longer run
+# reaches the cliff.  **Fix:** compute GAN losses from logits
+# (`gan_from_logits=True`, the `VAEGAN` default), or clip the probabilities
+# before the `log` as Larsen et al.'s code does (`gan_prob_clip`).
+
+# %% [markdown]
+# ### 3.6 The transposed layout
+#
+# `np.abs(stft).T` gives `(time, freq)`.  Does the network care?  The
+# encoder's convolutions have square kernels and square strides, so on a
+# square crop the transposed input is the same problem with transposed
+# kernels.  One 4 x 4 stride-2 convolution (the encoder's first layer) shows
+# it: on `(time, freq)` with kernel `K` it gives exactly the transpose of what
+# it gives on `(freq, time)` with kernel `K.T`.
+
+# %%
+spec_ft = spectral.crop(np.abs(spectral.stft(waves[0], FULL)), STFT)   # (freq, time)
+spec_tf = np.abs(spectral.stft(waves[0], FULL)).T[:128, :128]          # the naive (time, freq)
+conv_tf = keras.layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False)
+out_tf = conv_tf(spec_tf[None, :, :, None])[0, :, :, 0].numpy()
+conv_ft = keras.layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False)
+conv_ft.build((None, 128, 128, 1))
+conv_ft.set_weights([conv_tf.get_weights()[0].transpose(1, 0, 2, 3)])  # K.T
+out_ft = conv_ft(spec_ft[None, :, :, None])[0, :, :, 0].numpy()
+print(f"naive input {spec_tf.shape} -> {out_tf.shape}; series input {spec_ft.shape} -> {out_ft.shape}")
+print("max |conv(S.T, K) - conv(S, K.T).T| =", float(np.abs(out_tf - out_ft.T).max()))
+assert np.allclose(out_tf, out_ft.T, rtol=1e-5, atol=1e-4)
+
+# %% [markdown]
+# So the layout is **not** a cause of the NaN.  It is a cause of wrong
+# results: everything that names an axis applies to the wrong one.  The
+# naive crop `[:128, :128]` is right only because a 2.048 s clip has more than
+# 128 frames; on a 1.5 s clip it cuts 94 frames, not 128, and the model
+# refuses the array (or, for a model built on such clips, learns from a
+# different shape every time).  Cropping, padding back to 513 bins for the
+# inverse STFT, per-frequency normalisation and any non-square kernel or
+# pooling all act per axis; notebook 02 (section 3) turned a hum into a train
+# of clicks by padding the wrong axis.
+
+# %%
+mag_15 = np.abs(spectral.stft(short, FULL))
+print(f"1.5 s clip: STFT {mag_15.shape} (freq, time); naive .T[:128, :128] -> "
+      f"{mag_15.T[:128, :128].shape}; spectral.crop -> {spectral.crop(mag_15, STFT).shape}")
+assert mag_15.T[:128, :128].shape != (128, 128) and spectral.crop(mag_15, STFT).shape == (128, 128)
+
+# %% [markdown]
+# **Fix:** lay spectrograms out `(freq, time)` as the series does, and crop
+# with `spectral.crop`, which names the frequency axis and zero-pads missing
+# frames (zero frames are silent bins: floor them before any log).
+
+# %% [markdown]
+# ## 4. The ladder: one fix at a time
+#
+# Now the fixes, applied cumulatively to the same model with the same seed,
+# the same batches and the same budget of training steps.  Each rung adds one:
+#
+# 0. **naive**: raw `|STFT|.T`, BCE, no clamp, GAN losses as `log` of
+#    probabilities;
+# 1. **+ clamp log-var** into [-10, 10];
+# 2. **+ log magnitude**: dB with a -80 dB floor (not yet normalised);
+# 3. **+ normalise**: the dB range of the training set mapped onto [0, 1];
+# 4. **+ GAN from logits**: softplus instead of `log(sigmoid)`;
+# 5. **+ (freq, time) layout**: `spectral.crop` of the STFT, no transpose.
+#
+# The inputs of every rung, built from the same training clips:
+
+# %%
+stfts = spectral.stft(waves, FULL)                                    # (clips, freq, time)
+naive_tf = np.abs(stfts).transpose(0, 2, 1)[:, :128, :128]           # naive crop, (time, freq)
+inputs = {
+    "raw |STFT|, (time, freq)": naive_tf,
+    "dB, (time, freq)": spectral.amplitude_to_db(naive_tf, floor_db=FLOOR_DB, ref=1.0),
+    "[0, 1], (time, freq)": to_unit(naive_tf),
+    "[0, 1], (freq, time)": to_unit(spectral.crop(np.abs(stfts), STFT)),
+}
+inputs = {k: v[..., np.newaxis].astype(np.float32) for k, v in inputs.items()}
+assert np.array_equal(inputs["raw |STFT|, (time, freq)"], x_naive)
+for name, x in inputs.items():
+    print(f"{name:>26}: {x.shape}, values {x.min():8.3g} to {x.max():7.3g}")
+
+# %%
+clamp = dict(NAIVE, log_var_clamp=LOG_VAR_CLAMP)
+logits_on = dict(clamp, gan_from_logits=True)
+RUNGS = [
+    ("naive", "raw |STFT|, (time, freq)", NAIVE),
+    ("+ clamp log-var", "raw |STFT|, (time, freq)", clamp),
+    ("+ log magnitude (dB floor)", "dB, (time, freq)", clamp),
+    ("+ normalise to [0, 1] (train)", "[0, 1], (time, freq)", clamp),
+    ("+ GAN from logits", "[0, 1], (time, freq)", logits_on),
+    ("+ (freq, time) layout", "[0, 1], (freq, time)", logits_on),
+]
+
+
+# %% [markdown]
+# One function trains a rung: a fresh, identically seeded model, `StepHistory`
+# for the per-step curves, `NaNWatch` to stop at the first non-finite value.
+# Rung 0 is the run of section 2 (the same model, seed and batches), so we
+# reuse it rather than train it again.
+
+# %%
+def train_rung(x: np.ndarray, options: dict, steps: int):
+    """Train a fresh port on ``x`` for up to ``steps`` steps; (StepHistory, NaNWatch)."""
+    rung_model = build_port(x.shape[1:], **options)
+    history = diagnostics.StepHistory(max_steps=steps)
+    rung_watch = diagnostics.NaNWatch(data=x, batch_size=BATCH_SIZE, verbose=False)
+    rung_model.fit(x, batch_size=BATCH_SIZE, epochs=steps, shuffle=False, verbose=0,
+                   callbacks=[history, rung_watch])
+    return history, rung_watch
+
+
+results = []
+for name, data_key, options in RUNGS:
+    if name == "naive" and event.step <= LADDER_STEPS:
+        history = {k: v[:LADDER_STEPS] for k, v in watched.history.items()}
+        results.append((name, history, event))
+        continue
+    history, rung_watch = train_rung(inputs[data_key], options, LADDER_STEPS)
+    results.append((name, history.history, rung_watch.event))
+    print(f"{name:>30}: {rung_watch.event or f'finite for {LADDER_STEPS} steps'}")
+
+# %% [markdown]
+# The table: where each rung first went non-finite, and, because finite is
+# not the same as healthy, four numbers from its run: the binary
+# cross-entropy at the last step (negative means targets outside [0, 1]), the
+# largest KL (nats per example), the largest encoder gradient norm, and the
+# largest decoder GAN loss (with `log` of probabilities it becomes inf at about
+# 87 nats, where `sigmoid` underflows).
+
+# %%
+def finite_max(values) -> float:
+    """Largest finite value of a curve."""
+    values = np.asarray(values, dtype=float)
+    return float(values[np.isfinite(values)].max())
+
+
+rows = ["| rung | fix added | first non-finite value | BCE, last finite step | largest KL "
+        "| largest encoder gradient norm | largest GAN loss |",
+        "|---:|---|---|---:|---:|---:|---:|"]
+for i, (name, history, ev) in enumerate(results):
+    outcome = (f"**step {ev.step}**: `{ev.term}`" + (f" ({ev.layer})" if ev.layer else "")
+               if ev else f"finite after {len(history['kl'])} steps")
+    pixel = np.asarray(history["pixel"])
+    rows.append(f"| {i} | {name} | {outcome} | {pixel[np.isfinite(pixel)][-1]:.3g} | "
+                f"{finite_max(history['kl']):.3g} | {finite_max(history['enc_grad_norm']):.3g} | "
+                f"{finite_max(history['gan_dec']):.3g} |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# The same runs as curves, one panel per rung (symmetric-log axes; an `x`
+# at the top marks a curve's first non-finite value):
+
+# %%
+fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True)
+for ax, (i, (name, history, ev)) in zip(axes.ravel(), enumerate(results)):
+    plotting.plot_losses(history, ax, keys=["kl", "pixel", "feature", "gan_dec", "disc"], logy=True,
+                         title=f"{i}. {name}: " + (f"non-finite at step {ev.step}" if ev else "finite"))
+    ax.set_ylabel("Loss (nats, symlog)")
+    ax.set_xlim(0, LADDER_STEPS + 1)
+    if i:
+        ax.legend().set_visible(False)
+fig.suptitle(f"The ladder: each rung adds one fix (seed {SEED}, batch {BATCH_SIZE}, "
+             f"{LADDER_STEPS} steps)")
+plt.show()
+
+# %% [markdown]
+# What the ladder says:
+#
+# - **Rung 0 → 1.** Clamping `z_log_var` removes the overflow: the model is
+#   finite for the whole budget.  But look at the numbers: the binary
+#   cross-entropy is hugely negative, the KL sits in the hundreds of thousands
+#   (the clamp caps each `exp` at e^10, not the sum), and the gradient norms
+#   are in the millions.  It trains on nonsense.
+# - **Rung 2.** The log scale alone makes it *worse*: dB values from -70 to
+#   +41 are further outside [0, 1] than the raw magnitudes, so every one of
+#   those numbers grows.
+# - **Rung 3.** Normalising with the training set's range brings the
+#   targets into [0, 1]: the BCE is positive again, the KL and gradient norms
+#   drop by four orders of magnitude.  This is the fix that makes the model
+#   healthy; the clamp keeps it safe.
+# - **Rungs 4 and 5** change nothing you can see in this budget, and that is
+#   expected: the discriminator never came near saturation (the cliff is at
+#   87 nats), and the layout is not a numerical problem.  They are still
+#   needed: long runs do saturate the discriminator (3.5), and a model in the
+#   wrong layout crops, pads and normalises the wrong axis (3.6).
+
+# %%
+first_rung, last_rung = results[0], results[-1]
+assert first_rung[2] is not None and first_rung[2].step <= LADDER_STEPS     # naive: non-finite
+assert last_rung[2] is None and len(last_rung[1]["kl"]) == LADDER_STEPS     # repaired: finite
+assert all(np.isfinite(v).all() for v in last_rung[1].values())
+normalised = dict((name, h) for name, h, _ in results)["+ normalise to [0, 1] (train)"]
+clamped = dict((name, h) for name, h, _ in results)["+ clamp log-var"]
+assert min(clamped["pixel"]) < 0 <= min(normalised["pixel"])                # BCE back in range
+assert finite_max(normalised["enc_grad_norm"]) * 100 < finite_max(clamped["enc_grad_norm"])
+
+# %% [markdown]
+# ## 5. A checklist for your own model
+#
+# When a loss goes to inf or NaN:
+#
+# 1. **Make it repeatable.** Seed everything (`beeutils.setup(seed)`), turn
+#    off shuffling, log every term per step (`StepHistory`).
+# 2. **Stop at the first bad number, not the last.** `NaNWatch(data=x,
+#    batch_size=b)` names the step, the term (a gradient norm can go first)
+#    and the layer, and keeps the last finite weights.
+# 3. **Name the op.** Run the failing step under
+#    `run_steps_with_check_numerics` (or
+#    `tf.debugging.enable_check_numerics()`): `Exp`, `Log`, `Square`, `Sqrt`
+#    each point at a different row of `cause_table()`.
+# 4. **Look at the inputs before the model.** Value range, negative or
+#    infinite values, exact zeros (`np.isfinite`, `x.min()`, `x.max()`).
+#    Image models expect [0, 1] or [-1, 1].
+# 5. **Log scale with a floor**, never a bare `log`: `amplitude_to_db(...,
+#    floor_db=-80)` or `log(|X| + eps)`.
+# 6. **Normalise with training-set statistics** (`DbRangeNormalizer`,
+#    `PerFrequencyNormalizer`), not per clip, and keep them to undo the scaling.
+# 7. **Match the loss to the range**: BCE only for targets in [0, 1]; squared
+#    error otherwise.
+# 8. **Clamp `z_log_var`** before every `exp` (KL and sampling).
+# 9. **GAN losses from logits** (softplus), never `log(sigmoid(...))`.
+# 10. **Spectrograms are `(freq, time)`**; crop and pad by axis name
+#     (`spectral.crop`, `spectral.uncrop`).
+# 11. **Finite is not healthy**: check that each term has a plausible sign and
+#     size, and that gradient norms are not in the millions.
+
+# %% [markdown]
+# ## What we learned
+#
+# - The naive port fails exactly as the question says, and deterministically:
+#   with seed 2 the encoder's gradient norm is inf at step 6 (fast mode) and the
+#   total loss follows two steps later.  Other seeds fail at other steps;
+#   the cause is the same.
+# - The first non-finite number was not in the loss but in a gradient: the
+#   KL term's gradient, `0.5 * exp(z_log_var)`, passed 1.8e19 in the
+#   encoder's first convolution, and its square overflowed float32.
+#   `NaNWatch` found the step, term and layer; check-numerics named `Square`;
+#   `likely_causes` pointed at the gradient overflow, `exp(log_var)` and BCE on
+#   targets above 1.
+# - Five causes, each with a fix: BCE is unbounded below for targets outside
+#   [0, 1] (normalise, or use squared error); `exp(log_var)` overflows
+#   (clamp); `log(0)` on silent bins (a dB floor); an unnormalised dB scale
+#   swamps every other term (a training-set range mapped to [0, 1]); a
+#   saturated discriminator's `log` is `log(0)` (losses from logits).
+# - The transposed layout is not a numerical problem, but it makes every
+#   per-axis operation wrong.
+# - Clamping alone makes the model finite, not healthy; normalising the
+#   inputs is what brings every term and gradient back to a sensible size.
+#
+# **Next:** [04 · The magnitude VAE-GAN](04_magnitude_vaegan.ipynb), which
+# trains the repaired model on normalised log-magnitude spectrograms and turns
+# its output back into sound with Griffin-Lim.
