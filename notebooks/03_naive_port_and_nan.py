@@ -42,8 +42,8 @@
 # **Prerequisites:** `01_mnist_vaegan` (the model we port) and
 # `02_bee_audio_and_stft` (the STFT, the frequency-by-time layout, dB floors).
 #
-# **Run time on a CPU (measured on 2 shared cores):** full mode about
-# RUNTIME_FULL, fast mode (`BEE_FAST=1`) about RUNTIME_FAST.  Full mode runs
+# **Run time on a CPU (measured on 2 shared cores):** full mode
+# not yet measured, fast mode (`BEE_FAST=1`) about 100 s.  Full mode runs
 # each version of the model for 60 training steps, fast mode for 10; nothing
 # is trained to convergence here.
 
