@@ -460,6 +460,9 @@ def first_nonfinite_op(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OpR
     """
     import tensorflow as tf
 
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # enable/disable each log an INFO line
     tf.debugging.enable_check_numerics()
     try:
         fn(*args, **kwargs)
@@ -470,6 +473,7 @@ def first_nonfinite_op(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OpR
         return OpReport(op=match.group(2), problem=match.group(1), message=exc.message)
     finally:
         tf.debugging.disable_check_numerics()
+        logger.setLevel(level)
     return None
 
 
