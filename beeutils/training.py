@@ -195,7 +195,7 @@ def build_magnitude_vaegan(
     gan_weight: float = 1.0,
     log_var_clamp: float = 10.0,
     learning_rate: float = 1e-3,
-    disc_learning_rate: float = 2e-4,
+    disc_learning_rate: float = 1e-4,
 ) -> Any:
     """The repaired VAE-GAN for normalised log magnitudes, compiled.
 
@@ -232,7 +232,9 @@ def build_magnitude_vaegan(
             the summed squared error) or ``"mean"``.
         log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
         learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
-        disc_learning_rate: Adam for the discriminator.
+        disc_learning_rate: Adam for the discriminator (a tenth of the
+            others: a discriminator that wins outright, ``D(fake) -> 0``,
+            gives the decoder nothing useful to learn from).
 
     Returns:
         A compiled ``beeutils.models.VAEGAN``.
@@ -364,7 +366,8 @@ def griffin_lim_waves(mags: np.ndarray, config: STFTConfig, n_samples: int,
     return np.concatenate(out, axis=0) if out else np.zeros((0, n_samples), np.float32)
 
 
-def _band_metrics(ref_mag: np.ndarray, waves: np.ndarray, config: STFTConfig) -> tuple[float, float]:
+def _band_metrics(ref_mag: np.ndarray, waves: np.ndarray,
+                  config: STFTConfig) -> tuple[float, float]:
     """Mean spectral convergence (dB) and log-spectral distance (dB) of the
     waves' cropped STFT magnitudes against ``ref_mag``."""
     from beeutils import metrics
