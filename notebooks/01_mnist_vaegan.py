@@ -54,10 +54,7 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import ast
-import inspect
 import math
-import textwrap
 import time
 
 import matplotlib.pyplot as plt
@@ -101,16 +98,7 @@ N_SAMPLES = 64                            # prior samples in the grid
 # so that we can read the essential lines of `beeutils` as we meet them.
 
 # %%
-def show_source(obj) -> None:
-    """Print the source of ``obj`` with its docstring folded away."""
-    src = textwrap.dedent(inspect.getsource(obj))
-    node = ast.parse(src).body[0]
-    lines = src.splitlines()
-    if ast.get_docstring(node):
-        doc = node.body[0]
-        lines[doc.lineno - 1 : doc.end_lineno] = [" " * doc.col_offset + '"""..."""']
-    print("\n".join(lines))
-
+from beeutils.source import show_source  # noqa: E402  (docstring folded, optional excerpt)
 
 # %% [markdown]
 # ## 1. The data: handwritten digits, offline

@@ -65,10 +65,7 @@ import beeutils
 
 CFG = beeutils.setup(seed=2)
 
-import ast  # noqa: E402
-import inspect  # noqa: E402
 import math  # noqa: E402
-import textwrap  # noqa: E402
 
 import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -124,15 +121,7 @@ STFT = FULL.replace(n_freq_keep=128, n_frames=128)   # the model's 128 bins x 12
 # orders of magnitude and some go negative) with a tick every three decades.
 
 # %%
-def show_source(obj) -> None:
-    """Print the source of ``obj`` with its docstring folded away."""
-    src = textwrap.dedent(inspect.getsource(obj))
-    node = ast.parse(src).body[0]
-    lines = src.splitlines()
-    if ast.get_docstring(node):
-        doc = node.body[0]
-        lines[doc.lineno - 1 : doc.end_lineno] = [" " * doc.col_offset + '"""..."""']
-    print("\n".join(lines))
+from beeutils.source import show_source  # noqa: E402  (docstring folded, optional excerpt)
 
 
 def symlog_axis(ax, bottom: float = -1e7, top: float = 1e25) -> None:

@@ -52,9 +52,6 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import ast
-import inspect
-import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -104,22 +101,7 @@ print(f"model input: {STFT.n_freq_keep} bins x {STFT.n_frames} frames = 0-"
 # them.
 
 # %%
-def show_source(obj, start: str | None = None, stop: str | None = None) -> None:
-    """Print the source of ``obj`` (docstring folded); optionally only the lines
-    from the first containing ``start`` up to the first containing ``stop``."""
-    src = textwrap.dedent(inspect.getsource(obj))
-    node = ast.parse(src).body[0]
-    lines = src.splitlines()
-    if ast.get_docstring(node):
-        doc = node.body[0]
-        lines[doc.lineno - 1 : doc.end_lineno] = [" " * doc.col_offset + '"""..."""']
-    if start is not None:
-        first = next(i for i, line in enumerate(lines) if start in line)
-        last = next((i for i, line in enumerate(lines[first + 1 :], first + 1)
-                     if stop is not None and stop in line), len(lines))
-        lines = ["    ..."] + lines[first:last] + ["    ..."]
-    print("\n".join(lines))
-
+from beeutils.source import show_source  # noqa: E402  (docstring folded, optional excerpt)
 
 # %% [markdown]
 # ## 1. The data
