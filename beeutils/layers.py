@@ -184,6 +184,20 @@ def _norm_layer(norm: str | None, name: str | None) -> keras.layers.Layer | None
     raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
 
 
+def _block(conv_cls: type, kind: str, x: Any, filters: int, kernel_size: int, strides: int,
+           activation: str | None, norm: str | None, name: str | None) -> Any:
+    """(Transposed) convolution -> optional norm -> activation, layers named
+    ``{name}_{kind}``, ``{name}_norm``, ``{name}_act``."""
+    def sub(suffix: str) -> str | None:
+        return f"{name}_{suffix}" if name else None
+
+    x = conv_cls(filters, kernel_size, strides=strides, padding="same", name=sub(kind))(x)
+    norm_layer = _norm_layer(norm, sub("norm"))
+    if norm_layer is not None:
+        x = norm_layer(x)
+    return activation_layer(activation, sub("act"))(x)
+
+
 def conv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
                activation: str | None = "leaky_relu", norm: str | None = None,
                name: str | None = None) -> Any:
@@ -199,15 +213,8 @@ def conv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
         norm: None, ``"batch"`` or ``"layer"``.
         name: prefix for the layer names.
     """
-    def sub(suffix: str) -> str | None:
-        return f"{name}_{suffix}" if name else None
-
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
-                      name=sub("conv"))(x)
-    norm_layer = _norm_layer(norm, sub("norm"))
-    if norm_layer is not None:
-        x = norm_layer(x)
-    return activation_layer(activation, sub("act"))(x)
+    return _block(layers.Conv2D, "conv", x, filters, kernel_size, strides, activation,
+                  norm, name)
 
 
 def deconv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
@@ -218,12 +225,5 @@ def deconv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
     With ``strides=2`` the height and width double.  Arguments as
     ``conv_block``.
     """
-    def sub(suffix: str) -> str | None:
-        return f"{name}_{suffix}" if name else None
-
-    x = layers.Conv2DTranspose(filters, kernel_size, strides=strides, padding="same",
-                               name=sub("deconv"))(x)
-    norm_layer = _norm_layer(norm, sub("norm"))
-    if norm_layer is not None:
-        x = norm_layer(x)
-    return activation_layer(activation, sub("act"))(x)
+    return _block(layers.Conv2DTranspose, "deconv", x, filters, kernel_size, strides,
+                  activation, norm, name)
