@@ -219,7 +219,7 @@ def snr_db(ref: np.ndarray, est: np.ndarray) -> float | np.ndarray:
 
 def feature_embedding(
     waves: np.ndarray, sr: int = 16000, n_mels: int = 40, n_mfcc: int = 20,
-    n_fft: int = 1024, hop: int = 256,
+    n_fft: int = 1024, hop: int = 256, fmax: float | None = None,
 ) -> np.ndarray:
     """A hand-made clip embedding: log-mel and MFCC statistics over time.
 
@@ -232,6 +232,10 @@ def feature_embedding(
         waves: float waveforms ``(n, samples)`` or one ``(samples,)``.
         sr: sample rate in Hz.
         n_mels, n_mfcc, n_fft, hop: analysis settings.
+        fmax: top of the mel bands in Hz (default ``sr / 2``).  Set it to the
+            band the clips were limited to: the near-silence above a
+            low-pass is round-off, and its decibels would dominate the
+            standardised features.
 
     Returns:
         float64 ``(n, d)`` features (dB-scaled; standardise with
@@ -241,7 +245,7 @@ def feature_embedding(
 
     waves = np.atleast_2d(np.asarray(waves, dtype=np.float32))
     mel = librosa.feature.melspectrogram(y=waves, sr=sr, n_fft=n_fft, hop_length=hop,
-                                         n_mels=n_mels, power=2.0)
+                                         n_mels=n_mels, fmax=fmax, power=2.0)
     # Fixed reference (not per-clip max): loudness differences stay visible.
     log_mel = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=n_mfcc)

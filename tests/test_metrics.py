@@ -194,3 +194,21 @@ def test_f0_distribution_distance():
     assert metrics.f0_distribution_distance(a, a)["wasserstein_hz"] == 0.0
     with pytest.raises(ValueError):
         metrics.f0_distribution_distance([np.nan], a)
+
+
+def test_feature_embedding_fmax_ignores_content_above_the_band():
+    sr = 16000
+    t = np.arange(sr // 2) / sr
+    tone = 0.3 * np.sin(2 * np.pi * 440 * t)
+    hiss = 1e-4 * np.random.default_rng(0).standard_normal(t.size)
+    hiss_high = np.fft.irfft(np.fft.rfft(hiss) * (np.fft.rfftfreq(t.size, 1 / sr) > 4000),
+                             t.size)
+    a = metrics.feature_embedding(tone, sr, fmax=2000.0)
+    b = metrics.feature_embedding(tone + hiss_high, sr, fmax=2000.0)
+    full_a = metrics.feature_embedding(tone, sr)
+    full_b = metrics.feature_embedding(tone + hiss_high, sr)
+    assert a.shape == full_a.shape == (1, 140)
+    # Faint hiss above 4 kHz moves the full-band features by tens of dB ...
+    assert np.max(np.abs(full_a - full_b)) > 10
+    # ... and leaves the band-limited ones nearly untouched.
+    assert np.max(np.abs(a - b)) < 1

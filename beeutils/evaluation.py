@@ -1,0 +1,272 @@
+"""One yardstick for every approach: audio in, the same metrics out.
+
+Notebooks 04 to 07 and ``python -m beeutils.bench`` compare models that
+produce sound in different ways: magnitudes through Griffin-Lim, complex
+spectrograms through the inverse STFT, an oscillator bank that writes the
+waveform itself.  Whatever the route, the result is audio, so the comparison
+starts from audio:
+
+- everything is measured in the model band: produced audio and references
+  are low-passed at the crop of the ``STFTConfig`` (0-2 kHz by default), so
+  a model is not blamed for bins it was never asked to produce, nor
+  rewarded for noise it adds above them;
+- references keep their true phase (``training.lowpass_reference``): phase
+  errors count, which is the point of notebook 05.
+
+Keys of ``evaluate_waves`` (reconstruction on held-out clips, then
+generation):
+
+``recon_snr_db``
+    waveform SNR against the low-passed clip, mean over clips (dB; only
+    meaningful where the model keeps the phase, near or below 0 otherwise);
+``recon_sc_db``, ``recon_lsd_db``
+    spectral convergence and log-spectral distance of the produced audio's
+    magnitudes against the true magnitudes, in the band (dB);
+``recon_mrstft``
+    multi-resolution STFT distance to the low-passed clip;
+``hum_recon_f0_in_band``, ``hum_recon_f0_error_hz``
+    held-out hum: share of reconstructions whose f0 (YIN) lies in the hum
+    band, and the median |f0 error| against the synthesiser's f0;
+``consistency_sc_db``
+    spectral convergence between the magnitude the model *meant* for its
+    prior samples and the magnitude of the audio actually produced (NaN
+    when the model writes audio directly: consistent by construction);
+``fd_gen``, ``fd_floor``, ``fd_ratio``
+    Frechet distance on standardised clip features, generated vs held-out,
+    training vs held-out, and their ratio (1: as close as real clips are);
+``ndb_k``, ``ndb_k_floor``
+    NDB/K of generated and of held-out clips against k-means bins of the
+    training clips;
+``f0_wasserstein_hz``, ``f0_median_gen_hz``, ``f0_median_data_hz``
+    the f0 distribution of generated clips against the held-out clips;
+``gen_share_hum_band``, ``data_share_hum_band``, ``gen_hum_f0_median_hz``
+    clips whose f0 lies in the hum band, and the generated hum's median f0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from beeutils.spectral import STFTConfig
+
+__all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_waves", "generation_metrics",
+           "hum_reconstruction_metrics", "comparison_table"]
+
+#: Fundamental-frequency band of colony hum (Hz): the synthetic hum's 200-260 Hz
+#: plus a margin for the widened partials and YIN's resolution.
+HUM_BAND_HZ = (190.0, 270.0)
+
+
+def _in_band(f0: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    return np.isfinite(f0) & (f0 >= band[0]) & (f0 <= band[1])
+
+
+def hum_reconstruction_metrics(
+    recon: np.ndarray, labels: Sequence[str], metas: Sequence[Mapping[str, Any]], sr: int,
+    hum_band: tuple[float, float] = HUM_BAND_HZ,
+) -> dict[str, float]:
+    """Does the reconstruction of a held-out hum clip keep its pitch?
+
+    Args:
+        recon: ``(n, samples)`` reconstructed audio.
+        labels: kind of each clip (``"hum"`` rows are measured).
+        metas: synthesis metadata of each clip (``f0_hz``).
+        sr: sample rate in Hz.
+        hum_band: f0 band in Hz.
+
+    Returns:
+        ``hum_recon_f0_in_band`` (share) and ``hum_recon_f0_error_hz``
+        (median absolute error); NaN for both when there is no hum clip.
+    """
+    from beeutils import metrics
+
+    hum = np.asarray(labels) == "hum"
+    if not hum.any():
+        return {"hum_recon_f0_in_band": float("nan"), "hum_recon_f0_error_hz": float("nan")}
+    f0_rec = np.atleast_1d(metrics.fundamental_frequency(recon[hum], sr))
+    f0_true = np.array([m["f0_hz"] for m, h in zip(metas, hum) if h], dtype=float)
+    return {"hum_recon_f0_in_band": float(np.mean(_in_band(f0_rec, hum_band))),
+            "hum_recon_f0_error_hz": float(np.nanmedian(np.abs(f0_rec - f0_true)))}
+
+
+def generation_metrics(
+    train_ref: np.ndarray, test_ref: np.ndarray, generated: np.ndarray, sr: int,
+    seed: int = 0, hum_band: tuple[float, float] = HUM_BAND_HZ, fmax: float | None = None,
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """How close a set of generated clips is to real ones.
+
+    Args:
+        train_ref: ``(k, samples)`` training clips (k-means bins, FD floor).
+        test_ref: ``(n, samples)`` held-out clips.
+        generated: ``(m, samples)`` generated clips.
+        sr: sample rate in Hz.
+        seed: k-means seed.
+        hum_band: f0 band of hum in Hz.
+        fmax: top of the band the clips were limited to, in Hz (features
+            ignore what lies above).
+
+    Returns:
+        ``(metrics, f0s)``: the generation keys listed in the module
+        docstring, and the f0 arrays ``f0_generated``, ``f0_data`` (Hz, NaN
+        where unvoiced) for plotting.
+    """
+    from beeutils import metrics
+
+    feats = [metrics.feature_embedding(w, sr, fmax=fmax) for w in (train_ref, test_ref, generated)]
+    f_train, f_test, f_gen = metrics.standardize_features(*feats)
+    out: dict[str, float] = {"n_generated": int(len(generated))}
+    out["fd_gen"] = metrics.frechet_distance(f_gen, f_test)
+    out["fd_floor"] = metrics.frechet_distance(f_train, f_test)
+    out["fd_ratio"] = out["fd_gen"] / max(out["fd_floor"], 1e-12)
+    k = min(50, max(2, len(f_train) // 10))
+    _, out["ndb_bins"], out["ndb_k"] = metrics.ndb_k(feats[0], feats[2], k=k, seed=seed)
+    _, _, out["ndb_k_floor"] = metrics.ndb_k(feats[0], feats[1], k=k, seed=seed)
+
+    f0_gen = np.atleast_1d(metrics.fundamental_frequency(generated, sr))
+    f0_data = np.atleast_1d(metrics.fundamental_frequency(test_ref, sr))
+    dist = metrics.f0_distribution_distance(f0_data, f0_gen)
+    out["f0_wasserstein_hz"] = dist["wasserstein_hz"]
+    out["f0_median_gen_hz"] = dist["median_b_hz"]
+    out["f0_median_data_hz"] = dist["median_a_hz"]
+    out["gen_share_hum_band"] = float(np.mean(_in_band(f0_gen, hum_band)))
+    out["data_share_hum_band"] = float(np.mean(_in_band(f0_data, hum_band)))
+    gen_hum = f0_gen[_in_band(f0_gen, hum_band)]
+    out["gen_hum_f0_median_hz"] = float(np.median(gen_hum)) if gen_hum.size else float("nan")
+    return out, {"f0_generated": f0_gen, "f0_data": f0_data}
+
+
+def evaluate_waves(
+    *,
+    config: STFTConfig,
+    original: np.ndarray,
+    recon: np.ndarray,
+    generated: np.ndarray,
+    train_waves: np.ndarray,
+    labels: Sequence[str],
+    metas: Sequence[Mapping[str, Any]],
+    intended_gen_mag: np.ndarray | None = None,
+    seed: int = 0,
+    hum_band: tuple[float, float] = HUM_BAND_HZ,
+    return_waves: bool = False,
+) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Every metric of the series, from the audio a model produced.
+
+    Args:
+        config: STFT settings; its crop is the band everything is measured in.
+        original: ``(n, samples)`` held-out clips, full band.
+        recon: ``(n, samples)`` the model's audio for ``original``.
+        generated: ``(m, samples)`` the model's prior samples as audio.
+        train_waves: ``(k, samples)`` training clips.
+        labels: kind of each held-out clip.
+        metas: synthesis metadata of each held-out clip (``f0_hz``).
+        intended_gen_mag: ``(m, freq, time)`` cropped magnitudes the model
+            meant for ``generated``; ``None`` when it wrote audio directly.
+        seed: seeds k-means.
+        hum_band: hum f0 band in Hz.
+        return_waves: also return the band-limited waveforms.
+
+    Returns:
+        The metrics dict (keys in the module docstring); with
+        ``return_waves``, ``(metrics, waves)`` with ``lowpass``, ``recon``,
+        ``generated`` (band-limited, ``(n or m, samples)``), ``f0_generated``
+        and ``f0_data``.
+    """
+    from beeutils import metrics
+    from beeutils.training import lowpass_reference, magnitudes
+
+    original, recon, generated = (np.asarray(w, dtype=np.float32)
+                                  for w in (original, recon, generated))
+    if recon.shape != original.shape:
+        raise ValueError(f"recon {recon.shape} must match original {original.shape}")
+    if generated.ndim != 2 or generated.shape[-1] != original.shape[-1]:
+        raise ValueError(f"generated must be (m, {original.shape[-1]}), got {generated.shape}")
+    if len(labels) != len(original) or len(metas) != len(original):
+        raise ValueError("labels and metas need one entry per held-out clip")
+    sr = config.sr
+    start = time.perf_counter()
+    lowpass = lowpass_reference(original, config)
+    recon_band = lowpass_reference(recon, config)
+    gen_band = lowpass_reference(generated, config)
+    true_mag, recon_mag = magnitudes(original, config), magnitudes(recon_band, config)
+
+    out: dict[str, Any] = {"n_test": int(len(original))}
+    out["recon_snr_db"] = float(np.mean(metrics.snr_db(lowpass, recon_band)))
+    out["recon_sc_db"] = float(np.mean(metrics.spectral_convergence_db(true_mag, recon_mag)))
+    out["recon_lsd_db"] = float(np.mean(metrics.log_spectral_distance(true_mag, recon_mag)))
+    out["recon_mrstft"] = float(metrics.multi_resolution_stft_distance(lowpass, recon_band, sr))
+    out.update(hum_reconstruction_metrics(recon_band, labels, metas, sr, hum_band))
+
+    if intended_gen_mag is None:
+        out["consistency_sc_db"] = float("nan")
+    else:
+        produced = magnitudes(gen_band, config)
+        out["consistency_sc_db"] = float(np.mean(
+            metrics.spectral_convergence_db(np.asarray(intended_gen_mag), produced)))
+
+    top_hz = float(config.frequencies(cropped=True)[-1]) if config.n_freq_keep else None
+    gen, f0s = generation_metrics(lowpass_reference(train_waves, config), lowpass, gen_band,
+                                  sr, seed, hum_band, fmax=top_hz)
+    out.update(gen)
+    out["eval_seconds"] = time.perf_counter() - start
+    if not return_waves:
+        return out
+    return out, {"lowpass": lowpass, "recon": recon_band, "generated": gen_band, **f0s}
+
+
+#: Rows of ``comparison_table``: (key, description, unit, lower is better).
+TABLE_ROWS: tuple[tuple[str, str, str, bool | None], ...] = (
+    ("recon_snr_db", "reconstruction: waveform SNR vs low-passed clip", "dB", False),
+    ("recon_lsd_db", "reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
+    ("recon_sc_db", "reconstruction: spectral convergence, 0-2 kHz", "dB", True),
+    ("recon_mrstft", "reconstruction: multi-resolution STFT distance", "", True),
+    ("hum_recon_f0_error_hz", "held-out hum: median f0 error", "Hz", True),
+    ("consistency_sc_db", "consistency: intended vs produced magnitude", "dB", True),
+    ("fd_ratio", "generation: Frechet distance ratio (1 = real data)", "", True),
+    ("ndb_k", "generation: NDB/K", "", True),
+    ("f0_wasserstein_hz", "generation: f0 distribution distance", "Hz", True),
+    ("gen_share_hum_band", "generation: share with f0 in the hum band", "share", None),
+    ("train_seconds", "training time", "s", True),
+)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def comparison_table(results: Mapping[str, Mapping[str, Any]],
+                     rows: Sequence[tuple[str, str, str, bool | None]] = TABLE_ROWS) -> str:
+    """Approaches side by side as a Markdown table.
+
+    Args:
+        results: approach name -> its ``evaluate_waves`` dict (plus
+            ``train_seconds`` and anything else named in ``rows``).
+        rows: ``(key, description, unit, lower is better)``; a row whose key
+            no approach has is left out.
+
+    Returns:
+        Markdown text, one column per approach, ``n/a`` where a metric does
+        not apply (NaN).
+    """
+    if not results:
+        raise ValueError("no results to tabulate")
+    names = list(results)
+    head = "| metric | unit | " + " | ".join(names) + " | better |"
+    lines = [head, "|---|---|" + "---:|" * len(names) + "---|"]
+    for key, text, unit, lower in rows:
+        if not any(key in r for r in results.values()):
+            continue
+        cells = " | ".join(_fmt(results[n].get(key)) for n in names)
+        better = "lower" if lower else ("higher" if lower is False else "near real data")
+        lines.append(f"| {text} | {unit} | {cells} | {better} |")
+    return "\n".join(lines)

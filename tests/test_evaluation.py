@@ -1,0 +1,106 @@
+"""The shared yardstick: perfect audio scores perfectly, noise does not."""
+
+import numpy as np
+import pytest
+
+from beeutils import evaluation, synth
+from beeutils.spectral import STFTConfig
+from beeutils.training import lowpass_reference, magnitudes
+
+SR = 16000
+DURATION = 0.512
+CFG = STFTConfig(n_frames=None)
+
+
+def _clips(kinds, seed0):
+    waves, labels, metas = [], [], []
+    for i, kind in enumerate(kinds):
+        wave, meta = synth.synthesize(kind, sr=SR, duration=DURATION, seed=seed0 + i)
+        waves.append(wave)
+        labels.append(kind)
+        metas.append(meta)
+    return np.stack(waves), labels, metas
+
+
+@pytest.fixture(scope="module")
+def clips():
+    kinds = ["hum", "queen_toot", "hiss", "nobee", "worker_pipe", "hum"] * 3
+    train, _, _ = _clips(kinds, 0)
+    test, labels, metas = _clips(kinds[:12], 100)
+    return train, test, labels, metas
+
+
+def test_perfect_reconstruction_scores_as_the_reference(clips):
+    train, test, labels, metas = clips
+    lowpass = lowpass_reference(test, CFG)
+    out = evaluation.evaluate_waves(config=CFG, original=test, recon=lowpass,
+                                    generated=lowpass, train_waves=train,
+                                    labels=labels, metas=metas)
+    # Low-passing twice is not exactly idempotent (STFT-domain crop): ~50 dB.
+    assert out["recon_snr_db"] > 40
+    assert out["recon_lsd_db"] < 0.5
+    assert out["recon_mrstft"] < 0.05
+    assert out["hum_recon_f0_in_band"] == 1.0
+    assert out["hum_recon_f0_error_hz"] < 10
+    assert np.isnan(out["consistency_sc_db"])
+    # Generated == held-out: closer to it than the training set is.
+    assert out["fd_gen"] < 1e-3 < out["fd_floor"]
+
+
+def test_noise_scores_worse_than_the_truth(clips):
+    train, test, labels, metas = clips
+    rng = np.random.default_rng(0)
+    noise = (0.1 * rng.standard_normal(test.shape)).astype(np.float32)
+    good = evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=test,
+                                     train_waves=train, labels=labels, metas=metas)
+    bad = evaluation.evaluate_waves(config=CFG, original=test, recon=noise, generated=noise,
+                                    train_waves=train, labels=labels, metas=metas)
+    assert bad["recon_snr_db"] < 1 < good["recon_snr_db"]
+    assert bad["recon_lsd_db"] > good["recon_lsd_db"] + 5
+    assert bad["recon_mrstft"] > good["recon_mrstft"] + 0.5
+    assert bad["fd_ratio"] > 2 * good["fd_ratio"]
+    assert bad["gen_share_hum_band"] <= good["gen_share_hum_band"]
+
+
+def test_consistency_measures_intended_against_produced(clips):
+    train, test, labels, metas = clips
+    band = lowpass_reference(test, CFG)
+    mag = magnitudes(band, CFG)
+    same = evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=band,
+                                     train_waves=train, labels=labels, metas=metas,
+                                     intended_gen_mag=mag)
+    other = evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=band,
+                                      train_waves=train, labels=labels, metas=metas,
+                                      intended_gen_mag=mag[::-1])
+    assert same["consistency_sc_db"] < -40
+    assert other["consistency_sc_db"] > -3
+
+
+def test_bad_shapes_are_refused(clips):
+    train, test, labels, metas = clips
+    with pytest.raises(ValueError, match="recon"):
+        evaluation.evaluate_waves(config=CFG, original=test, recon=test[:2], generated=test,
+                                  train_waves=train, labels=labels, metas=metas)
+    with pytest.raises(ValueError, match="generated"):
+        evaluation.evaluate_waves(config=CFG, original=test, recon=test,
+                                  generated=test[:, :100], train_waves=train,
+                                  labels=labels, metas=metas)
+    with pytest.raises(ValueError, match="labels"):
+        evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=test,
+                                  train_waves=train, labels=labels[:3], metas=metas)
+
+
+def test_comparison_table_has_one_column_per_approach():
+    table = evaluation.comparison_table({
+        "magnitude": {"recon_lsd_db": 8.66, "consistency_sc_db": -12.5, "train_seconds": 300},
+        "oscillator": {"recon_lsd_db": 5.0, "consistency_sc_db": float("nan"),
+                       "train_seconds": 250},
+    })
+    lines = table.splitlines()
+    assert lines[0] == "| metric | unit | magnitude | oscillator | better |"
+    lsd = next(line for line in lines if "log-spectral" in line)
+    assert "8.660" in lsd and "5.000" in lsd
+    assert "n/a" in next(line for line in lines if "consistency" in line)
+    assert not any("Frechet" in line for line in lines)  # no approach has fd_ratio
+    with pytest.raises(ValueError):
+        evaluation.comparison_table({})
