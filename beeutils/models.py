@@ -30,6 +30,28 @@ The builders are representation-agnostic: any ``(height, width, channels)``
 input works ((28, 28, 1) digits, (128, 128, 1) or (128, 128, 2)
 spectrograms); strided convolutions halve the size per block and the decoder
 pads/crops back to the exact input shape.
+
+Conditioning on a class (the sound kind), ``n_classes > 0``: every part also
+takes a one-hot label ``(batch, n_classes)``:
+
+- encoder ``[x, onehot]``: the label joins the flattened conv features before
+  the dense layers.  A kind is a property of the whole clip, not of a region
+  of the spectrogram, so it needs no spatial layout; tiling it as constant
+  input channels would cost ``n_classes`` extra channels at full resolution
+  for the same information;
+- decoder ``[z, onehot]``: concatenated before the first Dense layer, so the
+  kind shapes the whole decoded grid;
+- discriminator ``[x, onehot]``: a projection term (Miyato & Koyama 2018,
+  "cGANs with projection discriminator"): ``logit = w . phi(x) + b +
+  embed(onehot) . phi(x)`` with ``phi(x)`` the flattened last conv block.  It
+  asks "is this a real clip *of this kind*", and the conv features, which
+  double as the reconstruction metric, stay label-free.
+
+``VAEGAN(..., n_classes=k)`` then trains on ``fit(x, onehot)`` (or
+``fit((x, onehot))``; integer class ids ``(n,)`` work too), decodes its prior
+samples with the batch's own labels, and ``reconstruct``/``sample``/
+``encode``/``decode`` take ``labels=``.  With ``n_classes=0`` (the default)
+nothing changes.
 """
 
 from __future__ import annotations
@@ -55,7 +77,7 @@ from beeutils.layers import (  # noqa: E402
 )
 
 __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN",
-           "LOSS_TERMS", "GRAD_NORMS"]
+           "LOSS_TERMS", "GRAD_NORMS", "as_onehot", "label_width"]
 
 #: Loss terms the model tracks (train and test).
 LOSS_TERMS = ("kl", "feature", "pixel", "gan_dec", "disc", "enc_loss", "dec_loss",
@@ -71,6 +93,71 @@ def _check_shape(shape: Sequence[int], what: str) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
+def _check_classes(n_classes: int) -> int:
+    if int(n_classes) != n_classes or n_classes < 0 or n_classes == 1:
+        raise ValueError(f"n_classes must be 0 (unconditional) or at least 2, got {n_classes}")
+    return int(n_classes)
+
+
+def _label_input(n_classes: int) -> Any:
+    return keras.Input(shape=(n_classes,), name="label")
+
+
+def label_width(model: keras.Model) -> int:
+    """Number of classes a built part is conditioned on (0: it takes one input)."""
+    if len(model.inputs) == 1:
+        return 0
+    if len(model.inputs) == 2:
+        return int(model.inputs[1].shape[-1])
+    raise ValueError(f"{model.name} has {len(model.inputs)} inputs; expected 1 or 2")
+
+
+def as_onehot(labels: Any, n_classes: int, n: int | None = None) -> np.ndarray:
+    """Labels as a float32 one-hot array ``(n, n_classes)``.
+
+    Args:
+        labels: integer class ids ``(n,)``, one integer (repeated ``n``
+            times), or rows ``(n, n_classes)`` (one-hot, or any mixture of
+            classes, e.g. to interpolate between kinds).
+        n_classes: number of classes of the model.
+        n: expected number of rows (None: any).
+
+    Raises:
+        ValueError: wrong width, ids out of range, non-integer ids, kind
+            names (map them with ``beeutils.conditional.one_hot``), a count
+            other than ``n``, or non-finite values.
+    """
+    arr = np.asarray(labels)
+    if arr.dtype.kind in "USO":
+        raise ValueError("labels must be integer class ids or one-hot rows; map kind names "
+                         "with beeutils.conditional.one_hot(labels, kinds)")
+    if arr.ndim == 0:
+        if n is None:
+            raise ValueError("a single class id needs n, the number of rows")
+        arr = np.full(n, arr)
+    if arr.ndim == 1:
+        if arr.dtype.kind == "b" or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))):
+            raise ValueError(f"1-D labels must be integer class ids, got dtype {arr.dtype}")
+        ids = arr.astype(np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= n_classes):
+            raise ValueError(f"class ids must be in 0..{n_classes - 1}, got "
+                             f"{ids.min()}..{ids.max()}")
+        out = np.eye(n_classes, dtype=np.float32)[ids]
+    elif arr.ndim == 2:
+        if arr.shape[1] != n_classes:
+            raise ValueError(f"one-hot labels must have {n_classes} columns, got shape "
+                             f"{arr.shape}")
+        out = arr.astype(np.float32)
+        if not np.all(np.isfinite(out)):
+            raise ValueError("labels contain inf or NaN")
+    else:
+        raise ValueError(f"labels must be class ids (n,) or one-hot rows (n, {n_classes}), "
+                         f"got shape {arr.shape}")
+    if n is not None and len(out) != n:
+        raise ValueError(f"got {len(out)} labels for {n} items")
+    return out
+
+
 def build_encoder(
     input_shape: Sequence[int],
     latent_dim: int,
@@ -80,6 +167,7 @@ def build_encoder(
     activation: str = "leaky_relu",
     norm: str | None = None,
     name: str = "encoder",
+    n_classes: int = 0,
 ) -> keras.Model:
     """Convolutional encoder ``x -> (z_mean, z_log_var)``.
 
@@ -96,17 +184,24 @@ def build_encoder(
         activation: hidden activation.
         norm: None, ``"batch"`` or ``"layer"`` after each conv.
         name: model name.
+        n_classes: 0 for ``x -> ...``; k > 1 for ``[x, onehot (batch, k)] ->
+            ...``, the one-hot joining the flattened conv features.
 
     Returns:
         Functional model with outputs ``[z_mean, z_log_var]``, each
         ``(batch, latent_dim)``.
     """
     input_shape = _check_shape(input_shape, "input_shape")
+    n_classes = _check_classes(n_classes)
     inputs = keras.Input(shape=input_shape, name="x")
     x = inputs
     for i, width in enumerate(widths):
         x = conv_block(x, width, kernel_size, 2, activation, norm, name=f"enc{i}")
     x = layers.Flatten(name="flatten")(x)
+    if n_classes:
+        label = _label_input(n_classes)
+        x = layers.Concatenate(name="with_label")([x, label])
+        inputs = [inputs, label]
     if dense_units:
         x = layers.Dense(dense_units, name="hidden")(x)
         x = activation_layer(activation, "hidden_act")(x)
@@ -124,6 +219,7 @@ def build_decoder(
     norm: str | None = None,
     output_activation: str | None = "sigmoid",
     name: str = "decoder",
+    n_classes: int = 0,
 ) -> keras.Model:
     """Decoder ``z -> x``, the mirror image of ``build_encoder``.
 
@@ -141,16 +237,24 @@ def build_decoder(
         output_activation: ``"sigmoid"`` for targets in [0, 1], ``"tanh"`` for
             [-1, 1], None for unbounded (linear) outputs.
         name: model name.
+        n_classes: 0 for ``z -> x``; k > 1 for ``[z, onehot (batch, k)] -> x``
+            (concatenated before the first Dense layer).
 
     Returns:
         Functional model ``(batch, latent_dim) -> (batch, *output_shape)``.
     """
     height, width, channels = _check_shape(output_shape, "output_shape")
+    n_classes = _check_classes(n_classes)
     factor = 2 ** len(widths)
     h0, w0 = math.ceil(height / factor), math.ceil(width / factor)
     top = widths[-1] if widths else channels
     inputs = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(h0 * w0 * top, name="project")(inputs)
+    x = inputs
+    if n_classes:
+        label = _label_input(n_classes)
+        x = layers.Concatenate(name="with_label")([x, label])
+        inputs = [inputs, label]
+    x = layers.Dense(h0 * w0 * top, name="project")(x)
     x = activation_layer(activation, "project_act")(x)
     x = layers.Reshape((h0, w0, top), name="grid")(x)
     for i, filters in enumerate(reversed(tuple(widths))):
@@ -171,6 +275,7 @@ def build_discriminator(
     dense_units: int | None = None,
     dropout: float = 0.0,
     name: str = "discriminator",
+    n_classes: int = 0,
 ) -> keras.Model:
     """Discriminator ``x -> (features, logits)``.
 
@@ -188,12 +293,16 @@ def build_discriminator(
         dense_units: optional hidden Dense layer before the logit.
         dropout: dropout rate before the logit layer.
         name: model name.
+        n_classes: 0 for ``x -> ...``; k > 1 for ``[x, onehot (batch, k)] ->
+            ...`` with the projection term ``embed(onehot) . phi(x)`` added
+            to the logit (``phi``: the vector the logit layer reads).
 
     Returns:
         Functional model with outputs ``[features (batch, h', w', c'),
         logits (batch, 1)]``.
     """
     input_shape = _check_shape(input_shape, "input_shape")
+    n_classes = _check_classes(n_classes)
     if not widths:
         raise ValueError("the discriminator needs at least one conv block")
     feature_index = range(len(widths))[feature_block]
@@ -211,6 +320,13 @@ def build_discriminator(
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     logits = layers.Dense(1, name="logits")(x)
+    if n_classes:
+        label = _label_input(n_classes)
+        # A one-hot times a bias-free Dense is a per-class embedding vector.
+        embedded = layers.Dense(int(x.shape[-1]), use_bias=False, name="label_embedding")(label)
+        projection = layers.Dot(axes=1, name="projection")([embedded, x])
+        logits = layers.Add(name="logits_conditional")([logits, projection])
+        inputs = [inputs, label]
     return keras.Model(inputs, [features, logits], name=name)
 
 
@@ -255,9 +371,13 @@ class VAEGAN(keras.Model):
         gan_prob_clip: with ``gan_from_logits=False``, clip probabilities
             into ``[c, 1 - c]`` before the log.
         seed: seed of the sampling noise.
+        n_classes: 0 for an unconditional model; k > 1 when the encoder,
+            decoder and discriminator were built with ``n_classes=k`` (checked).
 
     Data: ``fit(x)`` with ``x`` of shape ``(n, height, width, channels)``
-    (labels, if given, are ignored).
+    (labels, if given, are ignored by an unconditional model).  A conditional
+    model needs labels: ``fit(x, onehot)`` or ``fit((x, onehot))`` with
+    ``onehot`` ``(n, n_classes)`` (integer class ids ``(n,)`` also work).
     """
 
     def __init__(
@@ -276,9 +396,17 @@ class VAEGAN(keras.Model):
         gan_from_logits: bool = True,
         gan_prob_clip: float | None = None,
         seed: int | None = None,
+        n_classes: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        n_classes = _check_classes(n_classes)
+        for part in (encoder, decoder, discriminator):
+            width = label_width(part)
+            if width != n_classes:
+                takes = f"labels of {width} classes" if width else "no labels"
+                raise ValueError(f"the {part.name} takes {takes} but n_classes={n_classes}: "
+                                 f"build all three parts with n_classes={n_classes}")
         if pixel_loss not in (None, "bce", "mse"):
             raise ValueError(f"pixel_loss must be None, 'bce' or 'mse', got {pixel_loss!r}")
         if feature_reduction not in ("sum", "mean"):
@@ -299,6 +427,7 @@ class VAEGAN(keras.Model):
         self.gan_from_logits = bool(gan_from_logits)
         self.gan_prob_clip = None if gan_prob_clip is None else float(gan_prob_clip)
         self.seed = seed
+        self.n_classes = n_classes
         self.sampler = Sampling(seed=seed, log_var_clamp=self.log_var_clamp, name="sampling")
         # Prior draws use their own generator so that sampling noise for the
         # reconstructions and for the prior are independent streams.
@@ -369,6 +498,7 @@ class VAEGAN(keras.Model):
             "gan_from_logits": self.gan_from_logits,
             "gan_prob_clip": self.gan_prob_clip,
             "seed": self.seed,
+            "n_classes": self.n_classes,
         })
         return config
 
@@ -389,34 +519,89 @@ class VAEGAN(keras.Model):
 
     # ---------------------------------------------------------------- forward
 
-    def call(self, x: Any, training: bool = False) -> Any:
-        """Reconstruction from the posterior mean, ``(batch, h, w, c)``."""
-        z_mean, _ = self.encoder(x, training=training)
-        return self.decoder(z_mean, training=training)
+    @property
+    def conditional(self) -> bool:
+        """True when the model is conditioned on a class label."""
+        return self.n_classes > 0
 
-    def compute_losses(self, x: Any, training: bool = False) -> dict:
+    def _with_label(self, x: Any, onehot: Any) -> Any:
+        """A part's input: ``x`` alone, or ``[x, onehot]`` when conditional."""
+        return [x, onehot] if self.n_classes else x
+
+    def _split(self, x: Any, labels: Any) -> tuple[Any, Any]:
+        """``(x, labels)`` from either ``x, labels`` or ``(x, labels), None``."""
+        if isinstance(x, (tuple, list)):
+            if len(x) != 2 or labels is not None:
+                raise ValueError("pass inputs as x, labels or as (x, labels)")
+            x, labels = x
+        return x, labels
+
+    def _needs_labels(self, labels: Any) -> bool:
+        """True for a conditional model given labels, False for an
+        unconditional one given none; a ValueError otherwise."""
+        if not self.n_classes:
+            if labels is not None:
+                raise ValueError("this VAEGAN is unconditional (n_classes=0): it takes no labels")
+            return False
+        if labels is None:
+            raise ValueError(f"this VAEGAN is conditioned on {self.n_classes} classes: pass "
+                             f"labels, one-hot (n, {self.n_classes}) or class ids (n,)")
+        return True
+
+    def _label_tensor(self, labels: Any) -> Any:
+        """Labels inside a step: one-hot ``(batch, n_classes)`` float32 (integer
+        ids ``(batch,)`` are one-hot encoded); None for an unconditional model."""
+        if not self._needs_labels(labels):
+            return None
+        if isinstance(labels, (np.ndarray, list, tuple, int, np.integer)):
+            return ops.convert_to_tensor(as_onehot(labels, self.n_classes))
+        if len(labels.shape) == 1:
+            return ops.one_hot(ops.cast(labels, "int32"), self.n_classes)
+        return ops.cast(labels, "float32")
+
+    def call(self, x: Any, training: bool = False) -> Any:
+        """Reconstruction from the posterior mean, ``(batch, h, w, c)``.
+
+        ``x`` is the batch, or ``[x, onehot]`` for a conditional model.
+        """
+        x, labels = self._split(x, None)
+        onehot = self._label_tensor(labels)
+        z_mean, _ = self.encoder(self._with_label(x, onehot), training=training)
+        return self.decoder(self._with_label(z_mean, onehot), training=training)
+
+    def compute_losses(self, x: Any, labels: Any = None, training: bool = False) -> dict:
         """One forward pass of all three parts; every loss term as a scalar.
 
         Args:
-            x: batch ``(batch, height, width, channels)``.
+            x: batch ``(batch, height, width, channels)`` (or ``(x, labels)``).
+            labels: for a conditional model, one-hot ``(batch, n_classes)`` or
+                class ids ``(batch,)``; the prior samples are decoded with the
+                same labels, so the decoder is asked for the kinds it sees.
             training: passed to the sub-models (dropout, batch norm).
 
         Returns:
             dict with the ``LOSS_TERMS`` entries.
         """
+        x, labels = self._split(x, labels)
+        # A conditional model gives every part the kind as well (None: unconditional).
+        onehot = self._label_tensor(labels)
+
+        def with_label(t: Any) -> Any:
+            return self._with_label(t, onehot)
+
         x = ops.convert_to_tensor(x, dtype="float32")
         batch = ops.shape(x)[0]
         # Encoder: q(z|x), a reparameterised sample z, and a prior sample z_p.
-        z_mean, z_log_var = self.encoder(x, training=training)
+        z_mean, z_log_var = self.encoder(with_label(x), training=training)
         z = self.sampler([z_mean, z_log_var])
         z_p = keras.random.normal((batch, self.latent_dim), seed=self.prior_seed)
         # Decoder: reconstruction x~ and decoded prior sample x_p.
-        x_tilde = self.decoder(z, training=training)
-        x_p = self.decoder(z_p, training=training)
+        x_tilde = self.decoder(with_label(z), training=training)
+        x_p = self.decoder(with_label(z_p), training=training)
         # Discriminator on real, reconstructed and prior-sampled inputs.
-        feat_real, logit_real = self.discriminator(x, training=training)
-        feat_tilde, logit_tilde = self.discriminator(x_tilde, training=training)
-        _, logit_p = self.discriminator(x_p, training=training)
+        feat_real, logit_real = self.discriminator(with_label(x), training=training)
+        feat_tilde, logit_tilde = self.discriminator(with_label(x_tilde), training=training)
+        _, logit_p = self.discriminator(with_label(x_p), training=training)
 
         kl = losses.kl_divergence(z_mean, z_log_var, clamp=self.log_var_clamp)
         feature = losses.feature_matching(feat_real, feat_tilde, self.feature_reduction)
@@ -442,18 +627,28 @@ class VAEGAN(keras.Model):
             "d_fake": ops.mean(ops.sigmoid(ops.concatenate([logit_tilde, logit_p], 0))),
         }
 
-    @staticmethod
-    def _unpack(data: Any) -> Any:
-        return data[0] if isinstance(data, (tuple, list)) else data
+    def _unpack(self, data: Any) -> tuple[Any, Any]:
+        """``(x, labels)`` of a batch as ``fit`` delivers it.
+
+        ``fit(x)`` gives ``x``; ``fit(x, y)`` gives ``(x, y)``; ``fit((x, y))``
+        gives ``((x, y),)``.  Labels are ``None`` for an unconditional model
+        (whatever ``fit`` was given, as before conditioning existed).
+        """
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(x, (tuple, list)):
+            if len(x) != 2:
+                raise ValueError(f"expected x or (x, labels) per batch, got {len(x)} arrays")
+            x, y = x
+        return x, (y if self.n_classes else None)
 
     def train_step(self, data: Any) -> dict:
         """One update of encoder, decoder and discriminator on one batch."""
         import tensorflow as tf
 
-        x = self._unpack(data)
+        x, labels = self._unpack(data)
         # One forward pass, three losses: a persistent tape serves all three.
         with tf.GradientTape(persistent=True) as tape:
-            terms = self.compute_losses(x, training=True)
+            terms = self.compute_losses(x, labels, training=True)
         parts = (  # (tracker prefix, loss, network, its optimiser)
             ("enc", "enc_loss", self.encoder, self.enc_optimizer),
             ("dec", "dec_loss", self.decoder, self.dec_optimizer),
@@ -472,52 +667,86 @@ class VAEGAN(keras.Model):
 
     def test_step(self, data: Any) -> dict:
         """Loss terms on a batch, without updates (no gradient norms)."""
-        terms = self.compute_losses(self._unpack(data), training=False)
+        x, labels = self._unpack(data)
+        terms = self.compute_losses(x, labels, training=False)
         for name in LOSS_TERMS:
             self.trackers[name].update_state(terms[name])
         return {name: self.trackers[name].result() for name in LOSS_TERMS}
 
     # ------------------------------------------------------------- inference
 
-    def _batched(self, fn: Any, x: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    def _batched(self, fn: Any, arrays: Sequence[np.ndarray | None],
+                 batch_size: int) -> list[np.ndarray]:
+        """``fn`` on row slices of ``arrays`` (None entries stay None)."""
+        n = len(arrays[0])
         outputs: list[list[np.ndarray]] = []
-        for start in range(0, len(x), batch_size):
-            out = fn(ops.convert_to_tensor(x[start : start + batch_size], dtype="float32"))
+        for start in range(0, n, batch_size):
+            batch = [None if a is None else
+                     ops.convert_to_tensor(a[start : start + batch_size], dtype="float32")
+                     for a in arrays]
+            out = fn(*batch)
             out = out if isinstance(out, (list, tuple)) else [out]
             outputs.append([ops.convert_to_numpy(o) for o in out])
         return [np.concatenate(parts, axis=0) for parts in zip(*outputs)]
 
-    def encode(self, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior parameters ``(z_mean, z_log_var)``, each ``(n, latent_dim)``."""
+    def _onehot(self, labels: Any, n: int) -> np.ndarray | None:
+        """Validated one-hot ``(n, n_classes)``, or None for an unconditional model."""
+        if not self._needs_labels(labels):
+            return None
+        return as_onehot(labels, self.n_classes, n)
+
+    def encode(self, x: np.ndarray, labels: Any = None,
+               batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior parameters ``(z_mean, z_log_var)``, each ``(n, latent_dim)``.
+
+        ``labels`` (conditional models only): one-hot ``(n, n_classes)`` or
+        class ids ``(n,)``.
+        """
+        x = np.asarray(x)
+        onehot = self._onehot(labels, len(x))
         z_mean, z_log_var = self._batched(
-            lambda b: self.encoder(b, training=False), np.asarray(x), batch_size)
+            lambda b, c: self.encoder(self._with_label(b, c), training=False),
+            (x, onehot), batch_size)
         return z_mean, z_log_var
 
-    def decode(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Decoder outputs ``(n, height, width, channels)`` for latents ``(n, latent_dim)``."""
-        (out,) = self._batched(lambda b: self.decoder(b, training=False),
-                               np.asarray(z), batch_size)
+    def decode(self, z: np.ndarray, labels: Any = None, batch_size: int = 256) -> np.ndarray:
+        """Decoder outputs ``(n, height, width, channels)`` for latents ``(n, latent_dim)``
+        (and, conditional models only, labels as for ``encode``)."""
+        z = np.asarray(z)
+        onehot = self._onehot(labels, len(z))
+        (out,) = self._batched(lambda b, c: self.decoder(self._with_label(b, c), training=False),
+                               (z, onehot), batch_size)
         return out
 
-    def reconstruct(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Decode the posterior mean of ``x``: deterministic, same shape as ``x``."""
-        z_mean, _ = self.encode(x, batch_size)
-        return self.decode(z_mean, batch_size)
+    def reconstruct(self, x: np.ndarray, labels: Any = None,
+                    batch_size: int = 256) -> np.ndarray:
+        """Decode the posterior mean of ``x``: deterministic, same shape as ``x``.
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        ``labels`` (conditional models only): the kinds of ``x``, one-hot
+        ``(n, n_classes)`` or class ids ``(n,)``.
+        """
+        z_mean, _ = self.encode(x, labels, batch_size)
+        return self.decode(z_mean, labels, batch_size)
+
+    def sample(self, n: int, seed: int | None = None, labels: Any = None) -> np.ndarray:
         """Decode ``n`` draws from the prior ``N(0, I)``.
 
         Args:
             n: number of samples.
             seed: the same seed gives the same samples; None draws from the
-                model's own generator (a new batch each call).
+                model's own generator (a new batch each call).  The latents
+                depend on the seed only, so one seed with different labels
+                asks for the same ``z`` as different kinds.
+            labels: conditional models only: the class of each sample, one-hot
+                ``(n, n_classes)``, class ids ``(n,)`` or one class id for all.
 
         Returns:
             ``(n, height, width, channels)`` float32.
         """
+        onehot = self._onehot(labels, n)  # validate before drawing
         if seed is not None:
             z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         else:
             z = ops.convert_to_numpy(keras.random.normal((n, self.latent_dim),
                                                          seed=self.prior_seed))
-        return self.decode(z.astype(np.float32))
+        return self.decode(z.astype(np.float32), onehot)

@@ -198,3 +198,163 @@ def test_bad_options_raise():
         tiny_vaegan((8, 8, 1), pixel_loss="l1")
     with pytest.raises(ValueError):
         tiny_vaegan((8, 8, 1), feature_reduction="max")
+
+
+# ------------------------------------------------------------ conditioning
+
+N_CLASSES = 3
+COND_SHAPE = (32, 32, 1)
+
+
+def tiny_conditional(shape=COND_SHAPE, n_classes=N_CLASSES, seed=0, **options):
+    keras.utils.set_random_seed(seed)
+    enc = models.build_encoder(shape, LATENT, dense_units=8, n_classes=n_classes, **TINY)
+    dec = models.build_decoder(shape, LATENT, output_activation="tanh", n_classes=n_classes,
+                               **TINY)
+    disc = models.build_discriminator(shape, n_classes=n_classes, **TINY)
+    return models.VAEGAN(enc, dec, disc, seed=seed, n_classes=n_classes,
+                         pixel_loss="mse", **options)
+
+
+def labelled(n, shape=COND_SHAPE, n_classes=N_CLASSES, seed=0):
+    x = images(n, shape, seed) * 2 - 1
+    ids = np.arange(n) % n_classes
+    return x, ids, np.eye(n_classes, dtype=np.float32)[ids]
+
+
+def test_conditional_builders_take_a_label_input():
+    enc = models.build_encoder(COND_SHAPE, 5, widths=(4, 8), dense_units=8, n_classes=4)
+    dec = models.build_decoder(COND_SHAPE, 5, widths=(4, 8), n_classes=4)
+    disc = models.build_discriminator(COND_SHAPE, widths=(4, 8), n_classes=4)
+    for part, first in ((enc, COND_SHAPE), (dec, (5,)), (disc, COND_SHAPE)):
+        assert [tuple(i.shape[1:]) for i in part.inputs] == [first, (4,)]
+        assert models.label_width(part) == 4
+    assert [tuple(o.shape) for o in enc.outputs] == [(None, 5), (None, 5)]
+    assert tuple(dec.output.shape) == (None, *COND_SHAPE)
+    assert [tuple(o.shape) for o in disc.outputs] == [(None, 8, 8, 8), (None, 1)]
+    # n_classes=0 keeps the single-input parts exactly as before
+    plain = models.build_decoder(COND_SHAPE, 5, widths=(4, 8))
+    assert len(plain.inputs) == 1 and models.label_width(plain) == 0
+    assert (plain.count_params() + 4 * 16 * 4 * 8  # the label's rows of the Dense layer
+            == dec.count_params())
+    with pytest.raises(ValueError):
+        models.build_encoder(COND_SHAPE, 5, n_classes=1)
+
+
+def test_the_label_changes_decoder_and_discriminator_outputs():
+    model = tiny_conditional()
+    z = np.random.default_rng(0).normal(size=(4, LATENT)).astype(np.float32)
+    a = model.decode(z, labels=[0, 0, 0, 0])
+    b = model.decode(z, labels=np.full(4, 2))
+    assert a.shape == (4, *COND_SHAPE)
+    assert np.abs(a - b).max() > 1e-4  # same z, other kind: other output
+    np.testing.assert_array_equal(a, model.decode(z, labels=np.eye(3)[[0, 0, 0, 0]]))
+    x, _, _ = labelled(4)
+    logits = [np.asarray(model.discriminator([x, np.eye(3, dtype=np.float32)[[k] * 4]])[1])
+              for k in (0, 1)]
+    assert np.abs(logits[0] - logits[1]).max() > 1e-6  # the projection term
+    # the same latents with the same seed, whatever the kinds asked
+    s0, s2 = model.sample(3, seed=5, labels=0), model.sample(3, seed=5, labels=2)
+    assert not np.allclose(s0, s2)
+    np.testing.assert_array_equal(s0, model.sample(3, seed=5, labels=[0, 0, 0]))
+
+
+@pytest.fixture(scope="module")
+def cond_trained():
+    """A tiny conditional VAE-GAN after 3 steps of fit(x, onehot), and its data."""
+    model = tiny_conditional(seed=1)
+    model.compile()
+    x, ids, onehot = labelled(12)
+    history = model.fit(x, onehot, batch_size=4, epochs=1, verbose=0, shuffle=False).history
+    return model, x, ids, onehot, history
+
+
+def check_finite_history(history):
+    for name in set(models.LOSS_TERMS) | set(models.GRAD_NORMS):
+        assert np.isfinite(history[name]).all(), name
+
+
+def test_conditional_training_steps_are_finite(cond_trained):
+    model, x, ids, onehot, history = cond_trained
+    check_finite_history(history)
+    assert int(model.dec_optimizer.iterations.numpy()) == 3
+    assert history["disc_grad_norm"][0] > 0.0
+    # the weights that read the one-hot moved away from the same seed's initial ones
+    fresh = tiny_conditional(seed=1)
+    label_weights = {
+        "discriminator": lambda m: m.discriminator.get_layer("label_embedding").get_weights()[0],
+        "decoder": lambda m: m.decoder.get_layer("project").get_weights()[0][-N_CLASSES:],
+    }
+    for name, get in label_weights.items():
+        assert not np.allclose(get(fresh), get(model)), name
+    result = model.evaluate(x, onehot, batch_size=4, verbose=0, return_dict=True)
+    assert np.isfinite(result["total"])
+    assert model.reconstruct(x[:5], ids[:5]).shape == (5, *COND_SHAPE)
+
+
+@pytest.mark.parametrize("form", ["tuple", "ids"])
+def test_conditional_fit_accepts_a_pair_or_class_ids(form):
+    model = tiny_conditional()
+    model.compile()
+    x, ids, onehot = labelled(8)
+    args = {"tuple": ((x, onehot),), "ids": (x, ids)}[form]
+    history = model.fit(*args, batch_size=4, epochs=1, verbose=0).history
+    assert int(model.dec_optimizer.iterations.numpy()) == 2
+    check_finite_history(history)
+
+
+def test_conditional_model_needs_labels_and_fit_without_them_fails():
+    model = tiny_conditional()
+    model.compile()
+    x, ids, onehot = labelled(4)
+    with pytest.raises(ValueError, match="conditioned on 3 classes"):
+        model.fit(x, batch_size=4, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="conditioned on 3 classes"):
+        model.compute_losses(x)
+    terms = model.compute_losses(x, onehot)
+    assert np.isfinite(float(terms["total"]))
+    np.testing.assert_array_equal(model([x, onehot]), model.reconstruct(x, onehot))
+
+
+def test_labels_validation():
+    model = tiny_conditional()
+    x, ids, onehot = labelled(4)
+    with pytest.raises(ValueError, match="conditioned on 3 classes"):
+        model.sample(4)
+    with pytest.raises(ValueError, match="conditioned on 3 classes"):
+        model.reconstruct(x)
+    with pytest.raises(ValueError, match="3 columns"):
+        model.sample(4, labels=np.eye(4, dtype=np.float32))  # wrong width
+    with pytest.raises(ValueError, match="0..2"):
+        model.sample(2, labels=[0, 3])  # unknown class id
+    with pytest.raises(ValueError, match="3 labels for 4"):
+        model.reconstruct(x, ids[:3])
+    with pytest.raises(ValueError, match="integer class ids"):
+        model.sample(2, labels=[0.5, 1.0])
+    with pytest.raises(ValueError, match="kind names"):
+        model.sample(1, labels=["hum"])
+    with pytest.raises(ValueError, match="unconditional"):
+        tiny_vaegan(COND_SHAPE).sample(2, labels=[0, 1])
+    # the three parts must agree with n_classes
+    enc = models.build_encoder(COND_SHAPE, LATENT, dense_units=8, n_classes=3, **TINY)
+    dec = models.build_decoder(COND_SHAPE, LATENT, n_classes=3, **TINY)
+    disc = models.build_discriminator(COND_SHAPE, **TINY)
+    with pytest.raises(ValueError, match="discriminator takes no labels"):
+        models.VAEGAN(enc, dec, disc, n_classes=3)
+    with pytest.raises(ValueError, match="encoder takes labels of 3 classes"):
+        models.VAEGAN(enc, dec, disc)
+    np.testing.assert_array_equal(models.as_onehot(2, 3, n=2), [[0, 0, 1], [0, 0, 1]])
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_conditional_save_load_round_trip(cond_trained, tmp_path):
+    model, x, ids, onehot, _ = cond_trained
+    path = tmp_path / "conditional.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, models.VAEGAN) and loaded.n_classes == N_CLASSES
+    np.testing.assert_array_equal(model.reconstruct(x, ids), loaded.reconstruct(x, ids))
+    np.testing.assert_array_equal(model.sample(4, seed=2, labels=[0, 1, 2, 1]),
+                                  loaded.sample(4, seed=2, labels=[0, 1, 2, 1]))
+    history = loaded.fit(x, onehot, batch_size=4, epochs=1, verbose=0).history
+    assert np.isfinite(history["total"]).all()
