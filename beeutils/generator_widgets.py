@@ -27,7 +27,7 @@ import numpy as np
 from beeutils import audio, plotting, spectral
 from beeutils.widgets import figure_png, wav_bytes
 
-__all__ = ["GeneratorPanel", "InterpolationPanel", "save_waves"]
+__all__ = ["GeneratorPanel", "InterpolationPanel", "listening_grid", "save_waves"]
 
 
 def save_waves(waves: np.ndarray, folder: str | Path, stem: str, sr: int) -> list[Path]:
@@ -208,3 +208,32 @@ class InterpolationPanel:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def listening_grid(rows: dict[str, np.ndarray], columns: list[str], sr: int) -> Any:
+    """A table of audio players: one row per model, one column per clip.
+
+    Args:
+        rows: row label -> waveforms ``(n_columns, samples)``.
+        columns: column titles.
+        sr: sample rate in Hz.
+
+    Returns:
+        An ``ipywidgets.GridBox`` (display it); ``grid.players[row][col]``
+        holds each ``Audio`` widget.
+    """
+    import ipywidgets as w
+
+    for name, waves in rows.items():
+        if len(waves) != len(columns):
+            raise ValueError(f"row {name!r} has {len(waves)} clips for {len(columns)} columns")
+    cells = [w.HTML("<b>model</b>")] + [w.HTML(f"<b>{html.escape(c)}</b>") for c in columns]
+    players = {}
+    for name, waves in rows.items():
+        players[name] = [w.Audio(value=wav_bytes(wave, sr), format="wav", autoplay=False,
+                                 layout=w.Layout(width="240px")) for wave in waves]
+        cells += [w.HTML(html.escape(name))] + players[name]
+    grid = w.GridBox(cells, layout=w.Layout(
+        grid_template_columns=f"160px repeat({len(columns)}, 250px)"))
+    grid.players = players
+    return grid

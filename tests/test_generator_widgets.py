@@ -103,3 +103,12 @@ def test_interpolation_slider_moves_between_the_two_clips(tmp_path):
     assert path.name == "interpolation_t050_00.wav"
     with pytest.raises(ValueError):
         panel.at(1.5)
+
+
+def test_listening_grid_has_a_player_per_clip():
+    rows = {"a": np.zeros((2, N), np.float32), "b": np.ones((2, N), np.float32) * 0.1}
+    grid = gw.listening_grid(rows, ["x", "y"], SR)
+    assert len(grid.children) == 3 * 3  # header row + 2 rows, each label + 2 players
+    assert grid.players["b"][1].value[:4] == b"RIFF"
+    with pytest.raises(ValueError, match="columns"):
+        gw.listening_grid({"a": np.zeros((3, N))}, ["x", "y"], SR)
