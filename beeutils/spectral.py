@@ -401,3 +401,15 @@ def uncrop(spec: np.ndarray, config: STFTConfig) -> np.ndarray:
 # Fitted on training data and stored with the model; they live in their own
 # module and are re-exported here, where DESIGN.md lists them.
 from beeutils.normalize import DbRangeNormalizer, PerFrequencyNormalizer, load_normalizer  # noqa: E402,F401
+
+
+# ---------------------------------------------------------- representations
+# Model-ready representations (magnitude, real/imaginary, log magnitude +
+# instantaneous frequency) live in ``beeutils.representations``, which builds
+# on this module; the name is resolved on first use to avoid a circular import.
+def __getattr__(name: str) -> Any:
+    if name == "REPRESENTATIONS":
+        from beeutils.representations import REPRESENTATIONS
+
+        return REPRESENTATIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,11 @@
-"""The magnitude-spectrogram VAE-GAN pipeline, from corpus to metrics.
+"""The spectrogram VAE-GAN pipeline, from corpus to metrics, for any representation.
 
-One code path for notebook 04, the multi-seed checks and the later notebooks:
+One code path for notebooks 04 and 05, the multi-seed checks and the later
+notebooks.  The general functions take a ``beeutils.representations``
+object (magnitude, real/imaginary, log magnitude + instantaneous
+frequency): ``prepare_data``, ``build_vaegan``,
+``evaluate_representation_model``.  The magnitude pipeline of notebook 04 is
+their special case, with its own evaluation beside Griffin-Lim's floor:
 
 1. ``prepare_magnitude_data``: waveforms -> cropped STFT magnitudes
    ``(n, freq, time)`` -> normalised model inputs ``(n, freq, time, 1)`` in
@@ -19,7 +24,8 @@ One code path for notebook 04, the multi-seed checks and the later notebooks:
 
 Shapes: waveforms ``(n, samples)``; magnitudes ``(n, freq, time)`` (the
 ``STFTConfig`` crop, 128 x 128 by default: 0 to 2 kHz by 2.048 s); model
-tensors ``(n, freq, time, 1)``.
+tensors ``(n, freq, time, channels)`` (1 channel for magnitudes, 2 for the
+complex representations).
 """
 
 from __future__ import annotations
@@ -35,12 +41,20 @@ import numpy as np
 
 from beeutils import spectral
 from beeutils.normalize import PerFrequencyNormalizer, load_normalizer
+from beeutils.representations import (
+    MagnitudeRepresentation,
+    Representation,
+    griffin_lim_batches,
+    load_representation,
+    make_representation,
+)
 from beeutils.spectral import STFTConfig
 
 __all__ = [
-    "HUM_BAND_HZ", "MagnitudeData", "TrainResult", "magnitudes", "to_model_input",
-    "from_model_output", "lowpass_reference", "prepare_magnitude_data",
-    "build_magnitude_vaegan", "train", "griffin_lim_waves", "evaluate_magnitude_model",
+    "HUM_BAND_HZ", "RepresentationData", "MagnitudeData", "TrainResult", "magnitudes",
+    "to_model_input", "from_model_output", "lowpass_reference", "prepare_data",
+    "prepare_magnitude_data", "build_vaegan", "build_magnitude_vaegan", "train",
+    "griffin_lim_waves", "evaluate_representation_model", "evaluate_magnitude_model",
     "metrics_table", "save_model", "load_model",
 ]
 
@@ -105,14 +119,15 @@ def lowpass_reference(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
 
 
 @dataclasses.dataclass
-class MagnitudeData:
+class RepresentationData:
     """A corpus turned into model inputs, split by split.
 
     Attributes:
         config: the STFT settings (and crop) used.
-        normalizer: fitted on ``mags["train"]`` only.
-        x: split -> normalised inputs ``(n, freq, time, 1)`` float32 in [-1, 1].
-        mags: split -> cropped magnitudes ``(n, freq, time)`` float32.
+        representation: the ``beeutils.representations`` object, fitted on
+            ``waves["train"]`` only; it encodes and decodes.
+        x: split -> model inputs ``(n, freq, time, channels)`` float32.
+        mags: split -> cropped linear magnitudes ``(n, freq, time)`` float32.
         waves: split -> waveforms ``(n, samples)`` float32.
         labels: split -> kind name of each clip.
         metas: split -> synthesis metadata of each clip (``f0_hz`` ...).
@@ -120,7 +135,7 @@ class MagnitudeData:
     """
 
     config: STFTConfig
-    normalizer: PerFrequencyNormalizer
+    representation: Representation
     x: dict[str, np.ndarray]
     mags: dict[str, np.ndarray]
     waves: dict[str, np.ndarray]
@@ -129,8 +144,13 @@ class MagnitudeData:
     kinds: tuple[str, ...]
 
     @property
+    def normalizer(self) -> Any:
+        """The representation's normaliser (magnitude, log-magnitude + IF), else ``None``."""
+        return getattr(self.representation, "normalizer", None)
+
+    @property
     def input_shape(self) -> tuple[int, int, int]:
-        """``(freq, time, 1)``, the model's input shape."""
+        """``(freq, time, channels)``, the model's input shape."""
         return tuple(int(v) for v in self.x["train"].shape[1:])  # type: ignore[return-value]
 
     def summary(self) -> str:
@@ -139,38 +159,68 @@ class MagnitudeData:
                          for split in self.x)
 
 
-def prepare_magnitude_data(corpus: Any, config: STFTConfig,
-                           normalizer: PerFrequencyNormalizer | None = None,
-                           splits: Sequence[str] = SPLITS) -> MagnitudeData:
-    """Cropped magnitudes and normalised model inputs for each split.
+#: The magnitude pipeline's data is the general one with a ``MagnitudeRepresentation``.
+MagnitudeData = RepresentationData
 
-    The normaliser's statistics come from the training split only: held-out
-    clips are scaled with numbers the model could have known, as generated
-    clips will be.  A normaliser that is already fitted is used as it is.
+
+def prepare_data(corpus: Any, representation: Representation | str,
+                 splits: Sequence[str] = SPLITS, config: STFTConfig | None = None
+                 ) -> RepresentationData:
+    """Model inputs in any representation, for each split.
+
+    The representation's statistics come from the training split only:
+    held-out clips are scaled with numbers the model could have known, as
+    generated clips will be.  A representation that is already fitted is used
+    as it is.
 
     Args:
         corpus: a ``datasets.Corpus`` (``waves(split)``, ``labels(split)``,
             ``metas(split)``, ``kinds``).
+        representation: a representation object, or its name in
+            ``REPRESENTATIONS`` (built with ``config``).
+        splits: splits to prepare; must include ``"train"``.
+        config: STFT settings, only when ``representation`` is a name
+            (default ``STFTConfig()``).
+
+    Returns:
+        ``RepresentationData``.
+    """
+    if "train" not in splits:
+        raise ValueError(f"splits must include 'train' (the representation is fitted on it), "
+                         f"got {tuple(splits)}")
+    if isinstance(representation, str):
+        representation = make_representation(representation, config)
+    waves = {s: corpus.waves(s) for s in splits}
+    if not representation.is_fitted:
+        representation.fit(waves["train"])
+    x = {s: representation.encode_batch(w) for s, w in waves.items()}
+    cfg = representation.config
+    return RepresentationData(config=cfg, representation=representation, x=x,
+                              mags={s: magnitudes(w, cfg) for s, w in waves.items()},
+                              waves=waves, labels={s: list(corpus.labels(s)) for s in splits},
+                              metas={s: list(corpus.metas(s)) for s in splits},
+                              kinds=tuple(corpus.kinds))
+
+
+def prepare_magnitude_data(corpus: Any, config: STFTConfig,
+                           normalizer: PerFrequencyNormalizer | None = None,
+                           splits: Sequence[str] = SPLITS) -> RepresentationData:
+    """``prepare_data`` with the magnitude representation (notebook 04).
+
+    Cropped magnitudes through SpecGAN's per-frequency normaliser, fitted on
+    the training split (unless already fitted), model inputs
+    ``(n, freq, time, 1)`` in [-1, 1].
+
+    Args:
+        corpus: a ``datasets.Corpus``.
         config: STFT settings; the crop sets the model's ``(freq, time)``.
         normalizer: default ``PerFrequencyNormalizer()`` (SpecGAN's).
         splits: splits to prepare; must include ``"train"``.
 
     Returns:
-        ``MagnitudeData``.
+        ``MagnitudeData`` (``data.normalizer`` is the normaliser).
     """
-    if "train" not in splits:
-        raise ValueError(f"splits must include 'train' (the normaliser is fitted on it), "
-                         f"got {tuple(splits)}")
-    normalizer = PerFrequencyNormalizer() if normalizer is None else normalizer
-    waves = {s: corpus.waves(s) for s in splits}
-    mags = {s: magnitudes(w, config) for s, w in waves.items()}
-    if not normalizer.is_fitted:
-        normalizer.fit(mags["train"])
-    x = {s: to_model_input(m, normalizer) for s, m in mags.items()}
-    return MagnitudeData(config=config, normalizer=normalizer, x=x, mags=mags, waves=waves,
-                         labels={s: list(corpus.labels(s)) for s in splits},
-                         metas={s: list(corpus.metas(s)) for s in splits},
-                         kinds=tuple(corpus.kinds))
+    return prepare_data(corpus, MagnitudeRepresentation(config, normalizer), splits)
 
 
 # ----------------------------------------------------------------- the model
@@ -196,6 +246,8 @@ def build_magnitude_vaegan(
     log_var_clamp: float = 10.0,
     learning_rate: float = 1e-3,
     disc_learning_rate: float = 1e-4,
+    name: str = "magnitude_vaegan",
+    n_classes: int = 0,
 ) -> Any:
     """The repaired VAE-GAN for normalised log magnitudes, compiled.
 
@@ -235,6 +287,10 @@ def build_magnitude_vaegan(
         disc_learning_rate: Adam for the discriminator (a tenth of the
             others: a discriminator that wins outright, ``D(fake) -> 0``,
             gives the decoder nothing useful to learn from).
+        name: the model's name.
+        n_classes: 0 for an unconditional model; k > 1 conditions encoder,
+            decoder and discriminator on a one-hot kind (``beeutils.models``;
+            train with ``fit(x, onehot)``).
 
     Returns:
         A compiled ``beeutils.models.VAEGAN``.
@@ -247,18 +303,19 @@ def build_magnitude_vaegan(
     keras.utils.set_random_seed(int(seed))
     encoder = models.build_encoder(input_shape, latent_dim,
                                    widths if encoder_widths is None else encoder_widths,
-                                   dense_units=dense_units)
+                                   dense_units=dense_units, n_classes=n_classes)
     decoder = models.build_decoder(input_shape, latent_dim, widths,
-                                   output_activation=output_activation)
+                                   output_activation=output_activation, n_classes=n_classes)
     discriminator = models.build_discriminator(input_shape, disc_widths,
-                                               feature_block=feature_block)
+                                               feature_block=feature_block,
+                                               n_classes=n_classes)
     model = models.VAEGAN(
         encoder, decoder, discriminator,
         kl_weight=kl_weight, gamma=gamma,
         feature_weight=feature_weight, feature_reduction=feature_reduction,
         pixel_loss="mse", pixel_weight=pixel_weight,
         gan_weight=gan_weight, log_var_clamp=log_var_clamp,
-        gan_from_logits=True, seed=int(seed), name="magnitude_vaegan",
+        gan_from_logits=True, seed=int(seed), name=name, n_classes=n_classes,
     )
 
     def adam(lr: float) -> keras.optimizers.Optimizer:
@@ -266,6 +323,36 @@ def build_magnitude_vaegan(
 
     model.compile(adam(learning_rate), adam(learning_rate), adam(disc_learning_rate))
     return model
+
+
+def build_vaegan(input_shape: Sequence[int], representation: Representation | None = None,
+                 *args: Any, **kwargs: Any) -> Any:
+    """``build_magnitude_vaegan`` for any ``(freq, time, channels)`` input.
+
+    The same encoder, decoder, discriminator, losses and optimisers; only the
+    decoder's output activation follows the representation's value range
+    (``tanh`` for the magnitude's [-1, 1], linear for the complex ones) and
+    the model is named after it.
+
+    Args:
+        input_shape: ``(freq, time, channels)``.
+        representation: sets ``output_activation`` and ``name`` unless given;
+            its ``channels`` must match ``input_shape``.
+        *args, **kwargs: as ``build_magnitude_vaegan``.
+
+    Returns:
+        A compiled ``beeutils.models.VAEGAN``.
+    """
+    if representation is not None:
+        if int(input_shape[-1]) != representation.channels:
+            raise ValueError(f"input_shape {tuple(input_shape)} has {input_shape[-1]} channels; "
+                             f"the {representation.name} representation has "
+                             f"{representation.channels}")
+        kwargs.setdefault("output_activation", representation.output_activation)
+        kwargs.setdefault("name", f"{representation.name}_vaegan")
+    else:
+        kwargs.setdefault("name", "vaegan")
+    return build_magnitude_vaegan(input_shape, *args, **kwargs)
 
 
 # ------------------------------------------------------------------ training
@@ -302,6 +389,16 @@ class TrainResult:
                 f"({self.seconds / max(self.steps, 1):.2f} s/step); {status}")
 
 
+def _inputs_and_labels(data: Any) -> tuple[Any, Any]:
+    """``x`` -> ``(x, None)``; ``(x, labels)`` -> ``(x, labels)``."""
+    if isinstance(data, (tuple, list)):
+        if len(data) != 2:
+            raise ValueError(f"expected inputs or (inputs, labels), got a sequence of "
+                             f"{len(data)} items")
+        return data[0], data[1]
+    return data, None
+
+
 def train(model: Any, x_train: np.ndarray, x_val: np.ndarray | None = None,
           epochs: int = 40, batch_size: int = 32, callbacks: Sequence[Any] = (),
           seed: int = 0, verbose: int | str = "auto") -> TrainResult:
@@ -309,8 +406,10 @@ def train(model: Any, x_train: np.ndarray, x_val: np.ndarray | None = None,
 
     Args:
         model: a compiled ``VAEGAN``.
-        x_train: ``(n, freq, time, 1)`` training inputs.
-        x_val: validation inputs (losses logged as ``val_*`` each epoch).
+        x_train: ``(n, freq, time, channels)`` training inputs, or
+            ``(inputs, onehot labels (n, n_classes))`` for a conditional model.
+        x_val: validation inputs, the same way (losses logged as ``val_*``
+            each epoch).
         epochs: passes over ``x_train``.
         batch_size: clips per step.
         callbacks: extra Keras callbacks.
@@ -328,10 +427,15 @@ def train(model: Any, x_train: np.ndarray, x_val: np.ndarray | None = None,
     keras.utils.set_random_seed(int(seed))
     watch = NaNWatch(verbose=True)
     start = time.perf_counter()
+    x, y = _inputs_and_labels(x_train)
+    validation = None
+    if x_val is not None:
+        xv, yv = _inputs_and_labels(x_val)
+        if len(xv):
+            validation = (xv,) if yv is None else (xv, yv)
     history = model.fit(
-        x_train, batch_size=batch_size, epochs=epochs, shuffle=True,
-        validation_data=(x_val,) if x_val is not None and len(x_val) else None,
-        callbacks=[watch, *callbacks], verbose=verbose,
+        x, y, batch_size=batch_size, epochs=epochs, shuffle=True,
+        validation_data=validation, callbacks=[watch, *callbacks], verbose=verbose,
     )
     seconds = time.perf_counter() - start
     n_epochs = len(next(iter(history.history.values()), []))
@@ -357,13 +461,8 @@ def griffin_lim_waves(mags: np.ndarray, config: STFTConfig, n_samples: int,
     Returns:
         float32 ``(n, n_samples)``.
     """
-    from beeutils import phase
-
-    mags = np.asarray(mags, dtype=np.float32)
-    out = [phase.griffin_lim(mags[i : i + batch_size], config, n_iter=n_iter,
-                             seed=seed + i // batch_size, length=n_samples)
-           for i in range(0, len(mags), batch_size)]
-    return np.concatenate(out, axis=0) if out else np.zeros((0, n_samples), np.float32)
+    return griffin_lim_batches(mags, config, n_samples, n_iter=n_iter, seed=seed,
+                               batch_size=batch_size)
 
 
 def _band_metrics(ref_mag: np.ndarray, waves: np.ndarray,
@@ -512,6 +611,73 @@ def evaluate_magnitude_model(
     return out, waves
 
 
+def evaluate_representation_model(
+    model: Any,
+    data: RepresentationData,
+    n_generated: int | None = None,
+    seed: int = 0,
+    return_waves: bool = False,
+    split: str = "test",
+    hum_band: tuple[float, float] = HUM_BAND_HZ,
+) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The shared metrics (``beeutils.evaluation.evaluate_waves``) of a model
+    trained on any representation.
+
+    Reconstructions of the held-out ``split`` and ``n_generated`` prior
+    samples are turned into sound by the representation's own inverse
+    (Griffin-Lim for magnitudes, the inverse STFT for the complex
+    representations) and measured like every other approach of the series.
+    The magnitudes the model *meant* to produce for its samples go along as
+    ``intended_gen_mag``, so that the consistency of the output (does the
+    audio have the spectrogram the model drew?) is measured too.
+
+    Args:
+        model: a trained ``VAEGAN`` (``reconstruct``, ``sample``).
+        data: ``RepresentationData`` with ``"train"`` and ``split``.
+        n_generated: prior samples (default: as many as training clips).
+        seed: seeds the prior samples and the metrics.
+        return_waves: also return the audio and model arrays.
+        split: held-out split.
+        hum_band: hum f0 band in Hz.
+
+    Returns:
+        ``evaluate_waves``' dict plus ``representation`` (name) and
+        ``eval_seconds`` (decoding included); with ``return_waves``,
+        ``(metrics, waves)`` where ``waves`` holds ``original``, ``lowpass``
+        (its band-limited reference), ``recon``, ``generated`` (the decoded
+        audio, ``(n, samples)``), ``f0_generated``, ``f0_data`` (Hz),
+        ``recon_array``, ``gen_array`` (model arrays) and ``recon_mag``,
+        ``gen_mag`` (``(n, freq, time)`` magnitudes they stand for).
+    """
+    from beeutils import evaluation
+
+    rep = data.representation
+    start = time.perf_counter()
+    original = data.waves[split]
+    n_samples = original.shape[-1]
+    recon_array = model.reconstruct(data.x[split])
+    recon = rep.decode_batch(recon_array, n_samples)
+    n_gen = int(n_generated or len(data.x["train"]))
+    gen_array = model.sample(n_gen, seed=seed)
+    generated = rep.decode_batch(gen_array, n_samples)
+    gen_mag = rep.magnitudes(gen_array)
+    out, band = evaluation.evaluate_waves(
+        config=data.config, original=original, recon=recon, generated=generated,
+        train_waves=data.waves["train"], labels=list(data.labels[split]),
+        metas=list(data.metas[split]), intended_gen_mag=gen_mag, seed=seed, hum_band=hum_band,
+        return_waves=True)
+    out = dict(out)
+    out["representation"] = rep.name
+    out["eval_seconds"] = time.perf_counter() - start
+    if not return_waves:
+        return out
+    waves = {"original": original, "recon": recon, "generated": generated,
+             "lowpass": band["lowpass"], "f0_generated": band["f0_generated"],
+             "f0_data": band["f0_data"], "recon_array": recon_array, "gen_array": gen_array,
+             "recon_mag": rep.magnitudes(recon_array), "gen_mag": gen_mag}
+    return out, waves
+
+
 #: Rows of ``metrics_table``: (key, floor key, description, unit, lower is better).
 _ROWS = (
     ("sc_model_db", "sc_floor_db", "spectral convergence, 0-2 kHz, after Griffin-Lim",
@@ -581,30 +747,35 @@ def metrics_table(results: dict[str, Any] | dict[str, dict[str, Any]]) -> str:
 # --------------------------------------------------------------- persistence
 
 
-def _paths(path: str | Path) -> tuple[Path, Path]:
+def _paths(path: str | Path) -> tuple[Path, Path, Path]:
     path = Path(path)
     if path.suffix != ".keras":
         path = path.with_name(path.name + ".keras")
-    return path, path.with_suffix(".normalizer.json")
+    return path, path.with_suffix(".normalizer.json"), path.with_suffix(".representation.json")
 
 
 def save_model(model: Any, normalizer: Any, path: str | Path) -> tuple[Path, Path]:
-    """Save the model as ``.keras`` and its normaliser beside it as JSON.
+    """Save the model as ``.keras`` and what undoes its scaling beside it as JSON.
 
     Args:
         model: the trained ``VAEGAN``.
-        normalizer: the fitted normaliser its inputs went through.
+        normalizer: the fitted normaliser its inputs went through, or the
+            fitted representation (which holds its normaliser and settings).
         path: ``name.keras`` (or ``name``, ``.keras`` is added).
 
     Returns:
-        ``(model path, normaliser path)``: ``name.keras`` and
-        ``name.normalizer.json``.
+        ``(model path, JSON path)``: ``name.keras`` and
+        ``name.normalizer.json`` (a normaliser) or
+        ``name.representation.json`` (a representation).
     """
-    model_path, norm_path = _paths(path)
+    model_path, norm_path, rep_path = _paths(path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(model_path)
-    normalizer.save(norm_path)
-    return model_path, norm_path
+    keep, stale = (rep_path, norm_path) if isinstance(normalizer, Representation) else (
+        norm_path, rep_path)
+    # A file of the other kind left by an earlier save would be read instead.
+    stale.unlink(missing_ok=True)
+    return model_path, normalizer.save(keep)
 
 
 def load_model(path: str | Path) -> tuple[Any, Any]:
@@ -612,13 +783,16 @@ def load_model(path: str | Path) -> tuple[Any, Any]:
     from the file: every layer is a registered ``beeutils`` class).
 
     Returns:
-        ``(model, normalizer)``.
+        ``(model, normalizer)``, or ``(model, representation)`` when a
+        representation was saved.
     """
     import keras
 
     from beeutils import layers as _layers  # noqa: F401  (registers the custom classes)
     from beeutils import models as _models  # noqa: F401
 
-    model_path, norm_path = _paths(path)
+    model_path, norm_path, rep_path = _paths(path)
     model = keras.saving.load_model(model_path, safe_mode=True)
+    if rep_path.exists():
+        return model, load_representation(rep_path)
     return model, load_normalizer(norm_path)

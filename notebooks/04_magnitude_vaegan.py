@@ -60,6 +60,7 @@ from sklearn.decomposition import PCA
 
 import beeutils
 from beeutils import datasets, metrics, phase, plotting, synth, training
+from beeutils.representations import MagnitudeRepresentation
 from beeutils.spectral import DbRangeNormalizer, PerFrequencyNormalizer, STFTConfig
 
 CFG = beeutils.setup(seed=0)
@@ -146,10 +147,15 @@ show_source(PerFrequencyNormalizer.inverse, "if clip")
 # leak into the test).
 #
 # `training.prepare_magnitude_data` does the STFT, the crop and the scaling
-# for every split, fitting the normaliser on `train` alone:
+# for every split, fitting the normaliser on `train` alone.  It is
+# `training.prepare_data` with the *magnitude representation* (notebook 05
+# adds others): the representation is fitted on the training waves, then
+# encodes every split:
 
 # %%
-show_source(training.prepare_magnitude_data, "waves = ")
+show_source(training.prepare_data, "waves = ", "cfg = ")
+show_source(MagnitudeRepresentation._fit)
+show_source(MagnitudeRepresentation._encode)
 data = training.prepare_magnitude_data(corpus, STFT, PerFrequencyNormalizer())
 print(data.summary())
 norm = data.normalizer

@@ -139,3 +139,85 @@ def test_save_and_load_round_trip(trained, data, tmp_path):
     np.testing.assert_array_equal(normalizer.mean, data.normalizer.mean)
     np.testing.assert_array_equal(normalizer.std, data.normalizer.std)
     assert json.loads(norm_path.read_text())["class"] == "PerFrequencyNormalizer"
+
+
+# ------------------------------------------------- any representation (notebook 05)
+
+
+@pytest.fixture(scope="module")
+def if_data(corpus):
+    return training.prepare_data(corpus, "logmag_if", config=STFT)
+
+
+def test_prepare_data_gives_each_representation_its_channels(corpus, if_data):
+    assert if_data.input_shape == (32, 32, 2)
+    assert if_data.representation.name == "logmag_if" and if_data.representation.is_fitted
+    for split, x in if_data.x.items():
+        assert x.shape == (len(if_data.labels[split]), 32, 32, 2) and x.dtype == np.float32
+        assert if_data.mags[split].shape == (len(if_data.labels[split]), 32, 32)
+    # Fitted on the training split only: the same statistics as the magnitude pipeline's.
+    magnitude = training.prepare_magnitude_data(corpus, STFT)
+    np.testing.assert_allclose(if_data.normalizer.mean, magnitude.normalizer.mean)
+    real_imag = training.prepare_data(corpus, "real_imag", config=STFT)
+    assert real_imag.input_shape == (32, 32, 2) and real_imag.normalizer is None
+    with pytest.raises(ValueError, match="train"):
+        training.prepare_data(corpus, "real_imag", splits=("test",), config=STFT)
+
+
+def test_magnitude_data_is_the_general_data_with_a_magnitude_representation(data):
+    assert isinstance(data, training.RepresentationData)
+    assert data.representation.name == "magnitude"
+    assert data.normalizer is data.representation.normalizer
+
+
+def test_vaegan_for_two_channels_trains_evaluates_and_reloads(if_data, tmp_path):
+    rep = if_data.representation
+    model = training.build_vaegan(if_data.input_shape, rep, latent_dim=4, widths=(4, 8),
+                                  disc_widths=(4, 8), seed=0, encoder_widths=(4, 8),
+                                  dense_units=16)
+    assert model.name == "logmag_if_vaegan"
+    assert model.decoder.get_layer("to_output").get_config()["activation"] == "linear"
+    result = training.train(model, if_data.x["train"], epochs=2, batch_size=3, seed=0,
+                            verbose=0)
+    assert result.finite and result.steps == 4
+
+    scores, waves = training.evaluate_representation_model(model, if_data, n_generated=5,
+                                                           seed=0, return_waves=True)
+    n_test, n_samples = if_data.waves["test"].shape
+    assert scores["representation"] == "logmag_if" and scores["n_generated"] == 5
+    for key in ("recon_snr_db", "recon_lsd_db", "recon_mrstft", "consistency_sc_db", "fd_ratio"):
+        assert np.isfinite(scores[key]), key
+    assert waves["recon"].shape == (n_test, n_samples)
+    assert waves["generated"].shape == (5, n_samples)
+    assert waves["gen_array"].shape == (5, 32, 32, 2) and waves["gen_mag"].shape == (5, 32, 32)
+
+    model_path, rep_path = training.save_model(model, rep, tmp_path / "if")
+    assert rep_path.name == "if.representation.json"
+    loaded, rep_again = training.load_model(model_path)
+    assert rep_again.name == "logmag_if"
+    x = if_data.x["test"]
+    np.testing.assert_array_equal(rep_again.decode_batch(loaded.reconstruct(x)),
+                                  rep.decode_batch(model.reconstruct(x)))
+
+
+def test_build_vaegan_checks_the_channels(if_data):
+    with pytest.raises(ValueError, match="channels"):
+        training.build_vaegan((32, 32, 1), if_data.representation)
+
+
+def test_conditional_vaegan_trains_on_inputs_and_labels(if_data):
+    from beeutils.models import as_onehot
+
+    kinds = list(if_data.kinds)
+    labels = {s: as_onehot([kinds.index(k) for k in if_data.labels[s]], len(kinds))
+              for s in ("train", "validation")}
+    model = training.build_vaegan(if_data.input_shape, if_data.representation, latent_dim=4,
+                                  widths=(4, 8), disc_widths=(4, 8), seed=0,
+                                  encoder_widths=(4, 8), dense_units=16, n_classes=len(kinds))
+    result = training.train(model, (if_data.x["train"], labels["train"]),
+                            (if_data.x["validation"], labels["validation"]), epochs=1,
+                            batch_size=3, seed=0, verbose=0)
+    assert result.finite and result.steps == 2
+    assert np.isfinite(result.history.history["val_pixel"][-1])
+    out = model.sample(2, seed=0, labels=[0, 1])
+    assert out.shape == (2, 32, 32, 2)
