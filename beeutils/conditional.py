@@ -26,7 +26,6 @@ float32; waveforms ``(n, samples)``.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -100,10 +99,8 @@ def build_conditional_vaegan(input_shape: Sequence[int], n_classes: int, seed: i
     on ``n_classes`` kinds, compiled.
 
     Every option and default is that builder's (``latent_dim``, ``widths``,
-    loss weights, learning rates ...): the defaults are read from its
-    signature, so the conditional and the unconditional model cannot drift
-    apart.  When the builder itself accepts ``n_classes``, it is called
-    directly.
+    loss weights, learning rates ...): the conditional and the unconditional
+    model are one builder, so they cannot drift apart.
 
     Args:
         input_shape: ``(freq, time, 1)``.
@@ -114,48 +111,9 @@ def build_conditional_vaegan(input_shape: Sequence[int], n_classes: int, seed: i
     Returns:
         A compiled ``beeutils.models.VAEGAN`` with ``n_classes`` set.
     """
-    import keras
-
-    from beeutils import models
-
-    builder = training.build_magnitude_vaegan
-    params = inspect.signature(builder).parameters
-    if "name" in params:
-        options.setdefault("name", "conditional_magnitude_vaegan")
-    if "n_classes" in params:
-        return builder(input_shape, seed=seed, n_classes=n_classes, **options)
-    unknown = sorted(set(options) - set(params))
-    if unknown:
-        raise TypeError(f"unknown options {unknown}; build_magnitude_vaegan takes "
-                        f"{sorted(set(params) - {'input_shape'})}")
-    o = {name: p.default for name, p in params.items() if p.default is not p.empty}
-    o.update(options)
-    keras.utils.set_random_seed(int(seed))
-    enc_widths = o["widths"] if o["encoder_widths"] is None else o["encoder_widths"]
-    encoder = models.build_encoder(input_shape, o["latent_dim"], enc_widths,
-                                   dense_units=o["dense_units"], n_classes=n_classes)
-    decoder = models.build_decoder(input_shape, o["latent_dim"], o["widths"],
-                                   output_activation=o["output_activation"],
-                                   n_classes=n_classes)
-    discriminator = models.build_discriminator(input_shape, o["disc_widths"],
-                                               feature_block=o["feature_block"],
-                                               n_classes=n_classes)
-    model = models.VAEGAN(
-        encoder, decoder, discriminator,
-        kl_weight=o["kl_weight"], gamma=o["gamma"],
-        feature_weight=o["feature_weight"], feature_reduction=o["feature_reduction"],
-        pixel_loss="mse", pixel_weight=o["pixel_weight"],
-        gan_weight=o["gan_weight"], log_var_clamp=o["log_var_clamp"],
-        gan_from_logits=True, seed=int(seed), n_classes=n_classes,
-        name=o.get("name", "conditional_magnitude_vaegan"),
-    )
-
-    def adam(lr: float) -> Any:
-        return keras.optimizers.Adam(learning_rate=lr, beta_1=0.5)
-
-    model.compile(adam(o["learning_rate"]), adam(o["learning_rate"]),
-                  adam(o["disc_learning_rate"]))
-    return model
+    options.setdefault("name", "conditional_magnitude_vaegan")
+    return training.build_magnitude_vaegan(input_shape, seed=seed, n_classes=n_classes,
+                                           **options)
 
 
 def _check_pair(model: Any, x: np.ndarray, onehot: np.ndarray, what: str) -> None:

@@ -53,11 +53,11 @@ def _spectrogram_png(waves: np.ndarray, sr: int, titles: list[str]) -> bytes:
     import matplotlib.pyplot as plt
 
     cfg = spectral.STFTConfig(sr=sr, n_freq_keep=None, n_frames=None)
-    fig, axes = plt.subplots(1, len(waves), figsize=(3.2 * len(waves), 2.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(waves), figsize=(3.2 * len(waves), 2.8), squeeze=False,
+                             layout="constrained")
     for ax, wave, title in zip(axes[0], waves, titles):
         plotting.show_spectrogram(spectral.magnitude(spectral.stft(wave, cfg)), cfg, ax=ax,
                                   title=title, fmax=4000)
-    fig.tight_layout()
     png = figure_png(fig)
     plt.close(fig)
     return png

@@ -69,7 +69,7 @@ def test_builder_uses_the_unconditional_defaults():
         assert [tuple(o.shape) for o in getattr(model, part).outputs] == \
             [tuple(o.shape) for o in getattr(plain, part).outputs]
     assert model.decoder.output.shape[1:] == SHAPE
-    with pytest.raises(TypeError, match="unknown options"):
+    with pytest.raises(TypeError, match="depth"):
         conditional.build_conditional_vaegan(SHAPE, 3, depth=5)
 
 
