@@ -59,7 +59,7 @@ from IPython.display import Audio, Markdown, display
 from sklearn.decomposition import PCA
 
 import beeutils
-from beeutils import datasets, metrics, phase, plotting, synth, training
+from beeutils import approaches, datasets, metrics, phase, plotting, synth, training
 from beeutils.representations import MagnitudeRepresentation
 from beeutils.spectral import DbRangeNormalizer, PerFrequencyNormalizer, STFTConfig
 
@@ -89,8 +89,7 @@ N_LIBROSA = 2 if CFG.fast else 16           # clips for the Griffin-Lim comparis
 VERBOSE = 2 if CFG.fast else 1              # Keras progress display
 HUM_BAND = training.HUM_BAND_HZ             # (190, 270) Hz
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
-MODEL_PATH = CFG.build_dir / "models" / ("04_magnitude_vaegan_fast" if CFG.fast
-                                         else "04_magnitude_vaegan")
+MODEL_PATH = approaches.model_path("magnitude")  # build/models/ (fast/ in fast mode)
 print(STFT)
 print(f"model input: {STFT.n_freq_keep} bins x {STFT.n_frames} frames = 0-"
       f"{STFT.n_freq_keep * STFT.bin_hz:.0f} Hz x {STFT.n_frames * STFT.frame_seconds:.2f} s")
@@ -292,18 +291,24 @@ plt.show()
 
 # %% [markdown]
 # A trained model is only useful with the statistics that undo its scaling,
-# so `training.save_model` writes the `.keras` file and the normaliser beside
-# it as JSON.  Loading uses `safe_mode=True`: no code is read from the file,
-# every layer is a registered `beeutils` class.  The reloaded model
-# reconstructs exactly as the one in memory.
+# so `approaches.save` writes the `.keras` file and, beside it, a JSON
+# description: which representation the model speaks, with the normaliser's
+# statistics, the kinds and the sample rate.  That is all notebook 07 and the
+# `python -m beeutils.generate` command need to make sound from it.  Loading
+# uses Keras's `safe_mode`: no code is read from the file, every layer is a
+# registered `beeutils` class.  The reloaded model reconstructs exactly as the
+# one in memory.
 
 # %%
-model_file, norm_file = training.save_model(model, norm, MODEL_PATH)
-loaded, loaded_norm = training.load_model(model_file)
-same = np.array_equal(loaded.reconstruct(data.x["test"]), model.reconstruct(data.x["test"]))
-print(f"{model_file.name} ({model_file.stat().st_size / 1e6:.1f} MB) + {norm_file.name}; "
-      f"identical reconstructions after reload: {same}")
-assert same and np.array_equal(loaded_norm.mean, norm.mean)
+trained = approaches.TrainedApproach("magnitude", model, data.representation, data.kinds,
+                                     conditional=False, n_samples=data.waves["train"].shape[-1])
+model_file = approaches.save(trained, MODEL_PATH)
+loaded = approaches.load(model_file)
+same = np.array_equal(loaded.model.reconstruct(data.x["test"]),
+                      model.reconstruct(data.x["test"]))
+print(f"{model_file.name} ({model_file.stat().st_size / 1e6:.1f} MB) + "
+      f"{model_file.with_suffix('.json').name}; identical reconstructions after reload: {same}")
+assert same and np.array_equal(loaded.representation.normalizer.mean, norm.mean)
 
 # %% [markdown]
 # ## 5. Reconstructions, seen and heard

@@ -56,7 +56,7 @@ import numpy as np
 from IPython.display import HTML, Audio, Markdown, display
 
 import beeutils
-from beeutils import datasets, evaluation, metrics, plotting, representations, spectral
+from beeutils import approaches, datasets, evaluation, metrics, plotting, representations, spectral
 from beeutils import synth, training
 from beeutils.source import show_source
 from beeutils.spectral import STFTConfig
@@ -350,6 +350,20 @@ for name in NAMES:
 for name, run in runs.items():
     print(f"{name:>10}: {run}")
     assert run.finite, run.event
+
+# %% [markdown]
+# The two complex models are saved where notebook 07 and
+# `python -m beeutils.generate` look for them (notebook 04 saved the magnitude
+# model), each with the representation that turns its output into sound.
+
+# %%
+for name in ("real_imag", "logmag_if"):
+    data = datas[name]
+    saved = approaches.save(
+        approaches.TrainedApproach(name, models[name], data.representation, data.kinds,
+                                   conditional=False, n_samples=data.waves["train"].shape[-1]),
+        approaches.model_path(name))
+    print(f"saved {saved.relative_to(beeutils.config.ROOT)}")
 
 # %% [markdown]
 # The reconstruction loss of each model on training and validation clips.
