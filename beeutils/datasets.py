@@ -7,7 +7,9 @@
   rebuild it.
 - ``read_folder`` reads any folder of recordings, subfolders as labels,
   cutting long files into fixed-length segments and skipping (and reporting)
-  the files it cannot use.
+  the files it cannot use; ``load_segments`` and ``report_skipped`` are
+  its per-file step and its report, shared with the layout-aware readers of
+  ``beeutils.readers`` (NU-Hive, BUZZ).
 """
 
 from __future__ import annotations
@@ -430,6 +432,35 @@ class FolderData:
         return np.array([index[x] for x in self.labels], dtype=np.int32)
 
 
+def report_skipped(skipped: Sequence[tuple[Path, str]], n_files: int, root: str | Path,
+                   reader: str, nothing_read: bool = False, stacklevel: int = 3) -> None:
+    """The skipped-file report every reader gives: one warning, or an error.
+
+    Args:
+        skipped: ``(file, problem)`` for each file that could not be used.
+        n_files: how many files the reader looked at.
+        root: the folder read (named in the message).
+        reader: the reader's name, e.g. ``"read_folder"`` (starts the warning).
+        nothing_read: no usable data came out at all: raise instead of warn.
+        stacklevel: passed to ``warnings.warn``; the default 3 points the
+            warning at whoever called the reader that calls this function.
+
+    Raises:
+        AudioError: ``nothing_read`` (with the first problems in the message).
+    """
+    root = Path(root)
+    if not skipped and not nothing_read:
+        return
+    first = "; ".join(f"{Path(f).name}: {p}" for f, p in skipped[:3])
+    more = " ..." if len(skipped) > 3 else ""
+    message = f"skipped {len(skipped)} of {n_files} files in {root}"
+    if skipped:
+        message += f" ({first}{more})"
+    if nothing_read:
+        raise AudioError(root, "no readable audio: " + message)
+    warnings.warn(f"{reader}: {message}; see .skipped", stacklevel=stacklevel)
+
+
 def find_audio_files(path: str | Path, extensions: Sequence[str] = AUDIO_EXTENSIONS) -> list[Path]:
     """Audio files under ``path`` (recursively, sorted, hidden files left out)."""
     path = Path(path)
@@ -439,6 +470,35 @@ def find_audio_files(path: str | Path, extensions: Sequence[str] = AUDIO_EXTENSI
         if p.is_file() and p.suffix.lower() in wanted
         and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
+
+
+def load_segments(file: str | Path, sr: int = 16000, length: int = 32768,
+                  hop: int | None = None, pad: bool = False,
+                  min_duration: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One file as fixed-length segments: what every reader does per file.
+
+    Args:
+        file: audio file.
+        sr: output sample rate in Hz (the file is resampled).
+        length: segment length in samples.
+        hop: step between segment starts in samples (default ``length``).
+        pad: zero-pad the tail into a last segment.
+        min_duration: refuse files shorter than this many seconds.
+
+    Returns:
+        ``(segments (n, length) float32, starts (n,) int64)``, starts in
+        samples at ``sr``; ``n >= 1``.
+
+    Raises:
+        AudioError: the file is unusable (see ``audio.load_audio``; silent
+            files are refused) or too short for one segment.
+    """
+    wave = audio.load_audio(file, sr=sr, min_duration=min_duration, require_sound=True)
+    segments = audio.segment(wave, length, hop, pad=pad)
+    if len(segments) == 0:
+        raise AudioError(file, f"too short for one segment: {wave.size / sr:.3f} s "
+                               f"< {length / sr:.3f} s (use pad=True or a smaller length)")
+    return segments, audio.segment_starts(wave.size, length, hop, pad)
 
 
 def read_folder(
@@ -488,28 +548,16 @@ def read_folder(
     chunks, labels, sources, skipped = [], [], [], []
     for file in files:
         try:
-            wave = audio.load_audio(file, sr=sr, min_duration=min_duration, require_sound=True)
+            segments, starts = load_segments(file, sr, length, hop, pad, min_duration)
         except AudioError as err:
             skipped.append((file, err.problem))
-            continue
-        segments = audio.segment(wave, length, hop, pad=pad)
-        if len(segments) == 0:
-            skipped.append((file, f"too short for one segment: {wave.size / sr:.3f} s "
-                                  f"< {length / sr:.3f} s (use pad=True or a smaller length)"))
             continue
         label = file.parent.relative_to(root).as_posix()
         chunks.append(segments)
         labels += [label if label != "." else ""] * len(segments)
-        starts = audio.segment_starts(wave.size, length, hop, pad)
         sources += [(file, int(s)) for s in starts]
 
-    if skipped:
-        first = "; ".join(f"{f.name}: {p}" for f, p in skipped[:3])
-        more = " ..." if len(skipped) > 3 else ""
-        message = f"skipped {len(skipped)} of {len(files)} files in {root} ({first}{more})"
-        if not chunks:
-            raise AudioError(root, "no readable audio: " + message)
-        warnings.warn(f"read_folder: {message}; see .skipped", stacklevel=2)
+    report_skipped(skipped, len(files), root, "read_folder", nothing_read=not chunks)
     waves = np.concatenate(chunks).astype(np.float32, copy=False)
     return FolderData(waves=waves, labels=labels, sources=sources, skipped=skipped, sr=int(sr))
 
@@ -525,5 +573,7 @@ __all__ = [
     "params_hash",
     "read_folder",
     "find_audio_files",
+    "report_skipped",
+    "load_segments",
     "AUDIO_EXTENSIONS",
 ]
