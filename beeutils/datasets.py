@@ -394,6 +394,85 @@ class Corpus:
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
+class ArrayCorpus:
+    """Clips held in memory, split like a ``Corpus`` and read the same way.
+
+    What the models and the benchmark need from a corpus (``waves``,
+    ``labels``, ``metas`` by split, ``kinds``, ``sr``), for clips that did not
+    come from the synthesiser: your recordings, read with
+    ``beeutils.readers.read_recordings``.  Each label is split on its own
+    (seeded shuffle, then the ``_split_counts`` rule of ``make_corpus``), so
+    every split holds every label.
+
+    Args:
+        waves: ``(n, samples)`` float32 clips.
+        labels: label of each clip (plays the part of the kind).
+        metas: per clip metadata (default ``{"kind": label, "f0_hz": None}``).
+        splits: train, validation and test fractions.
+        seed: seeds the shuffle.
+        sr: sample rate in Hz.
+    """
+
+    def __init__(self, waves: np.ndarray, labels: Sequence[str],
+                 metas: Sequence[dict] | None = None,
+                 splits: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
+                 sr: int = 16000) -> None:
+        waves = np.asarray(waves, dtype=np.float32)
+        labels = [str(x) for x in labels]
+        if waves.ndim != 2 or len(waves) != len(labels):
+            raise ValueError(f"need (n, samples) waves and n labels, got {waves.shape} "
+                             f"and {len(labels)}")
+        metas = ([{"kind": x, "f0_hz": None} for x in labels] if metas is None
+                 else [dict(m) for m in metas])
+        self.sr = int(sr)
+        self._kinds = tuple(sorted(set(labels)))
+        rng = np.random.default_rng(seed)
+        rows: dict[str, list[int]] = {s: [] for s in SPLITS}
+        for kind in self._kinds:
+            idx = rng.permutation([i for i, x in enumerate(labels) if x == kind])
+            bounds = np.cumsum([0] + _split_counts(len(idx), splits))
+            for split, lo, hi in zip(SPLITS, bounds[:-1], bounds[1:]):
+                rows[split].extend(int(i) for i in idx[lo:hi])
+        self._rows = {s: sorted(r) for s, r in rows.items()}
+        self._waves, self._labels, self._metas = waves, labels, metas
+
+    @classmethod
+    def from_folder_data(cls, data: "FolderData", seed: int = 0,
+                         splits: Sequence[float] = (0.8, 0.1, 0.1)) -> "ArrayCorpus":
+        """From ``read_folder`` / ``readers.read_recordings`` output (labels
+        ``""`` become ``"recording"``)."""
+        labels = [x or "recording" for x in data.labels]
+        metas = getattr(data, "metas", None)
+        metas = None if metas is None else [{"kind": x, "f0_hz": None, **m}
+                                            for x, m in zip(labels, metas)]
+        return cls(data.waves, labels, metas, splits, seed, data.sr)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return self._kinds
+
+    def _split(self, split: str) -> list[int]:
+        split = {"val": "validation"}.get(split, split)
+        if split == "all":
+            return list(range(len(self._labels)))
+        if split not in self._rows:
+            raise ValueError(f"unknown split {split!r}; use one of {SPLITS + ('all',)}")
+        return self._rows[split]
+
+    def waves(self, split: str = "train") -> np.ndarray:
+        """``(n, samples)`` float32 clips of one split (a copy)."""
+        return self._waves[self._split(split)].copy()
+
+    def labels(self, split: str = "train") -> list[str]:
+        return [self._labels[i] for i in self._split(split)]
+
+    def metas(self, split: str = "train") -> list[dict]:
+        return [self._metas[i] for i in self._split(split)]
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
 @dataclasses.dataclass
 class FolderData:
     """Segments read from a folder of recordings.

@@ -254,3 +254,23 @@ def test_read_real_recordings(real_bees_dir):
     assert data.waves.shape[1] == 32768 and len(data) >= len(files)
     assert np.isfinite(data.waves).all() and np.max(np.abs(data.waves)) <= 1.0
     assert set(data.labels) == {""}
+
+
+def test_array_corpus_splits_every_label():
+    rng = np.random.default_rng(0)
+    waves = rng.standard_normal((30, 64)).astype(np.float32)
+    labels = ["bee"] * 20 + ["nobee"] * 10
+    corpus = datasets.ArrayCorpus(waves, labels, seed=1)
+    assert corpus.kinds == ("bee", "nobee")
+    sizes = {s: len(corpus.labels(s)) for s in ("train", "validation", "test")}
+    assert sizes == {"train": 24, "validation": 3, "test": 3}
+    for split in ("train", "validation", "test"):
+        assert set(corpus.labels(split)) == {"bee", "nobee"}
+    # Every clip lands in exactly one split, with its own label.
+    rows = np.concatenate([corpus.waves(s) for s in ("train", "validation", "test")])
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, waves))
+    assert corpus.metas("test")[0]["f0_hz"] is None
+    with pytest.raises(ValueError):
+        datasets.ArrayCorpus(waves, labels[:3])
+    with pytest.raises(ValueError, match="split"):
+        corpus.waves("nope")
