@@ -1,0 +1,326 @@
+"""The benchmark behind the README's results table.
+
+    python -m beeutils.bench                 # full run (tens of minutes on a CPU)
+    python -m beeutils.bench --quick         # under 15 minutes on 2 CPU cores
+    python -m beeutils.bench --json build/bench.json
+    python -m beeutils.bench --data ~/hive   # your recordings instead of the corpus
+
+It measures, on this machine:
+
+- ``synthesis``: how many times faster than real time the synthesiser
+  makes each kind of clip (one core, CPU time);
+- ``stft``: agreement of the NumPy and TensorFlow STFTs, and the SNR of the
+  inverse-STFT round trip;
+- ``griffin_lim``: our batched Griffin-Lim against librosa's at equal
+  iterations on a batch of 64 clips (quality and time);
+- ``models``: every approach of the series (``magnitude``, ``real_imag``,
+  ``logmag_if``, ``oscillator``) trained with the same data and budget, and
+  measured with ``beeutils.evaluation``;
+- ``machine``: processor, GPUs, library versions.
+
+The JSON written with ``--json`` has exactly those top-level keys (plus
+``settings`` and ``seconds``); notebook 07 reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Keys every entry of ``models`` carries.
+MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd", "fd_ratio", "ndb_k", "nonfinite_steps",
+              "train_examples_per_s", "train_seconds", "generate_x_realtime")
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchSettings:
+    """How much work each part of the benchmark does.
+
+    Attributes:
+        clips_per_kind: corpus clips per kind (80/10/10 split).
+        duration: clip length in seconds.
+        epochs: training epochs, the same for every approach.
+        batch_size: clips per training step.
+        n_generated: prior samples per approach for the generation metrics.
+        gl_clips: clips in the Griffin-Lim timing batch.
+        gl_iter: Griffin-Lim iterations (timing and model decoding).
+        synth_repeats: timed syntheses per kind.
+        approaches: which approaches to train.
+        seed: seeds corpus, weights and sampling.
+    """
+
+    clips_per_kind: int = 40
+    duration: float = 2.048
+    epochs: int = 30
+    batch_size: int = 32
+    n_generated: int = 256
+    gl_clips: int = 64
+    gl_iter: int = 32
+    synth_repeats: int = 11
+    approaches: tuple[str, ...] = ("magnitude", "real_imag", "logmag_if", "oscillator")
+    seed: int = 0
+
+
+#: ``--quick``: the same measurements with a smaller corpus and budget.
+QUICK = BenchSettings(clips_per_kind=16, epochs=8, n_generated=64, synth_repeats=3)
+FULL = BenchSettings()
+
+
+# ------------------------------------------------------------------ machine
+
+
+def machine_info() -> dict[str, Any]:
+    """Processor, devices and library versions of this run."""
+    import keras
+    import librosa
+    import tensorflow as tf
+
+    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return {
+        "device": "GPU" if gpus else "CPU",
+        "gpus": gpus,
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "librosa": librosa.__version__,
+        "numpy": np.__version__,
+    }
+
+
+# ------------------------------------------------------- signal processing
+
+
+def bench_synthesis(settings: BenchSettings) -> dict[str, Any]:
+    """x real time per kind (CPU time, one core) and their median."""
+    from beeutils import synth
+
+    per_kind = synth.synthesis_speed(duration=settings.duration, repeats=settings.synth_repeats)
+    return {"x_realtime_per_kind": per_kind,
+            "x_realtime_median": float(np.median(list(per_kind.values())))}
+
+
+def _bench_clips(n: int, duration: float, seed: int) -> np.ndarray:
+    """``(n, samples)`` synthetic clips cycling through the kinds."""
+    from beeutils import synth
+
+    return np.stack([synth.synthesize(synth.KINDS[i % len(synth.KINDS)], duration=duration,
+                                      seed=seed + i)[0] for i in range(n)])
+
+
+def bench_stft(waves: np.ndarray) -> dict[str, Any]:
+    """NumPy vs TensorFlow STFT, and the inverse-STFT round trip.
+
+    Args:
+        waves: ``(n, samples)`` clips.
+
+    Returns:
+        ``max_relative_error`` (NumPy vs TF complex STFT, relative to the
+        largest magnitude), ``roundtrip_snr_db`` (NumPy, minimum over clips)
+        and ``tf_roundtrip_snr_db``.
+    """
+    from beeutils import metrics, spectral
+
+    cfg = spectral.STFTConfig(n_freq_keep=None, n_frames=None)
+    ref = spectral.stft(waves, cfg)
+    ours = np.asarray(spectral.tf_stft(waves, cfg))
+    rel = float(np.max(np.abs(ref - ours)) / np.max(np.abs(ref)))
+    back = spectral.istft(ref, cfg, length=waves.shape[-1])
+    tf_back = np.asarray(spectral.tf_istft(ours, cfg, length=waves.shape[-1]))
+    return {"max_relative_error": rel,
+            "roundtrip_snr_db": float(np.min(metrics.snr_db(waves, back))),
+            "tf_roundtrip_snr_db": float(np.min(metrics.snr_db(waves, tf_back))),
+            "n_fft": cfg.n_fft, "hop": cfg.hop, "n_clips": int(len(waves))}
+
+
+def bench_griffin_lim(waves: np.ndarray, n_iter: int) -> dict[str, Any]:
+    """Ours against librosa's, same starting phases, same iterations."""
+    from beeutils import phase, spectral
+
+    out = phase.compare_with_librosa(waves, spectral.STFTConfig(n_freq_keep=None,
+                                                                n_frames=None),
+                                     n_iter=n_iter)
+    return {k: v for k, v in out.items() if not k.endswith("per_clip")}
+
+
+# ------------------------------------------------------------------- models
+
+
+def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
+                 verbose: int = 0) -> list[dict[str, Any]]:
+    """Train and measure every approach on the same data with the same budget.
+
+    Args:
+        settings: corpus size and training budget.
+        data_dir: a folder of recordings to use instead of the synthetic
+            corpus (read with ``beeutils.readers.read_recordings``).
+        verbose: Keras progress display.
+
+    Returns:
+        One dict per approach with ``MODEL_KEYS`` and every
+        ``evaluation.evaluate_waves`` metric.
+    """
+    from beeutils import approaches
+    from beeutils.spectral import STFTConfig
+
+    corpus = approaches.bench_corpus(settings.clips_per_kind, settings.duration,
+                                     settings.seed, data_dir=data_dir)
+    # The default crop (0-2 kHz) and, as STFTConfig() does for 2.048 s, every
+    # frame but the last (centred on the end of the clip, half padding).
+    n_samples = corpus.waves("train").shape[-1]
+    config = STFTConfig(n_frames=STFTConfig().n_frames_for(n_samples) - 1)
+    rows = []
+    for name in settings.approaches:
+        print(f"[bench] training {name} ...", flush=True)
+        trained = approaches.train_approach(name, corpus, config, epochs=settings.epochs,
+                                            batch_size=settings.batch_size,
+                                            seed=settings.seed, verbose=verbose)
+        metrics = approaches.evaluate_approach(trained, corpus,
+                                               n_generated=settings.n_generated,
+                                               seed=settings.seed)
+        row = {"name": name, **metrics,
+               "recon_mrstft": metrics["recon_mrstft"], "recon_lsd": metrics["recon_lsd_db"]}
+        rows.append(row)
+        print(f"[bench] {name}: trained in {row['train_seconds']:.0f} s, "
+              f"LSD {row['recon_lsd']:.2f} dB, FD ratio {row['fd_ratio']:.2f}", flush=True)
+    return rows
+
+
+# -------------------------------------------------------------------- table
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "n/a"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{float(value):.{digits}f}"
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """The benchmark as Markdown: signal-processing lines, then the models."""
+    lines = []
+    m = results.get("machine", {})
+    if m:
+        lines.append(f"Machine: {m.get('device')} ({m.get('cpu_count')} cores, "
+                     f"{m.get('cpu')}), TensorFlow {m.get('tensorflow')}, "
+                     f"Keras {m.get('keras')}, librosa {m.get('librosa')}.")
+        lines.append("")
+    if "synthesis" in results:
+        lines.append(f"- Synthesis: {_fmt(results['synthesis']['x_realtime_median'], 0)} x "
+                     "real time (median over kinds, one core).")
+    if "stft" in results:
+        s = results["stft"]
+        lines.append(f"- STFT: NumPy vs TensorFlow max relative error "
+                     f"{s['max_relative_error']:.1e}; inverse round trip "
+                     f"{_fmt(s['roundtrip_snr_db'], 1)} dB (NumPy), "
+                     f"{_fmt(s['tf_roundtrip_snr_db'], 1)} dB (TensorFlow).")
+    if "griffin_lim" in results:
+        g = results["griffin_lim"]
+        lines.append(f"- Griffin-Lim, {g['n_clips']} clips, {g['n_iter']} iterations: "
+                     f"ours {_fmt(g['sc_db_ours'])} dB in {_fmt(g['seconds_ours'])} s, "
+                     f"librosa {_fmt(g['sc_db_librosa'])} dB in "
+                     f"{_fmt(g['seconds_librosa'])} s ({_fmt(g['speed_ratio'], 1)}x).")
+    models = results.get("models") or []
+    if models:
+        lines += ["", "| approach | recon MR-STFT | recon LSD (dB) | FD ratio | NDB/K | "
+                  "non-finite steps | train (examples/s) | train (s) | generate (x real time) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in models:
+            lines.append(
+                f"| {row['name']} | {_fmt(row['recon_mrstft'], 3)} | {_fmt(row['recon_lsd'])} "
+                f"| {_fmt(row['fd_ratio'])} | {_fmt(row['ndb_k'])} | {row['nonfinite_steps']} "
+                f"| {_fmt(row['train_examples_per_s'], 1)} | {_fmt(row['train_seconds'], 0)} "
+                f"| {_fmt(row['generate_x_realtime'], 1)} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- main
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+def run(settings: BenchSettings, data_dir: str | Path | None = None,
+        parts: Sequence[str] = ("synthesis", "stft", "griffin_lim", "models"),
+        verbose: int = 0) -> dict[str, Any]:
+    """Run the benchmark; returns the results as JSON-ready values.
+
+    Args:
+        settings: ``QUICK``, ``FULL`` or your own ``BenchSettings``.
+        data_dir: recordings to train and evaluate the models on.
+        parts: which parts to run (``machine`` always runs).
+        verbose: Keras progress display while training.
+    """
+    from beeutils import config
+
+    config.setup(seed=settings.seed)
+    start = time.perf_counter()
+    results: dict[str, Any] = {"machine": machine_info(),
+                               "settings": dataclasses.asdict(settings)}
+    results["settings"]["data"] = str(data_dir) if data_dir else "synthetic corpus"
+    clips = None
+    if "stft" in parts or "griffin_lim" in parts:
+        clips = _bench_clips(settings.gl_clips, settings.duration, settings.seed)
+    if "synthesis" in parts:
+        results["synthesis"] = bench_synthesis(settings)
+    if "stft" in parts:
+        results["stft"] = bench_stft(clips)
+    if "griffin_lim" in parts:
+        results["griffin_lim"] = bench_griffin_lim(clips, settings.gl_iter)
+    if "models" in parts:
+        results["models"] = bench_models(settings, data_dir, verbose)
+    results["seconds"] = time.perf_counter() - start
+    return _jsonable(results)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m beeutils.bench",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller corpus and budget (under 15 minutes on 2 CPU cores)")
+    parser.add_argument("--json", type=Path, help="write the results to this JSON file")
+    parser.add_argument("--data", type=Path,
+                        help="folder of recordings to use instead of the synthetic corpus")
+    parser.add_argument("--skip-models", action="store_true",
+                        help="signal processing only (seconds, not minutes)")
+    args = parser.parse_args(argv)
+    if args.data is not None and not args.data.is_dir():
+        parser.error(f"--data {args.data}: no such folder")
+    parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
+    results = run(QUICK if args.quick else FULL, args.data, parts)
+    print(results_table(results))
+    print(f"\n{results['seconds']:.0f} s in total", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
