@@ -4,6 +4,7 @@
     python -m beeutils.bench --quick         # under 15 minutes on 2 CPU cores
     python -m beeutils.bench --json build/bench.json
     python -m beeutils.bench --data ~/hive   # your recordings instead of the corpus
+    python -m beeutils.bench --save-models build/models   # keep the trained models
 
 It measures, on this machine:
 
@@ -159,7 +160,7 @@ def bench_griffin_lim(waves: np.ndarray, n_iter: int) -> dict[str, Any]:
 
 
 def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
-                 verbose: int = 0) -> list[dict[str, Any]]:
+                 verbose: int = 0, save_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Train and measure every approach on the same data with the same budget.
 
     Args:
@@ -167,6 +168,8 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         data_dir: a folder of recordings to use instead of the synthetic
             corpus (read with ``beeutils.readers.read_recordings``).
         verbose: Keras progress display.
+        save_dir: save each trained model here as ``<name>.keras``
+            (``approaches.save``), for notebook 07 and ``beeutils.generate``.
 
     Returns:
         One dict per approach with ``MODEL_KEYS`` and every
@@ -187,6 +190,8 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         trained = approaches.train_approach(name, corpus, config, epochs=settings.epochs,
                                             batch_size=settings.batch_size,
                                             seed=settings.seed, verbose=verbose)
+        if save_dir is not None:
+            approaches.save(trained, Path(save_dir) / f"{name}.keras")
         metrics = approaches.evaluate_approach(trained, corpus,
                                                n_generated=settings.n_generated,
                                                seed=settings.seed)
@@ -267,7 +272,7 @@ def _jsonable(value: Any) -> Any:
 
 def run(settings: BenchSettings, data_dir: str | Path | None = None,
         parts: Sequence[str] = ("synthesis", "stft", "griffin_lim", "models"),
-        verbose: int = 0) -> dict[str, Any]:
+        verbose: int = 0, save_dir: str | Path | None = None) -> dict[str, Any]:
     """Run the benchmark; returns the results as JSON-ready values.
 
     Args:
@@ -275,6 +280,7 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
         data_dir: recordings to train and evaluate the models on.
         parts: which parts to run (``machine`` always runs).
         verbose: Keras progress display while training.
+        save_dir: where to save the trained models (``None``: not saved).
     """
     from beeutils import config
 
@@ -293,7 +299,7 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
     if "griffin_lim" in parts:
         results["griffin_lim"] = bench_griffin_lim(clips, settings.gl_iter)
     if "models" in parts:
-        results["models"] = bench_models(settings, data_dir, verbose)
+        results["models"] = bench_models(settings, data_dir, verbose, save_dir)
     results["seconds"] = time.perf_counter() - start
     return _jsonable(results)
 
@@ -308,11 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="folder of recordings to use instead of the synthetic corpus")
     parser.add_argument("--skip-models", action="store_true",
                         help="signal processing only (seconds, not minutes)")
+    parser.add_argument("--save-models", type=Path, metavar="DIR",
+                        help="save the trained models here (e.g. build/models, where "
+                             "notebook 07 and beeutils.generate look)")
     args = parser.parse_args(argv)
     if args.data is not None and not args.data.is_dir():
         parser.error(f"--data {args.data}: no such folder")
     parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
-    results = run(QUICK if args.quick else FULL, args.data, parts)
+    results = run(QUICK if args.quick else FULL, args.data, parts, save_dir=args.save_models)
     print(results_table(results))
     print(f"\n{results['seconds']:.0f} s in total", flush=True)
     if args.json:

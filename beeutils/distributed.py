@@ -316,7 +316,8 @@ def train_distributed(
         data = make_dataset(data, batch_size, seed=seed)
     watch = NaNWatch(verbose=True)
     start = time.perf_counter()
-    history = model.fit(data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+    # The dataset shuffles itself (make_dataset); Keras warns if asked to.
+    history = model.fit(data, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False,
                         callbacks=[watch, *callbacks], verbose=verbose)
     seconds = time.perf_counter() - start
     n_epochs = len(next(iter(history.history.values()), []))

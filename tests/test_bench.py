@@ -13,19 +13,32 @@ TINY = bench.BenchSettings(clips_per_kind=3, duration=0.512, epochs=1, batch_siz
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    path = tmp_path_factory.mktemp("bench") / "bench.json"
+    folder = tmp_path_factory.mktemp("bench")
+    path = folder / "bench.json"
     original = bench.QUICK
     bench.QUICK = TINY  # the --quick code path, with a budget a test can afford
     try:
-        assert bench.main(["--quick", "--json", str(path)]) == 0
+        assert bench.main(["--quick", "--json", str(path),
+                           "--save-models", str(folder / "models")]) == 0
     finally:
         bench.QUICK = original
-    return json.loads(path.read_text())
+    out = json.loads(path.read_text())
+    out["_folder"] = folder
+    return out
+
+
+def test_trained_models_are_saved_for_the_generate_command(results):
+    from beeutils import approaches
+
+    for name in bench.FULL.approaches:
+        loaded = approaches.load(results["_folder"] / "models" / f"{name}.keras")
+        assert loaded.name == name
+        assert loaded.generate_waves(1, seed=0).shape == (1, int(TINY.duration * 16000))
 
 
 def test_json_has_the_documented_keys(results):
     assert {"synthesis", "stft", "griffin_lim", "models", "machine", "settings",
-            "seconds"} <= set(results)
+            "seconds"} <= set(results) - {"_folder"}
     assert [m["name"] for m in results["models"]] == list(bench.FULL.approaches)
     for row in results["models"]:
         assert set(bench.MODEL_KEYS) <= set(row), row["name"]
