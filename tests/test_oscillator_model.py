@@ -1,0 +1,213 @@
+"""The oscillator-bank VAE on tiny clips: f0 tracking, training, save/load, stages."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from beeutils import models, oscillator_model as om, synth, training  # noqa: E402
+from beeutils.normalize import PerFrequencyNormalizer  # noqa: E402
+from beeutils.spectral import STFTConfig  # noqa: E402
+
+SR = 16000
+N = 8192                      # 0.512 s
+STFT = STFTConfig(n_fft=1024, hop=256, n_freq_keep=32, n_frames=32)
+SHAPE = (32, 32, 1)
+TINY = dict(latent_dim=4, encoder_widths=(4, 8), dense_units=16, decoder_width=8,
+            f0_width=4, n_harmonics=8, n_noise_bands=17, fft_sizes=(512, 128))
+
+
+def tone(f0, seconds=N / SR, amp=0.5):
+    t = np.arange(int(seconds * SR)) / SR
+    return (amp * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def clips():
+    waves, labels = [], []
+    for kind in ("hum", "queen_toot"):
+        for seed in range(3):
+            wave, _ = synth.synthesize(kind, sr=SR, duration=N / SR, seed=seed)
+            waves.append(wave)
+            labels.append(kind)
+    waves = np.stack(waves)
+    mags = training.magnitudes(waves, STFT)
+    norm = PerFrequencyNormalizer().fit(mags)
+    x = training.to_model_input(mags, norm)
+    return waves, x, np.array([0, 0, 0, 1, 1, 1]), norm
+
+
+@pytest.fixture(scope="module")
+def trained(clips):
+    waves, x, _, _ = clips
+    model = om.build_oscillator_vae(SHAPE, N, SR, seed=0, **TINY)
+    result = training.train(model, om.training_inputs(x, waves), epochs=3, batch_size=3,
+                            seed=0, verbose=0)
+    return model, result
+
+
+# ------------------------------------------------------------------- f0
+
+
+def test_yin_finds_a_tone_and_calls_noise_aperiodic():
+    f0, aper = om.yin(tone(233.0))
+    assert f0.shape == (1 + N // om.HOP,)
+    assert np.all(np.abs(f0[4:-4] - 233.0) < 0.5) and np.all(aper[4:-4] < 0.05)
+    _, aper_noise = om.yin(np.random.default_rng(0).standard_normal(N).astype(np.float32))
+    assert np.median(aper_noise) > 0.5
+
+
+def test_f0_contour_bridges_silence_and_falls_back_on_noise():
+    wave = np.concatenate([tone(300.0, 0.2), np.zeros(int(0.1 * SR), np.float32),
+                           tone(330.0, 0.212)])
+    noise = 0.3 * np.random.default_rng(1).standard_normal(len(wave)).astype(np.float32)
+    f0, voiced = om.f0_contour(np.stack([wave, noise]), unvoiced_hz=180.0)
+    assert f0.shape == voiced.shape == (2, len(wave) // om.HOP)
+    gap = slice(int(0.22 * SR) // om.HOP, int(0.28 * SR) // om.HOP)
+    assert not voiced[0, gap].any() and voiced[0, 2:20].all()
+    assert np.all((f0[0, gap] >= 299) & (f0[0, gap] <= 331))   # interpolated, no jump
+    assert abs(np.median(f0[0, :20]) - 300) < 1 and abs(np.median(f0[0, -20:]) - 330) < 1
+    assert not voiced[1].any() and np.all(f0[1] == 180.0)
+
+
+def test_lowpass_and_training_inputs(clips):
+    waves, x, _, _ = clips
+    low = om.lowpass(waves, SR, 2000.0)
+    spec = np.abs(np.fft.rfft(low, axis=-1))
+    assert spec[:, np.fft.rfftfreq(N, 1 / SR) > 2000].max() < 1e-3
+    inputs = om.training_inputs(x, waves)
+    assert set(inputs) == {"x", "f0", "wave"}
+    assert inputs["f0"].shape == (6, N // om.HOP) and inputs["wave"].shape == waves.shape
+    np.testing.assert_allclose(inputs["wave"], low, atol=1e-6)
+    with pytest.raises(ValueError, match="encoder inputs"):
+        om.training_inputs(x[:2], waves)
+
+
+# ---------------------------------------------------------------- model
+
+
+def test_a_few_training_steps_stay_finite(trained):
+    model, result = trained
+    assert result.finite and result.steps == 6
+    history = result.history.history
+    for key in ("mrstft", "kl", "f0", "total"):
+        assert np.all(np.isfinite(history[key]))
+
+
+def test_controls_are_what_the_bank_plays(trained, clips):
+    model, _ = trained
+    z = np.random.default_rng(0).standard_normal((2, model.latent_dim)).astype(np.float32)
+    controls = model.controls(z)
+    assert controls["harmonics"].shape == (2, N // om.HOP, 8)
+    assert controls["noise"].shape == (2, N // om.HOP, 17)
+    np.testing.assert_allclose(controls["harmonics"].sum(-1), 1.0, rtol=1e-5)
+    assert np.all(controls["f0_hz"] >= om.F0_RANGE_HZ[0])
+    assert np.all(controls["f0_hz"] <= om.F0_RANGE_HZ[1])
+    audio = model.synthesize(controls, seed=5)
+    np.testing.assert_allclose(model.decode(z, seed=5), audio, atol=1e-6)
+    # Harmonics and noise bands above the model's top frequency (2 kHz) are
+    # silenced; what is left up there is the noise filters' gentle roll-off.
+    power = np.abs(np.fft.rfft(audio, axis=-1)) ** 2
+    freqs = np.fft.rfftfreq(N, 1 / SR)
+    assert power[:, freqs > 3000].mean() < 1e-3 * power[:, freqs < 2000].mean()
+
+
+def test_editing_f0_moves_the_pitch(trained):
+    model, _ = trained
+    z = np.zeros((1, model.latent_dim), np.float32)
+    controls = model.controls(z, f0=np.full((1, N // om.HOP), 200.0, np.float32))
+    controls["noise"] = controls["noise"] * 0          # harmonic part alone
+    controls["harmonics"] = np.zeros_like(controls["harmonics"])
+    controls["harmonics"][..., 0] = 1.0               # the fundamental alone
+    shifted = dict(controls, f0_hz=controls["f0_hz"] * 2 ** (3 / 12))
+    f_low = om.yin(model.synthesize(controls)[0])[0]
+    f_high = om.yin(model.synthesize(shifted)[0])[0]
+    mid = slice(8, -8)
+    assert abs(np.median(f_low[mid]) - 200) < 1
+    assert abs(np.median(f_high[mid]) - 200 * 2 ** (3 / 12)) < 1
+
+
+def test_reconstruct_and_sample_shapes_and_seeds(trained, clips):
+    model, _ = trained
+    waves, x, _, _ = clips
+    f0 = om.training_inputs(x, waves)["f0"]
+    recon = model.reconstruct_waves(x, f0=f0)
+    assert recon.shape == waves.shape and np.all(np.isfinite(recon))
+    assert model.reconstruct_waves(x).shape == waves.shape   # f0 predicted
+    a, b = model.sample_waves(2, seed=3), model.sample_waves(2, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, model.sample_waves(2, seed=4))
+    with pytest.raises(ValueError, match="unconditional"):
+        model.sample_waves(2, seed=3, labels=[0, 1])
+
+
+def test_keras_file_round_trip_gives_identical_audio(trained, clips, tmp_path):
+    model, _ = trained
+    waves, x, _, _ = clips
+    path = tmp_path / "osc.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, om.OscillatorVAE)
+    np.testing.assert_array_equal(loaded.reconstruct_waves(x), model.reconstruct_waves(x))
+    np.testing.assert_array_equal(loaded.sample_waves(2, seed=1), model.sample_waves(2, seed=1))
+    # Training can resume: the optimiser state came back too.
+    result = training.train(loaded, om.training_inputs(x, waves), epochs=1, batch_size=3,
+                            verbose=0)
+    assert result.finite
+
+
+def test_conditional_model_trains_and_samples_by_kind(clips):
+    waves, x, ids, _ = clips
+    model = om.build_oscillator_vae(SHAPE, N, SR, n_classes=2, seed=1, **TINY)
+    onehot = np.eye(2, dtype=np.float32)[ids]
+    result = training.train(model, (om.training_inputs(x, waves), onehot), epochs=1,
+                            batch_size=3, verbose=0)
+    assert result.finite
+    assert model.sample_waves(3, seed=0, labels=[1, 1, 1]).shape == (3, N)
+    assert model.reconstruct_waves(x, labels=ids).shape == waves.shape
+    with pytest.raises(ValueError, match="conditioned"):
+        model.sample_waves(2, seed=0)
+
+
+def test_adversarial_stage_freezes_the_encoder(clips):
+    waves, x, _, _ = clips
+    model = om.build_oscillator_vae(SHAPE, N, SR, seed=2, **TINY)
+    inputs = om.training_inputs(x, waves)
+    training.train(model, inputs, epochs=1, batch_size=3, verbose=0)
+    encoder_before = [w.copy() for w in model.encoder.get_weights()]
+    decoder_before = [w.copy() for w in model.control_decoder.get_weights()]
+    model.start_adversarial()
+    result = training.train(model, inputs, epochs=1, batch_size=3, verbose=0)
+    assert result.finite
+    for key in ("gan_dec", "disc", "feature", "d_real"):
+        assert np.all(np.isfinite(result.history.history[key]))
+    for a, b in zip(encoder_before, model.encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b)
+               for a, b in zip(decoder_before, model.control_decoder.get_weights()))
+
+
+def test_the_oscillator_decoder_inside_the_vaegan(clips):
+    waves, x, _, norm = clips
+    keras.utils.set_random_seed(0)
+    frames = N // om.HOP
+    decoder = om.build_vaegan_decoder(
+        om.build_f0_decoder(4, frames, width=4), om.build_control_decoder(4, frames, 8, 17,
+                                                                          width=8),
+        om.OscillatorSynth(SR, om.HOP, N, om.MAX_HZ, seed=0),
+        {"sr": SR, "n_fft": 1024, "hop": 256, "n_freq_keep": 32, "n_frames": 32},
+        norm.get_config())
+    vaegan = models.VAEGAN(models.build_encoder(SHAPE, 4, (4, 8), dense_units=16), decoder,
+                           models.build_discriminator(SHAPE, (4, 8)), pixel_loss="mse",
+                           seed=0)
+    vaegan.compile()
+    assert vaegan.decode(np.zeros((2, 4), np.float32)).shape == (2, *SHAPE)
+    result = training.train(vaegan, x, epochs=1, batch_size=3, verbose=0)
+    assert result.finite
+
+
+def test_training_inputs_are_required(trained, clips):
+    model, _ = trained
+    _, x, _, _ = clips
+    with pytest.raises(ValueError, match="training_inputs"):
+        model.fit(x, epochs=1, verbose=0)
