@@ -228,8 +228,9 @@ def results_table(results: dict[str, Any]) -> str:
                      "real time (median over kinds, one core).")
     if "stft" in results:
         s = results["stft"]
-        lines.append(f"- STFT: NumPy vs TensorFlow max relative error "
-                     f"{s['max_relative_error']:.1e}; inverse round trip "
+        agreement = ("bit-identical" if s["max_relative_error"] == 0
+                     else f"max relative error {s['max_relative_error']:.1e}")
+        lines.append(f"- STFT: NumPy vs TensorFlow {agreement}; inverse round trip "
                      f"{_fmt(s['roundtrip_snr_db'], 1)} dB (NumPy), "
                      f"{_fmt(s['tf_roundtrip_snr_db'], 1)} dB (TensorFlow).")
     if "griffin_lim" in results:

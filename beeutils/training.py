@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from beeutils import spectral
+from beeutils import evaluation, spectral
 from beeutils.normalize import PerFrequencyNormalizer, load_normalizer
 from beeutils.representations import (
     MagnitudeRepresentation,
@@ -58,9 +58,8 @@ __all__ = [
     "metrics_table", "save_model", "load_model",
 ]
 
-#: Fundamental-frequency band of colony hum (Hz): the synthetic hum's 200-260 Hz
-#: plus a margin for the widened partials and YIN's resolution.
-HUM_BAND_HZ = (190.0, 270.0)
+#: Fundamental-frequency band of colony hum (Hz), as ``evaluation`` measures it.
+HUM_BAND_HZ = evaluation.HUM_BAND_HZ
 
 #: The three splits ``prepare_magnitude_data`` reads by default.
 SPLITS = ("train", "validation", "test")
@@ -562,15 +561,8 @@ def evaluate_magnitude_model(
     out["mrstft_floor"] = float(metrics.multi_resolution_stft_distance(lowpass, floor, sr))
     out["mrstft_model"] = float(metrics.multi_resolution_stft_distance(lowpass, recon, sr))
 
-    hum = labels == "hum"
-    if hum.any():
-        f0_rec = np.atleast_1d(metrics.fundamental_frequency(recon[hum], sr))
-        f0_true = np.array([m["f0_hz"] for m, h in zip(data.metas[split], hum) if h], float)
-        in_band = (f0_rec >= hum_band[0]) & (f0_rec <= hum_band[1])
-        out["hum_recon_f0_in_band"] = float(np.mean(in_band))
-        out["hum_recon_f0_error_hz"] = float(np.nanmedian(np.abs(f0_rec - f0_true)))
-    else:
-        out["hum_recon_f0_in_band"] = out["hum_recon_f0_error_hz"] = float("nan")
+    out.update(evaluation.hum_reconstruction_metrics(recon, labels, data.metas[split], sr,
+                                                     hum_band))
 
     # --- generation
     n_gen = int(n_generated or len(data.x["train"]))
@@ -579,29 +571,9 @@ def evaluate_magnitude_model(
     out["n_generated"] = n_gen
     out["sc_gen_consistency_db"] = _band_metrics(gen_mag, generated, cfg)[0]
     train_floor = griffin_lim_waves(data.mags["train"], cfg, n_samples, n_iter, seed + 2000)
-    feats = [metrics.feature_embedding(w, sr) for w in (train_floor, floor, generated)]
-    f_train, f_test, f_gen = metrics.standardize_features(*feats)
-    out["fd_gen"] = metrics.frechet_distance(f_gen, f_test)
-    out["fd_floor"] = metrics.frechet_distance(f_train, f_test)
-    out["fd_ratio"] = out["fd_gen"] / max(out["fd_floor"], 1e-12)
-    k = min(50, max(2, len(f_train) // 10))
-    _, out["ndb_bins"], out["ndb_k"] = metrics.ndb_k(feats[0], feats[2], k=k, seed=seed)
-    _, _, out["ndb_k_floor"] = metrics.ndb_k(feats[0], feats[1], k=k, seed=seed)
-
-    f0_gen = np.atleast_1d(metrics.fundamental_frequency(generated, sr))
-    f0_data = np.atleast_1d(metrics.fundamental_frequency(floor, sr))
-    dist = metrics.f0_distribution_distance(f0_data, f0_gen)
-    out["f0_wasserstein_hz"] = dist["wasserstein_hz"]
-    out["f0_median_gen_hz"] = dist["median_b_hz"]
-    out["f0_median_data_hz"] = dist["median_a_hz"]
-
-    def in_hum_band(f0: np.ndarray) -> np.ndarray:
-        return np.isfinite(f0) & (f0 >= hum_band[0]) & (f0 <= hum_band[1])
-
-    out["gen_share_hum_band"] = float(np.mean(in_hum_band(f0_gen)))
-    out["data_share_hum_band"] = float(np.mean(in_hum_band(f0_data)))
-    gen_hum = f0_gen[in_hum_band(f0_gen)]
-    out["gen_hum_f0_median_hz"] = float(np.median(gen_hum)) if gen_hum.size else float("nan")
+    gen, f0s = evaluation.generation_metrics(train_floor, floor, generated, sr, seed, hum_band)
+    out.update(gen)
+    f0_gen, f0_data = f0s["f0_generated"], f0s["f0_data"]
     out["eval_seconds"] = time.perf_counter() - start
     if not return_waves:
         return out

@@ -17,9 +17,11 @@ def _cells(notebook) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in notebook.cells]
 
 
-def test_series_starts_with_the_foundation_notebooks():
+def test_series_has_the_planned_notebooks_in_order():
     names = [p.stem for p in IPYNBS]
-    assert names[:2] == ["01_mnist_vaegan", "02_bee_audio_and_stft"]
+    assert names == ["01_mnist_vaegan", "02_bee_audio_and_stft", "03_naive_port_and_nan",
+                     "04_magnitude_vaegan", "05_complex_vs_magnitude", "06_oscillator_bank",
+                     "07_evaluate_and_generate"]
 
 
 @pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])
