@@ -148,6 +148,10 @@ plt.show()
 # "Autoencoding beyond pixels using a learned similarity metric", joins them:
 # the VAE's decoder *is* the GAN's generator.
 #
+# The builders below are the ones the whole series uses.  The few lines about
+# `n_classes` (a "label" input) serve notebook 07, where the model is told
+# which kind of bee sound to make; here `n_classes` is 0 and they do nothing.
+#
 # ### The encoder
 #
 # As in the keras.io "Variational AutoEncoder" example: two stride-2
