@@ -580,6 +580,33 @@ def load_segments(file: str | Path, sr: int = 16000, length: int = 32768,
     return segments, audio.segment_starts(wave.size, length, hop, pad)
 
 
+def list_recordings(path: str | Path, length: int, hop: int | None = None,
+                    extensions: Sequence[str] = AUDIO_EXTENSIONS,
+                    max_files: int | None = None) -> tuple[Path, int, list[Path]]:
+    """What every reader does first: check the folder and the segment
+    settings, and list the audio files in it.
+
+    Returns:
+        ``(root, hop, files)``; ``hop`` defaults to ``length``.
+
+    Raises:
+        AudioError: the folder is missing, is not a folder, or holds no audio
+            file with one of ``extensions``.
+        ValueError: impossible ``length`` or ``hop``.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise AudioError(root, "folder not found" if not root.exists() else "not a folder")
+    hop = length if hop is None else hop
+    audio.segment_starts(0, length, hop)  # validates length and hop
+    files = find_audio_files(root, extensions)
+    if max_files is not None:
+        files = files[:max_files]
+    if not files:
+        raise AudioError(root, f"no audio files with extensions {tuple(extensions)} in this folder")
+    return root, hop, files
+
+
 def read_folder(
     path: str | Path,
     sr: int = 16000,
@@ -613,16 +640,7 @@ def read_folder(
         AudioError: the folder is missing, holds no audio files, or none of
             them could be read.
     """
-    root = Path(path)
-    if not root.is_dir():
-        raise AudioError(root, "folder not found" if not root.exists() else "not a folder")
-    hop = length if hop is None else hop
-    audio.segment_starts(0, length, hop)  # validates length and hop
-    files = find_audio_files(root, extensions)
-    if max_files is not None:
-        files = files[:max_files]
-    if not files:
-        raise AudioError(root, f"no audio files with extensions {tuple(extensions)} in this folder")
+    root, hop, files = list_recordings(path, length, hop, extensions, max_files)
 
     chunks, labels, sources, skipped = [], [], [], []
     for file in files:

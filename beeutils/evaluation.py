@@ -53,7 +53,7 @@ import numpy as np
 
 from beeutils.spectral import STFTConfig
 
-__all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_waves", "generation_metrics",
+__all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_waves", "generation_metrics", "format_value",
            "hum_reconstruction_metrics", "comparison_table"]
 
 #: Fundamental-frequency band of colony hum (Hz): the synthetic hum's 200-260 Hz
@@ -233,7 +233,9 @@ TABLE_ROWS: tuple[tuple[str, str, str, bool | None], ...] = (
 )
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A table cell: integers as they are, floats to 3 decimals (1 from 10
+    up), ``n/a`` for NaN or inf, empty for None."""
     if value is None:
         return ""
     if isinstance(value, (int, np.integer)):
@@ -266,7 +268,7 @@ def comparison_table(results: Mapping[str, Mapping[str, Any]],
     for key, text, unit, lower in rows:
         if not any(key in r for r in results.values()):
             continue
-        cells = " | ".join(_fmt(results[n].get(key)) for n in names)
+        cells = " | ".join(format_value(results[n].get(key)) for n in names)
         better = "lower" if lower else ("higher" if lower is False else "near real data")
         lines.append(f"| {text} | {unit} | {cells} | {better} |")
     return "\n".join(lines)

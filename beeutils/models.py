@@ -77,7 +77,8 @@ from beeutils.layers import (  # noqa: E402
 )
 
 __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN",
-           "LOSS_TERMS", "GRAD_NORMS", "as_onehot", "label_width"]
+           "LOSS_TERMS", "GRAD_NORMS", "as_onehot", "label_width", "labels_required",
+           "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
 LOSS_TERMS = ("kl", "feature", "pixel", "gan_dec", "disc", "enc_loss", "dec_loss",
@@ -344,6 +345,35 @@ def _default_optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5)
 
 
+def labels_required(n_classes: int, labels: Any, model: str = "VAEGAN") -> bool:
+    """True for a conditional model (``n_classes > 0``) given labels, False
+    for an unconditional one given none; a ValueError otherwise, naming the
+    ``model``."""
+    if not n_classes:
+        if labels is not None:
+            raise ValueError(f"this {model} is unconditional (n_classes=0): it takes no labels")
+        return False
+    if labels is None:
+        raise ValueError(f"this {model} is conditioned on {n_classes} classes: pass "
+                         f"labels, one-hot (n, {n_classes}) or class ids (n,)")
+    return True
+
+
+def label_tensor(n_classes: int, labels: Any, n: int | None = None,
+                 model: str = "VAEGAN") -> Any:
+    """Labels as a model part takes them: one-hot ``(batch, n_classes)``
+    float32 (integer ids ``(batch,)`` are one-hot encoded; NumPy input is
+    checked by ``as_onehot``, ``n`` rows if given); None for an
+    unconditional model."""
+    if not labels_required(n_classes, labels, model):
+        return None
+    if isinstance(labels, (np.ndarray, list, tuple, int, np.integer)):
+        return ops.convert_to_tensor(as_onehot(labels, n_classes, n))
+    if len(labels.shape) == 1:
+        return ops.one_hot(ops.cast(labels, "int32"), n_classes)
+    return ops.cast(labels, "float32")
+
+
 @keras.saving.register_keras_serializable(package="beeutils")
 class VAEGAN(keras.Model):
     """VAE-GAN after Larsen et al. (2016), with a custom ``train_step``.
@@ -539,25 +569,11 @@ class VAEGAN(keras.Model):
     def _needs_labels(self, labels: Any) -> bool:
         """True for a conditional model given labels, False for an
         unconditional one given none; a ValueError otherwise."""
-        if not self.n_classes:
-            if labels is not None:
-                raise ValueError("this VAEGAN is unconditional (n_classes=0): it takes no labels")
-            return False
-        if labels is None:
-            raise ValueError(f"this VAEGAN is conditioned on {self.n_classes} classes: pass "
-                             f"labels, one-hot (n, {self.n_classes}) or class ids (n,)")
-        return True
+        return labels_required(self.n_classes, labels)
 
     def _label_tensor(self, labels: Any) -> Any:
-        """Labels inside a step: one-hot ``(batch, n_classes)`` float32 (integer
-        ids ``(batch,)`` are one-hot encoded); None for an unconditional model."""
-        if not self._needs_labels(labels):
-            return None
-        if isinstance(labels, (np.ndarray, list, tuple, int, np.integer)):
-            return ops.convert_to_tensor(as_onehot(labels, self.n_classes))
-        if len(labels.shape) == 1:
-            return ops.one_hot(ops.cast(labels, "int32"), self.n_classes)
-        return ops.cast(labels, "float32")
+        """Labels inside a step (see ``label_tensor``)."""
+        return label_tensor(self.n_classes, labels)
 
     def call(self, x: Any, training: bool = False) -> Any:
         """Reconstruction from the posterior mean, ``(batch, h, w, c)``.

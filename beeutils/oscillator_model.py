@@ -724,20 +724,9 @@ class OscillatorVAE(keras.Model):
         return [t, onehot] if self.n_classes else [t]
 
     def _onehot(self, labels: Any, n: int | None = None) -> Any:
-        from beeutils.models import as_onehot
+        from beeutils.models import label_tensor
 
-        if not self.n_classes:
-            if labels is not None:
-                raise ValueError("this model is unconditional (n_classes=0): it takes no labels")
-            return None
-        if labels is None:
-            raise ValueError(f"this model is conditioned on {self.n_classes} kinds: pass "
-                             f"labels, one-hot (n, {self.n_classes}) or class ids (n,)")
-        if isinstance(labels, (np.ndarray, list, tuple, int, np.integer)):
-            return ops.convert_to_tensor(as_onehot(labels, self.n_classes, n))
-        if len(labels.shape) == 1:
-            return ops.one_hot(ops.cast(labels, "int32"), self.n_classes)
-        return ops.cast(labels, "float32")
+        return label_tensor(self.n_classes, labels, n, model="model")
 
     def _generator_variables(self) -> list:
         """Variables the main optimiser updates in the current stage."""

@@ -57,6 +57,7 @@ from beeutils.datasets import (
     AUDIO_EXTENSIONS,
     FolderData,
     find_audio_files,
+    list_recordings,
     load_segments,
     read_folder,
     report_skipped,
@@ -383,17 +384,9 @@ def read_nuhive(
             (nor an unannotated recording read whole) is ``length`` samples
             long.
     """
-    root = _check_root(path)
     wanted = _wanted_labels(label)
-    hop = length if hop is None else hop
-    audio.segment_starts(0, length, hop)  # validates length and hop
-    files = find_audio_files(root, extensions)
-    if max_files is not None:
-        files = files[:max_files]
+    root, hop, files = list_recordings(path, length, hop, extensions, max_files)
     labs = _find_labs(root)
-    if not files:
-        raise AudioError(root, f"no audio files with extensions {tuple(extensions)} "
-                               "in this folder")
     if unannotated is None:
         unannotated = "skip" if labs else "read"
     if unannotated not in ("skip", "read"):
@@ -525,15 +518,7 @@ def read_buzz(
         AudioError: the folder is missing, holds no audio, or no clip could
             be read.
     """
-    root = _check_root(path)
-    hop = length if hop is None else hop
-    audio.segment_starts(0, length, hop)  # validates length and hop
-    files = find_audio_files(root, extensions)
-    if max_files is not None:
-        files = files[:max_files]
-    if not files:
-        raise AudioError(root, f"no audio files with extensions {tuple(extensions)} "
-                               "in this folder")
+    root, hop, files = list_recordings(path, length, hop, extensions, max_files)
     chunks, labels, sources, metas, skipped = [], [], [], [], []
     for file in files:
         name, split = _buzz_class_and_split(file.relative_to(root))

@@ -694,16 +694,7 @@ def metrics_table(results: dict[str, Any] | dict[str, dict[str, Any]]) -> str:
         columns = {"model": results}
     first = next(iter(columns.values()))
 
-    def fmt(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, (int, np.integer)):
-            return str(int(value))
-        value = float(value)
-        if not np.isfinite(value):
-            return "n/a"
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-
+    fmt = evaluation.format_value
     head = "| metric | unit | " + " | ".join(columns) + " | floor / real data | better |"
     lines = [head, "|---|---|" + "---:|" * len(columns) + "---:|---|"]
     for key, floor_key, text, unit, lower in _ROWS:
