@@ -6,7 +6,7 @@
 
 Writes ``<kind or sample>_<i>.wav`` (16-bit PCM at the model's sample rate)
 and, unless ``--no-png``, a spectrogram ``.png`` beside each.  Models saved by
-the notebooks (``beeutils.approaches.save``) live in ``build/models/``: a
+the notebooks (``beeutils.models.approaches.save``) live in ``build/models/``: a
 ``.keras`` file with a ``.json`` description beside it that says how to turn
 the network's output into sound.
 """
@@ -29,7 +29,8 @@ def _save_png(path: Path, wave: np.ndarray, sr: int, title: str) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from beeutils import plotting, spectral
+    from beeutils.ui import plotting
+    from beeutils.dsp import spectral
 
     cfg = spectral.STFTConfig(sr=sr, n_freq_keep=None, n_frames=None)
     fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
@@ -56,10 +57,11 @@ def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
         The wav paths written.
 
     Raises:
-        beeutils.approaches.ModelFileError: missing, unreadable or
+        beeutils.models.approaches.ModelFileError: missing, unreadable or
             incompatible model file, or a kind the model cannot produce.
     """
-    from beeutils import approaches, audio
+    from beeutils.models import approaches
+    from beeutils.data import audio
 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -90,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-png", action="store_true", help="skip the spectrogram images")
     args = parser.parse_args(argv)
 
-    from beeutils import approaches, config
+    from beeutils import config
+    from beeutils.models import approaches
 
     config.setup(seed=args.seed)
     try:

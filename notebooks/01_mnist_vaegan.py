@@ -66,7 +66,11 @@ CFG = beeutils.setup(seed=1)  # first: it also quiets TensorFlow's start-up logs
 
 import keras  # noqa: E402
 
-from beeutils import digits, layers, losses, models, plotting  # noqa: E402
+from beeutils.data import digits  # noqa: E402
+from beeutils.models import layers  # noqa: E402
+from beeutils.models import losses  # noqa: E402
+from beeutils.models import vaegan  # noqa: E402
+from beeutils.ui import plotting  # noqa: E402
 
 print(f"fast mode: {CFG.fast}; Keras {keras.__version__} on {keras.backend.backend()}")
 
@@ -161,7 +165,7 @@ plt.show()
 # or take `exp(0.5 * z_log_var)`".
 
 # %%
-show_source(models.build_encoder)
+show_source(vaegan.build_encoder)
 
 # %% [markdown]
 # To train through a random draw, the **reparameterisation trick** moves the
@@ -192,7 +196,7 @@ show_source(layers.Sampling.call)
 # VAE-GAN measures how close a reconstruction is to its original.
 
 # %%
-show_source(models.build_discriminator)
+show_source(vaegan.build_discriminator)
 
 # %% [markdown]
 # We build the three networks for 28x28x1 images and wrap them in the
@@ -203,10 +207,10 @@ show_source(models.build_discriminator)
 # %%
 keras.utils.set_random_seed(SEED)
 SHAPE = x_train.shape[1:]
-encoder = models.build_encoder(SHAPE, LATENT_DIM, ENC_WIDTHS)
-decoder = models.build_decoder(SHAPE, LATENT_DIM, DEC_WIDTHS, output_activation="sigmoid")
-discriminator = models.build_discriminator(SHAPE, DISC_WIDTHS)
-vaegan = models.VAEGAN(
+encoder = vaegan.build_encoder(SHAPE, LATENT_DIM, ENC_WIDTHS)
+decoder = vaegan.build_decoder(SHAPE, LATENT_DIM, DEC_WIDTHS, output_activation="sigmoid")
+discriminator = vaegan.build_discriminator(SHAPE, DISC_WIDTHS)
+mnist_vaegan = vaegan.VAEGAN(
     encoder, decoder, discriminator,
     kl_weight=KL_WEIGHT, gamma=GAMMA,
     pixel_loss="bce", pixel_weight=PIXEL_WEIGHT,
@@ -278,7 +282,7 @@ show_source(losses.gan_generator_loss)
 # three networks.  First, one forward pass that computes every term:
 
 # %%
-show_source(models.VAEGAN.compute_losses)
+show_source(vaegan.VAEGAN.compute_losses)
 
 # %% [markdown]
 # Read it top to bottom: encode, sample `z` (reconstruction) and `z_p` (prior),
@@ -291,7 +295,7 @@ show_source(models.VAEGAN.compute_losses)
 # Then the step itself:
 
 # %%
-show_source(models.VAEGAN.train_step)
+show_source(vaegan.VAEGAN.train_step)
 
 # %% [markdown]
 # - **One persistent `GradientTape`** records the forward pass once; three
@@ -313,9 +317,9 @@ show_source(models.VAEGAN.train_step)
 
 # %%
 adam = lambda lr: keras.optimizers.Adam(learning_rate=lr, beta_1=0.5)  # noqa: E731
-vaegan.compile(enc_optimizer=adam(LR_ENC), dec_optimizer=adam(LR_DEC),
+mnist_vaegan.compile(enc_optimizer=adam(LR_ENC), dec_optimizer=adam(LR_DEC),
                disc_optimizer=adam(LR_DISC))
-before = {k: float(v) for k, v in vaegan.compute_losses(x_train[:BATCH_SIZE]).items()}
+before = {k: float(v) for k, v in mnist_vaegan.compute_losses(x_train[:BATCH_SIZE]).items()}
 print({k: round(v, 3) for k, v in before.items()})
 assert abs(before["d_real"] - 0.5) < 0.1 and abs(before["d_fake"] - 0.5) < 0.1
 
@@ -341,7 +345,7 @@ def report(epoch: int, logs: dict) -> None:
 
 print(f"{EPOCHS} epochs of {steps_per_epoch} steps (batch {BATCH_SIZE})")
 start = time.perf_counter()
-history = vaegan.fit(
+history = mnist_vaegan.fit(
     x_train, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=True, verbose=0,
     validation_data=(x_val,),
     callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=report)],
@@ -390,7 +394,7 @@ twin.set_ylabel("Mean discriminator probability")
 ax.get_legend().remove()
 handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
 twin.legend(handles=handles, loc="lower right", fontsize="small")
-plotting.plot_losses(history, ax=axes[1, 1], keys=list(models.GRAD_NORMS), logy=True,
+plotting.plot_losses(history, ax=axes[1, 1], keys=list(vaegan.GRAD_NORMS), logy=True,
                      title="Gradient global norms")
 axes[1, 1].set_ylabel("Global L2 norm of the gradient")
 plt.show()
@@ -410,7 +414,7 @@ plt.show()
 # decode them.  None of these images existed before.
 
 # %%
-samples = vaegan.sample(N_SAMPLES, seed=SEED)
+samples = mnist_vaegan.sample(N_SAMPLES, seed=SEED)
 side = int(math.sqrt(N_SAMPLES))
 grid = samples[: side * side, ..., 0].reshape(side, side, 28, 28).transpose(0, 2, 1, 3)
 fig, ax = plt.subplots(figsize=(6, 6))
@@ -430,7 +434,7 @@ plt.show()
 
 # %%
 n_show = min(12, len(x_val))
-recon = vaegan.reconstruct(x_val[:n_show])
+recon = mnist_vaegan.reconstruct(x_val[:n_show])
 fig, axes = plt.subplots(2, n_show, figsize=(n_show, 2.3))
 for i in range(n_show):
     axes[0, i].imshow(x_val[i, ..., 0], cmap="gray", vmin=0, vmax=1)
@@ -448,7 +452,7 @@ plt.show()
 # image, the best single guess.  We compare pixel cross-entropy per image.
 
 # %%
-recon_all = vaegan.reconstruct(x_val)
+recon_all = mnist_vaegan.reconstruct(x_val)
 bce_model = float(losses.binary_crossentropy_pixels(x_val, recon_all))
 mean_image = np.broadcast_to(x_train.mean(axis=0), x_val.shape)
 bce_mean = float(losses.binary_crossentropy_pixels(x_val, mean_image))
@@ -469,7 +473,7 @@ if not CFG.fast:
 # %%
 from sklearn.decomposition import PCA  # noqa: E402
 
-z_mean, _ = vaegan.encode(x_all)
+z_mean, _ = mnist_vaegan.encode(x_all)
 z_2d = PCA(n_components=2, random_state=SEED).fit_transform(z_mean) \
     if LATENT_DIM > 2 else z_mean
 fig, ax = plt.subplots(figsize=(7, 5.5))
@@ -496,7 +500,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 flat = lambda images: images.reshape(len(images), -1)  # noqa: E731
 classifier = LogisticRegression(max_iter=300, C=0.1).fit(flat(x_train), y_train)
-many = vaegan.sample(500, seed=SEED + 1)
+many = mnist_vaegan.sample(500, seed=SEED + 1)
 rng = np.random.default_rng(SEED)
 scrambled = np.stack([rng.permutation(img.ravel()) for img in x_val])
 

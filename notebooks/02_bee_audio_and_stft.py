@@ -58,8 +58,13 @@ import numpy as np
 from IPython.display import Audio, Markdown, display
 
 import beeutils
-from beeutils import audio, datasets, plotting, spectral, synth, widgets
-from beeutils.spectral import STFTConfig
+from beeutils.data import audio
+from beeutils.data import datasets
+from beeutils.ui import plotting
+from beeutils.dsp import spectral
+from beeutils.data import synth
+from beeutils.ui import widgets
+from beeutils.dsp.spectral import STFTConfig
 
 CFG = beeutils.setup(seed=2)
 print(f"fast mode: {CFG.fast}; sample rate {CFG.sr} Hz; clip {CFG.clip_seconds} s "
@@ -97,7 +102,7 @@ from beeutils.source import show_source  # noqa: E402  (docstring folded, option
 # %% [markdown]
 # ## 1. What bees sound like
 #
-# Real hive recordings cannot ship with the series, so `beeutils.synth` builds
+# Real hive recordings cannot ship with the series, so `beeutils.data.synth` builds
 # physically plausible clips from the published figures: harmonic oscillators
 # with jittered fundamentals, pulse envelopes, coloured noise and the hive body
 # (a few resonances and a low-pass near 2 kHz).  `synthesize(kind, seed=...)`

@@ -74,9 +74,15 @@ import tensorflow as tf  # noqa: E402
 from IPython.display import Markdown, display  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 
-from beeutils import datasets, diagnostics, layers, losses, models, plotting, spectral  # noqa: E402
-from beeutils.normalize import DbRangeNormalizer  # noqa: E402
-from beeutils.spectral import STFTConfig  # noqa: E402
+from beeutils.data import datasets  # noqa: E402
+from beeutils.training import diagnostics  # noqa: E402
+from beeutils.models import layers  # noqa: E402
+from beeutils.models import losses  # noqa: E402
+from beeutils.models import vaegan  # noqa: E402
+from beeutils.ui import plotting  # noqa: E402
+from beeutils.dsp import spectral  # noqa: E402
+from beeutils.dsp.normalize import DbRangeNormalizer  # noqa: E402
+from beeutils.dsp.spectral import STFTConfig  # noqa: E402
 
 print(f"fast mode: {CFG.fast}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
@@ -179,7 +185,7 @@ plt.show()
 # %% [markdown]
 # ### The model
 #
-# Notebook 01's model, unchanged: the same builders from `beeutils.models`, the
+# Notebook 01's model, unchanged: the same builders from `beeutils.models.vaegan`, the
 # same widths, latent size, loss weights and optimisers, a sigmoid output and a
 # pixel-wise binary cross-entropy as in the keras.io VAE, next to Larsen et
 # al.'s discriminator-feature reconstruction and GAN losses.  Only the input
@@ -202,17 +208,17 @@ def adam(learning_rate: float) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5)
 
 
-def build_port(input_shape, seed: int = SEED, **options) -> models.VAEGAN:
+def build_port(input_shape, seed: int = SEED, **options) -> vaegan.VAEGAN:
     """Notebook 01's VAE-GAN for ``input_shape``, freshly seeded, compiled.
 
     ``options`` are ``VAEGAN`` options (``pixel_loss``, ``log_var_clamp``,
     ``gan_from_logits``)."""
     keras.utils.set_random_seed(seed)          # the same initial weights every time
-    encoder = models.build_encoder(input_shape, LATENT_DIM, ENC_WIDTHS)
-    decoder = models.build_decoder(input_shape, LATENT_DIM, ENC_WIDTHS,
+    encoder = vaegan.build_encoder(input_shape, LATENT_DIM, ENC_WIDTHS)
+    decoder = vaegan.build_decoder(input_shape, LATENT_DIM, ENC_WIDTHS,
                                    output_activation="sigmoid")
-    discriminator = models.build_discriminator(input_shape, DISC_WIDTHS)
-    model = models.VAEGAN(encoder, decoder, discriminator, kl_weight=KL_WEIGHT, gamma=GAMMA,
+    discriminator = vaegan.build_discriminator(input_shape, DISC_WIDTHS)
+    model = vaegan.VAEGAN(encoder, decoder, discriminator, kl_weight=KL_WEIGHT, gamma=GAMMA,
                           pixel_weight=PIXEL_WEIGHT, seed=seed, **options)
     model.compile(enc_optimizer=adam(LR_ENC), dec_optimizer=adam(LR_DEC),
                   disc_optimizer=adam(LR_DISC))
@@ -640,7 +646,7 @@ display(Markdown("\n".join(rows)))
 assert np.isinf(naive_real[0]) and np.isinf(naive_fake[-1]) and np.isfinite(stable_real).all()
 
 # %% [markdown]
-# `beeutils.losses` implements both forms; `from_logits` picks one:
+# `beeutils.models.losses` implements both forms; `from_logits` picks one:
 
 # %%
 show_source(losses._neg_log_sigmoid)

@@ -59,9 +59,16 @@ from IPython.display import Audio, Markdown, display
 from sklearn.decomposition import PCA
 
 import beeutils
-from beeutils import approaches, datasets, metrics, phase, plotting, synth, training
-from beeutils.representations import MagnitudeRepresentation
-from beeutils.spectral import DbRangeNormalizer, PerFrequencyNormalizer, STFTConfig
+from beeutils.models import approaches
+from beeutils.data import datasets
+from beeutils.evaluation import metrics
+from beeutils.dsp import phase
+from beeutils.ui import plotting
+from beeutils.data import synth
+from beeutils.training import fit
+from beeutils.dsp.representations import MagnitudeRepresentation
+from beeutils.dsp.normalize import DbRangeNormalizer, PerFrequencyNormalizer
+from beeutils.dsp.spectral import STFTConfig
 
 CFG = beeutils.setup(seed=0)
 print(f"fast mode: {CFG.fast}")
@@ -87,7 +94,7 @@ N_SHOW = 3 if CFG.fast else 8               # prior samples shown and played
 N_GENERATED = 12 if CFG.fast else 256       # prior samples for the generation metrics
 N_LIBROSA = 2 if CFG.fast else 16           # clips for the Griffin-Lim comparison
 VERBOSE = 2 if CFG.fast else 1              # Keras progress display
-HUM_BAND = training.HUM_BAND_HZ             # (190, 270) Hz
+HUM_BAND = fit.HUM_BAND_HZ             # (190, 270) Hz
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
 MODEL_PATH = approaches.model_path("magnitude")  # build/models/ (fast/ in fast mode)
 print(STFT)
@@ -145,17 +152,17 @@ show_source(PerFrequencyNormalizer.inverse, "if clip")
 # with the model, and held-out clips never touch it (their statistics would
 # leak into the test).
 #
-# `training.prepare_magnitude_data` does the STFT, the crop and the scaling
+# `fit.prepare_magnitude_data` does the STFT, the crop and the scaling
 # for every split, fitting the normaliser on `train` alone.  It is
-# `training.prepare_data` with the *magnitude representation* (notebook 05
+# `fit.prepare_data` with the *magnitude representation* (notebook 05
 # adds others): the representation is fitted on the training waves, then
 # encodes every split:
 
 # %%
-show_source(training.prepare_data, "waves = ", "cfg = ")
+show_source(fit.prepare_data, "waves = ", "cfg = ")
 show_source(MagnitudeRepresentation._fit)
 show_source(MagnitudeRepresentation._encode)
-data = training.prepare_magnitude_data(corpus, STFT, PerFrequencyNormalizer())
+data = fit.prepare_magnitude_data(corpus, STFT, PerFrequencyNormalizer())
 print(data.summary())
 norm = data.normalizer
 
@@ -241,10 +248,10 @@ assert lsd_round_trip < 1.0
 # Doubling every width would roughly quadruple its cost.
 
 # %%
-show_source(training.build_magnitude_vaegan, "keras.utils.set_random_seed")
+show_source(fit.build_magnitude_vaegan, "keras.utils.set_random_seed")
 
 # %%
-model = training.build_magnitude_vaegan(
+model = fit.build_magnitude_vaegan(
     data.input_shape, LATENT_DIM, DECODER_WIDTHS, DISC_WIDTHS, seed=SEED,
     encoder_widths=ENCODER_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)
 for part in (model.encoder, model.decoder, model.discriminator):
@@ -253,16 +260,16 @@ for part in (model.encoder, model.decoder, model.discriminator):
 # %% [markdown]
 # ## 4. Training, with the NaN watch on
 #
-# `training.train` is `model.fit` with `diagnostics.NaNWatch` (notebook 03)
+# `fit.train` is `model.fit` with `diagnostics.NaNWatch` (notebook 03)
 # always on: had any loss term or gradient norm gone inf or NaN, training
 # would stop there, the last finite weights would come back and `result.event`
 # would name the term.  It also times the run.
 
 # %%
-show_source(training.train, "keras.utils.set_random_seed")
+show_source(fit.train, "keras.utils.set_random_seed")
 
 # %%
-result = training.train(model, data.x["train"], data.x["validation"], epochs=EPOCHS,
+result = fit.train(model, data.x["train"], data.x["validation"], epochs=EPOCHS,
                         batch_size=BATCH_SIZE, seed=SEED, verbose=VERBOSE)
 print(result)
 assert result.finite, result.event
@@ -319,11 +326,11 @@ assert same and np.array_equal(loaded.representation.normalizer.mean, norm.mean)
 # %%
 test_labels = data.labels["test"]
 pick = [test_labels.index(kind) for kind in data.kinds]
-recon_mag = training.from_model_output(model.reconstruct(data.x["test"][pick]), norm)
+recon_mag = fit.from_model_output(model.reconstruct(data.x["test"][pick]), norm)
 true_mag = data.mags["test"][pick]
 n_samples = data.waves["test"].shape[-1]
-recon_wave = training.griffin_lim_waves(recon_mag, STFT, n_samples, GL_ITERS, seed=SEED)
-floor_wave = training.griffin_lim_waves(true_mag, STFT, n_samples, GL_ITERS, seed=SEED)
+recon_wave = fit.griffin_lim_waves(recon_mag, STFT, n_samples, GL_ITERS, seed=SEED)
+floor_wave = fit.griffin_lim_waves(true_mag, STFT, n_samples, GL_ITERS, seed=SEED)
 
 # %% [markdown]
 # Each real spectrogram above its reconstruction, with the same axes and the
@@ -376,8 +383,8 @@ for j, i in enumerate(pick):
 
 # %%
 hum_idx = [i for i, kind in enumerate(test_labels) if kind == "hum"]
-hum_rec_mag = training.from_model_output(model.reconstruct(data.x["test"][hum_idx]), norm)
-hum_rec_wave = training.griffin_lim_waves(hum_rec_mag, STFT, n_samples, GL_ITERS, seed=SEED)
+hum_rec_mag = fit.from_model_output(model.reconstruct(data.x["test"][hum_idx]), norm)
+hum_rec_wave = fit.griffin_lim_waves(hum_rec_mag, STFT, n_samples, GL_ITERS, seed=SEED)
 f0_true = np.array([data.metas["test"][i]["f0_hz"] for i in hum_idx])
 f0_rec = np.atleast_1d(metrics.fundamental_frequency(hum_rec_wave, STFT.sr))
 f0_error = np.abs(f0_rec - f0_true)
@@ -421,8 +428,8 @@ if not CFG.fast:  # two epochs on six clips do not make a model
 # as often as on one of them.
 
 # %%
-gen_mag = training.from_model_output(model.sample(N_SHOW, seed=SEED + 1), norm)
-gen_wave = training.griffin_lim_waves(gen_mag, STFT, n_samples, GL_ITERS, seed=SEED)
+gen_mag = fit.from_model_output(model.sample(N_SHOW, seed=SEED + 1), norm)
+gen_wave = fit.griffin_lim_waves(gen_mag, STFT, n_samples, GL_ITERS, seed=SEED)
 gen_f0 = metrics.fundamental_frequency(gen_wave, STFT.sr)
 fig, axes = plotting.spectrogram_grid(
     list(gen_mag), STFT, titles=[f"sample {i}: f0 {f:.0f} Hz" for i, f in enumerate(gen_f0)],
@@ -483,7 +490,7 @@ show_source(phase._compiled, "def body", "_, angles, _ = ")
 
 # %%
 def band_errors(target: np.ndarray, waves: np.ndarray) -> tuple[float, float]:
-    est = training.magnitudes(waves, STFT)
+    est = fit.magnitudes(waves, STFT)
     return (float(np.mean(metrics.spectral_convergence_db(target, est))),
             float(np.mean(metrics.log_spectral_distance(target, est))))
 
@@ -516,7 +523,7 @@ assert sc_floor < -15 and sc_floor < sc_rec
 # %%
 j_hum = list(data.kinds).index("hum")
 hum_original = data.waves["test"][pick[j_hum]]
-hum_lowpass = training.lowpass_reference(hum_original[None], STFT)[0]
+hum_lowpass = fit.lowpass_reference(hum_original[None], STFT)[0]
 for name, wave in (("original", hum_original), ("crop only (true phase)", hum_lowpass),
                    ("crop + Griffin-Lim (the floor)", floor_wave[j_hum]),
                    ("model reconstruction + Griffin-Lim", recon_wave[j_hum])):
@@ -545,7 +552,7 @@ assert abs(cmp["sc_db_ours"] - cmp["sc_db_librosa"]) < 0.5
 # %% [markdown]
 # ## 9. The numbers
 #
-# `training.evaluate_magnitude_model` measures everything at once on the
+# `fit.evaluate_magnitude_model` measures everything at once on the
 # held-out clips, each number beside its reference:
 #
 # - **reconstruction**: spectral convergence and log-spectral distance in the
@@ -567,9 +574,9 @@ assert abs(cmp["sc_db_ours"] - cmp["sc_db_librosa"]) < 0.5
 #   frequency.
 
 # %%
-scores, eval_waves = training.evaluate_magnitude_model(
+scores, eval_waves = fit.evaluate_magnitude_model(
     model, data, n_iter=GL_ITERS, n_generated=N_GENERATED, seed=SEED, return_waves=True)
-display(Markdown(training.metrics_table(scores)))
+display(Markdown(fit.metrics_table(scores)))
 print(f"evaluation took {scores['eval_seconds']:.0f} s")
 assert scores["sc_floor_db"] < scores["sc_model_db"]
 

@@ -56,10 +56,17 @@ import numpy as np
 from IPython.display import HTML, Audio, Markdown, display
 
 import beeutils
-from beeutils import approaches, datasets, evaluation, metrics, plotting, representations, spectral
-from beeutils import synth, training
+from beeutils.models import approaches
+from beeutils.data import datasets
+from beeutils.evaluation import evaluate
+from beeutils.evaluation import metrics
+from beeutils.ui import plotting
+from beeutils.dsp import representations
+from beeutils.dsp import spectral
+from beeutils.data import synth
+from beeutils.training import fit
 from beeutils.source import show_source
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
 CFG = beeutils.setup(seed=0)
 print(f"fast mode: {CFG.fast}")
@@ -188,7 +195,7 @@ assert abs(if_median - hum_meta["f0_hz"]) < STFT.bin_hz / 2
 # %% [markdown]
 # ## 2. Three representations of the same clips
 #
-# `beeutils.representations` holds them, each built from an `STFTConfig`,
+# `beeutils.dsp.representations` holds them, each built from an `STFTConfig`,
 # fitted on the training split (only the scaling is learnt), with
 # `encode_batch` (waveforms -> `(n, freq, time, channels)`), `decode_batch`
 # (the inverse) and `get_config` (all it needs is saved with a model):
@@ -221,12 +228,12 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 # decoders end in a linear layer instead of `tanh`.
 #
 # The same corpus as notebook 04, prepared once per representation by
-# `training.prepare_data`; the magnitude data is exactly notebook 04's.
+# `fit.prepare_data`; the magnitude data is exactly notebook 04's.
 
 # %%
 corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=SEED)
 print(corpus.summary())
-datas = {name: training.prepare_data(corpus, name, config=STFT) for name in NAMES}
+datas = {name: fit.prepare_data(corpus, name, config=STFT) for name in NAMES}
 for name, data in datas.items():
     x = data.x["train"]
     share = np.mean(np.abs(x) > 1, axis=(0, 1, 2))
@@ -272,14 +279,14 @@ plt.show()
 # Before any training: how good is a *perfect* model of each representation?
 # Encode the held-out clips and decode them straight away.  The reference is
 # each clip low-passed at the 2 kHz crop with its true phase
-# (`training.lowpass_reference`), so the numbers are about the
+# (`fit.lowpass_reference`), so the numbers are about the
 # representation, not the crop.  The waveform SNR only means something where
 # the phase survives; the log-spectral distance compares magnitudes only.
 
 # %%
 test_waves = datas["magnitude"].waves["test"]
-lowpass = training.lowpass_reference(test_waves, STFT)
-true_mag = training.magnitudes(test_waves, STFT)
+lowpass = fit.lowpass_reference(test_waves, STFT)
+true_mag = fit.magnitudes(test_waves, STFT)
 floor_waves = {name: datas[name].representation.round_trip(test_waves) for name in NAMES}
 # The same true magnitudes with random phases: what "no phase at all" sounds like.
 rng = np.random.default_rng(SEED)
@@ -296,7 +303,7 @@ lines = ["| perfect model of | waveform SNR (dB) | log-spectral distance (dB) | 
 for label, wave in floor_rows.items():
     snr = float(np.mean(metrics.snr_db(lowpass, wave)))
     lsd = float(np.mean(metrics.log_spectral_distance(true_mag,
-                                                      training.magnitudes(wave, STFT))))
+                                                      fit.magnitudes(wave, STFT))))
     mrstft = float(metrics.multi_resolution_stft_distance(lowpass, wave, STFT.sr))
     floor[label] = snr
     lines.append(f"| {label} | {snr:.1f} | {lsd:.2f} | {mrstft:.3f} |")
@@ -326,13 +333,13 @@ for label, wave in (("original, low-passed at 2 kHz", lowpass[i_hum]),
 # %% [markdown]
 # ## 4. The same model, the same budget, three representations
 #
-# `training.build_vaegan` is notebook 04's `build_magnitude_vaegan` for any
+# `fit.build_vaegan` is notebook 04's `build_magnitude_vaegan` for any
 # `(freq, time, channels)`: the same encoder, decoder, discriminator, losses
 # and optimisers; the representation only chooses the decoder's output
 # activation and the model's name.
 
 # %%
-show_source(training.build_vaegan, "if representation")
+show_source(fit.build_vaegan, "if representation")
 
 # %%
 models, runs = {}, {}
@@ -340,10 +347,10 @@ for name in NAMES:
     data = datas[name]
     print(f"--- {name}: input {data.input_shape}, output activation "
           f"{data.representation.output_activation}")
-    models[name] = training.build_vaegan(
+    models[name] = fit.build_vaegan(
         data.input_shape, data.representation, LATENT_DIM, DECODER_WIDTHS, DISC_WIDTHS,
         seed=SEED, encoder_widths=ENCODER_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)
-    runs[name] = training.train(models[name], data.x["train"], data.x["validation"],
+    runs[name] = fit.train(models[name], data.x["train"], data.x["validation"],
                                 epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
                                 verbose=VERBOSE)
     print(runs[name])
@@ -381,10 +388,10 @@ plt.show()
 # %% [markdown]
 # ## 5. The numbers
 #
-# `training.evaluate_representation_model` decodes each model's
+# `fit.evaluate_representation_model` decodes each model's
 # reconstructions of the held-out clips and `N_GENERATED` prior samples with
 # the representation's own inverse, then hands the audio to
-# `evaluation.evaluate_waves`, the one yardstick of the series (notebooks
+# `evaluate.evaluate_waves`, the one yardstick of the series (notebooks
 # 04 to 07 and the benchmark): everything in the 0-2 kHz band against the
 # clips low-passed there with their true phase.
 #
@@ -402,17 +409,17 @@ plt.show()
 #   and the share of hum-pitched samples (real data: the held-out share).
 
 # %%
-show_source(training.evaluate_representation_model, "rep = ", "out = dict(out)")
+show_source(fit.evaluate_representation_model, "rep = ", "out = dict(out)")
 
 # %%
 results, eval_waves = {}, {}
 for name in NAMES:
-    scores, waves = training.evaluate_representation_model(
+    scores, waves = fit.evaluate_representation_model(
         models[name], datas[name], n_generated=N_GENERATED, seed=SEED, return_waves=True)
     scores["train_seconds"] = runs[name].seconds
     results[name], eval_waves[name] = scores, waves
     print(f"{name:>10}: evaluated in {scores['eval_seconds']:.0f} s")
-display(Markdown(evaluation.comparison_table(results)))
+display(Markdown(evaluate.comparison_table(results)))
 print(f"held-out share of hum-pitched clips: {results['magnitude']['data_share_hum_band']:.2f}; "
       f"Frechet distance floor (train vs held-out): {results['magnitude']['fd_floor']:.1f}")
 for name, scores in results.items():
@@ -459,7 +466,7 @@ fig, axes = plt.subplots(len(show_kinds), 4, figsize=(16, 2.7 * len(show_kinds))
 for row, kind in enumerate(show_kinds):
     i = test_labels.index(kind)
     ref = float(true_mag[i].max())
-    mags = [true_mag[i]] + [training.magnitudes(eval_waves[n]["recon"][i], STFT) for n in NAMES]
+    mags = [true_mag[i]] + [fit.magnitudes(eval_waves[n]["recon"][i], STFT) for n in NAMES]
     for col, (mag, what) in enumerate(zip(mags, ["original", *NAMES])):
         plotting.show_spectrogram(mag, STFT, axes[row, col], ref=ref, vmin=-80, vmax=0,
                                   colorbar=col == 3, title=f"{kind}: {what}")
@@ -483,7 +490,7 @@ display(audio_grid({name: list(eval_waves[name]["generated"][:N_LISTEN]) for nam
 fig, axes = plt.subplots(2, 3, figsize=(15, 5.4))
 for col, name in enumerate(NAMES):
     meant = eval_waves[name]["gen_mag"][0]
-    produced = training.magnitudes(eval_waves[name]["generated"][0], STFT)
+    produced = fit.magnitudes(eval_waves[name]["generated"][0], STFT)
     ref = float(meant.max())
     plotting.show_spectrogram(meant, STFT, axes[0, col], ref=ref, vmin=-80, vmax=0,
                               colorbar=col == 2, title=f"{name}: meant")
@@ -517,7 +524,7 @@ show_source(representations.LogMagIFRepresentation._decode)
 if_data = datas["logmag_if"]
 dithered = representations.LogMagIFRepresentation.from_config(
     {**if_data.representation.get_config(), "dither_below_db": IF_DITHER_DB, "seed": SEED})
-scores, waves = training.evaluate_representation_model(
+scores, waves = fit.evaluate_representation_model(
     models["logmag_if"], dataclasses.replace(if_data, representation=dithered),
     n_generated=N_GENERATED, seed=SEED, return_waves=True)
 scores["train_seconds"] = runs["logmag_if"].seconds
@@ -527,7 +534,7 @@ quiet = gen_mag < gen_mag.max(axis=(1, 2), keepdims=True) * 10 ** (IF_DITHER_DB 
 print(f"bins dithered: {quiet.mean():.1%} of the generated spectrograms' bins")
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
 for ax, name in zip(axes, ("logmag_if", "logmag_if + dither")):
-    produced = training.magnitudes(eval_waves[name]["generated"][0], STFT)
+    produced = fit.magnitudes(eval_waves[name]["generated"][0], STFT)
     plotting.show_spectrogram(produced, STFT, ax, vmin=-80, colorbar=ax is axes[-1],
                               title=f"prior sample 0 through {name}")
 plt.show()
@@ -543,7 +550,7 @@ display(audio_grid({name: [eval_waves[name]["recon"][i_hum]]
 # same trained model as `logmag_if`, hence the same training time).
 
 # %%
-display(Markdown(evaluation.comparison_table(results)))
+display(Markdown(evaluate.comparison_table(results)))
 
 # %% [markdown]
 # ## 9. What the numbers say

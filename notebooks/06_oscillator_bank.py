@@ -67,11 +67,20 @@ import beeutils
 CFG = beeutils.setup(seed=0)  # first: it quiets TensorFlow's start-up logs
 
 import tensorflow as tf  # noqa: E402
-from beeutils import (approaches, datasets, ddsp, evaluation, losses,  # noqa: E402
-                      oscillator_model, oscillators, plotting, representations, spectral,
-                      synth, training)
+from beeutils.models import approaches  # noqa: E402
+from beeutils.data import datasets  # noqa: E402
+from beeutils.dsp import ddsp  # noqa: E402
+from beeutils.evaluation import evaluate  # noqa: E402
+from beeutils.models import losses  # noqa: E402
+from beeutils.models import oscillator_model  # noqa: E402
+from beeutils.dsp import oscillators  # noqa: E402
+from beeutils.ui import plotting  # noqa: E402
+from beeutils.dsp import representations  # noqa: E402
+from beeutils.dsp import spectral  # noqa: E402
+from beeutils.data import synth  # noqa: E402
+from beeutils.training import fit  # noqa: E402
 from beeutils.source import show_source  # noqa: E402
-from beeutils.spectral import STFTConfig  # noqa: E402
+from beeutils.dsp.spectral import STFTConfig  # noqa: E402
 
 print(f"fast mode: {CFG.fast}")
 
@@ -114,7 +123,7 @@ print(STFT, f"\nmodel band: 0-{MAX_HZ:.0f} Hz; control frames every {1000 * HOP 
 # f)/f_s}$, and a sum of $K$ real modes obeys a linear recurrence of order
 # $2K$: two poles per sinusoid, which sets the *order* of the analysis.
 #
-# Two ways to find the poles (`beeutils.oscillators`):
+# Two ways to find the poles (`beeutils.dsp.oscillators`):
 #
 # - **Prony's method**: fit the recurrence $x[n] = -\sum_{i=1}^{p} c_i\,
 #   x[n-i]$ by least squares, take the roots of its polynomial.  Simple, but
@@ -240,7 +249,7 @@ assert abs(fundamental.dampings_per_s[0]) < 5.0
 
 # %%
 toot_back = oscillators.resynthesize(*strong, len(segment), SR)
-toot_band = oscillator_model.lowpass(segment, SR, 2000.0)
+toot_band = np.asarray(ddsp.lowpass(segment, SR, 2000.0))
 residual = toot_band - toot_back
 residual_db = 10 * np.log10(np.sum(residual ** 2) / np.sum(toot_band ** 2))
 print(f"8 modes explain all but {residual_db:.1f} dB of the segment's energy")
@@ -305,7 +314,7 @@ assert centroid_errors.max() < 4.0
 # %%
 hum, hum_meta, hum_modes, hum_lobe = hum_example
 dur = len(hum) / SR
-hum_low = oscillator_model.lowpass(hum, SR, 1000.0)
+hum_low = np.asarray(ddsp.lowpass(hum, SR, 1000.0))
 hum_back = oscillators.resynthesize(*hum_modes, len(hum), SR)
 spec_db = 20 * np.log10(np.abs(np.fft.rfft(hum_low * np.hanning(len(hum)))) + 1e-9)
 freqs_fft = np.fft.rfftfreq(len(hum), 1 / SR)
@@ -382,7 +391,7 @@ assert abs(ring_modes.dampings_per_s[0] - d_expected) < 0.01 * d_expected
 #
 # DDSP (Engel et al. 2020) splits a sound into a *harmonic* part and a
 # *noise* part, each driven by slow controls that a network predicts per
-# frame (`beeutils.ddsp`):
+# frame (`beeutils.dsp.ddsp`):
 #
 # - the **harmonic bank** plays `K` sinusoids at `f0, 2 f0, ... K f0`.  The
 #   phase is the running sum of the instantaneous frequency, $\Phi[n] = 2\pi
@@ -525,7 +534,7 @@ assert f0_grid[np.argmin(loss_curve)] == 250.0 and found.sum() <= 2
 show_source(oscillator_model.f0_contour, "from scipy.signal", "return np.clip")
 
 # %%
-toot_band_full = oscillator_model.lowpass(toot, SR, MAX_HZ)
+toot_band_full = np.asarray(ddsp.lowpass(toot, SR, MAX_HZ))
 toot_f0, toot_voiced = oscillator_model.f0_contour(toot_band_full[None])
 frame_t = np.arange(toot_f0.shape[1]) * HOP / SR
 fig, ax = plt.subplots(figsize=(10, 3.4))
@@ -605,11 +614,11 @@ for part in (model.encoder, model.f0_decoder, model.control_decoder):
 # %% [markdown]
 # ## 9. Training
 #
-# `training.train`, as in notebooks 04 and 05: `fit` with `NaNWatch` on,
+# `fit.train`, as in notebooks 04 and 05: `fit` with `NaNWatch` on,
 # seeded and timed.
 
 # %%
-result = training.train(model, inputs["train"], inputs["validation"], epochs=EPOCHS,
+result = fit.train(model, inputs["train"], inputs["validation"], epochs=EPOCHS,
                         batch_size=BATCH_SIZE, seed=SEED, verbose=VERBOSE)
 print(result)
 assert result.finite, result.event
@@ -633,7 +642,7 @@ plt.show()
 # the exact one (section 10).
 
 # %% [markdown]
-# Saved through `beeutils.approaches` with the representation beside it, so
+# Saved through `beeutils.models.approaches` with the representation beside it, so
 # that notebook 07 and `python -m beeutils.generate` can load it; the
 # reloaded model plays exactly the same audio.
 
@@ -767,7 +776,7 @@ assert abs(ratio - SHIFT) < 0.02
 # %% [markdown]
 # ## 14. The numbers
 #
-# The same yardstick as notebooks 04 and 05 (`evaluation.evaluate_waves`),
+# The same yardstick as notebooks 04 and 05 (`evaluate.evaluate_waves`),
 # through `approaches.evaluate_approach`, which reconstructs from the code
 # alone (f0 predicted from `z`, like every other approach's decoder), adds
 # the training time and the generation speed.  A second column uses the
@@ -779,13 +788,13 @@ assert abs(ratio - SHIFT) < 0.02
 scores = approaches.evaluate_approach(trained, corpus, n_generated=N_GENERATED, seed=SEED)
 test_waves = corpus.waves("test")
 recon_all = model.reconstruct_waves(test["x"], f0=test["f0"], seed=SEED)
-measured = evaluation.evaluate_waves(
+measured = evaluate.evaluate_waves(
     config=STFT, original=test_waves, recon=recon_all,
     generated=trained.generate_waves(N_GENERATED, SEED), train_waves=corpus.waves("train"),
     labels=test_labels, metas=list(corpus.metas("test")), seed=SEED)
 measured["train_seconds"] = result.seconds
 results = {"oscillator bank (f0 from z)": scores, "oscillator bank (measured f0)": measured}
-display(Markdown(evaluation.comparison_table(results)))
+display(Markdown(evaluate.comparison_table(results)))
 print(f"generation: {scores['generate_x_realtime']:.0f} x real time on this machine")
 for key in ("recon_lsd_db", "recon_mrstft", "fd_ratio", "ndb_k"):
     assert np.isfinite(scores[key]) and np.isfinite(measured[key]), key
@@ -839,7 +848,7 @@ assert np.isnan(scores["consistency_sc_db"])
 show_source(oscillator_model.OscillatorVAE._adversarial_terms, "z_p = ")
 encoder_before = [w.copy() for w in model.encoder.get_weights()]
 model.start_adversarial()
-result_adv = training.train(model, inputs["train"], inputs["validation"], epochs=ADV_EPOCHS,
+result_adv = fit.train(model, inputs["train"], inputs["validation"], epochs=ADV_EPOCHS,
                             batch_size=BATCH_SIZE, seed=SEED + 1, verbose=VERBOSE)
 print(result_adv)
 assert result_adv.finite, result_adv.event
@@ -851,7 +860,7 @@ trained_adv = approaches.TrainedApproach("oscillator", model, rep, tuple(corpus.
 scores_adv = approaches.evaluate_approach(trained_adv, corpus, n_generated=N_GENERATED, seed=SEED)
 scores_adv["train_seconds"] = result.seconds + result_adv.seconds
 results["+ adversarial stage (f0 from z)"] = scores_adv
-display(Markdown(evaluation.comparison_table(results)))
+display(Markdown(evaluate.comparison_table(results)))
 print("discriminator's mean P(real) on real / on generated, last epoch: "
       f"{result_adv.history.history['d_real'][-1]:.2f} / "
       f"{result_adv.history.history['d_fake'][-1]:.2f}")

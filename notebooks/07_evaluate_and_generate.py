@@ -69,12 +69,23 @@ import numpy as np
 from IPython.display import Audio, Markdown, display
 
 import beeutils
-from beeutils import (approaches, audio, bench, classify, conditional, datasets,
-                      distributed, generator_widgets, plotting, readers, spectral, streaming,
-                      synth, training)
+from beeutils.models import approaches
+from beeutils.data import audio
+from beeutils.evaluation import bench
+from beeutils.models import classify
+from beeutils.models import conditional
+from beeutils.data import datasets
+from beeutils.training import distributed
+from beeutils.ui import generator_widgets
+from beeutils.ui import plotting
+from beeutils.data import readers
+from beeutils.dsp import spectral
+from beeutils.data import streaming
+from beeutils.data import synth
+from beeutils.training import fit
 from beeutils.config import ROOT
 from beeutils.source import show_source
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
 CFG = beeutils.setup(seed=0)
 distributed.logical_cpus(2)
@@ -103,7 +114,7 @@ SR = STFT.sr
 #
 # `python -m beeutils.bench` trains every approach on the same corpus with the
 # same budget and measures each with the same yardstick
-# (`beeutils.evaluation`, from the audio each one actually produces).  A full
+# (`beeutils.evaluation.evaluate`, from the audio each one actually produces).  A full
 # run takes a while, so the repository ships the results of one in
 # `results/bench.json`, with the machine it ran on; run the command yourself to
 # measure yours.  If the file is missing, a tiny benchmark runs here instead.
@@ -146,7 +157,7 @@ plt.show()
 #
 # Numbers summarise; ears decide.  We take the corpus, and for each approach
 # either load the model its notebook saved (`build/models/<name>.keras`) or,
-# if there is none, train one here.  `beeutils.approaches` hides what differs
+# if there is none, train one here.  `beeutils.models.approaches` hides what differs
 # (Griffin-Lim, inverse STFT, oscillator bank) behind audio in, audio out:
 
 # %%
@@ -190,7 +201,7 @@ trained_models = {name: load_or_train(name) for name in approaches.APPROACHES}
 test_waves, test_labels = corpus.waves("test"), corpus.labels("test")
 picks = [test_labels.index(k) for k in ("hum", "queen_toot", "worker_pipe")]
 clips = test_waves[picks]
-grid = {"original (low-passed)": training.lowpass_reference(clips, STFT)}
+grid = {"original (low-passed)": fit.lowpass_reference(clips, STFT)}
 for name, trained in trained_models.items():
     grid[name] = trained.reconstruct_waves(clips)
 samples = {name: trained.generate_waves(2, seed=SEED) for name, trained in trained_models.items()}
@@ -216,9 +227,9 @@ display(generator_widgets.listening_grid(samples, ["sample 1", "sample 2"], SR))
 # asks "real, *and* of this kind?").  The same `VAEGAN`, with `n_classes`:
 
 # %%
-from beeutils import models  # Keras is loaded by now
+from beeutils.models import vaegan
 
-show_source(models.build_decoder, "if n_classes", "activation_layer")
+show_source(vaegan.build_decoder, "if n_classes", "activation_layer")
 
 # %%
 cond = load_or_train("magnitude", conditional=True, epochs=COND_EPOCHS)
@@ -228,7 +239,7 @@ display(Audio(np.concatenate(toots), rate=SR))
 
 # %% [markdown]
 # Does it obey?  A check we can trust needs a judge that does not share the
-# model's mistakes: a small classifier (`beeutils.classify`: hand-made
+# model's mistakes: a small classifier (`beeutils.models.classify`: hand-made
 # spectral features and logistic regression) trained on real corpus clips.
 # The real clips go through the same 0-2 kHz crop and Griffin-Lim as the
 # model's output, so the judge is not grading phase or bandwidth.  We report
@@ -237,7 +248,7 @@ display(Audio(np.concatenate(toots), rate=SR))
 # latents, so a model that ignored the label would score exactly chance.
 
 # %%
-data = training.prepare_data(corpus, cond.representation)
+data = fit.prepare_data(corpus, cond.representation)
 judge = conditional.fit_kind_classifier(data, seed=SEED)
 real = conditional.band_limited_real(data, "test", seed=SEED)
 real_accuracy = judge.score(real, data.labels["test"])
@@ -369,7 +380,7 @@ plt.show()
 # %%
 base = trained_models["magnitude"]
 x_hive = base.representation.encode_batch(hive.waves)
-tuned = training.train(base.model, x_hive, epochs=1 if CFG.fast else 10,
+tuned = fit.train(base.model, x_hive, epochs=1 if CFG.fast else 10,
                        batch_size=min(16, len(x_hive)), seed=SEED, verbose=0)
 print("fine-tuning:", tuned)
 assert tuned.finite
@@ -407,7 +418,7 @@ strategy = distributed.make_strategy()
 print(f"{type(strategy).__name__} with {strategy.num_replicas_in_sync} replicas")
 x_small = base.representation.encode_batch(corpus.waves("train"))
 _, result = distributed.train_distributed(
-    lambda: training.build_vaegan(x_small.shape[1:], base.representation, seed=SEED),
+    lambda: fit.build_vaegan(x_small.shape[1:], base.representation, seed=SEED),
     x_small, strategy, epochs=1, batch_size=8)
 print("distributed training:", result)
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils import approaches, datasets, generate
-from beeutils.spectral import STFTConfig
+from beeutils import generate
+from beeutils.models import approaches
+from beeutils.data import datasets
+from beeutils.dsp.spectral import STFTConfig
 
 CFG = STFTConfig(n_frames=32)  # 0.512 s clips: 32 frames of 256 samples
 TINY = {"latent_dim": 4, "widths": (4, 8), "encoder_widths": (4, 8), "disc_widths": (4,),

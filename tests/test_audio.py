@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils import audio
-from beeutils.audio import AudioError
+from beeutils.data import audio
+from beeutils.data.audio import AudioError
 
 SR = 16000
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from beeutils import bench
+from beeutils.evaluation import bench
 
 TINY = bench.BenchSettings(clips_per_kind=3, duration=0.512, epochs=1, batch_size=4,
                            n_generated=8, gl_clips=4, gl_iter=4, synth_repeats=1)
@@ -28,7 +28,7 @@ def results(tmp_path_factory):
 
 
 def test_trained_models_are_saved_for_the_generate_command(results):
-    from beeutils import approaches
+    from beeutils.models import approaches
 
     for name in bench.FULL.approaches:
         loaded = approaches.load(results["_folder"] / "models" / f"{name}.keras")
@@ -76,7 +76,8 @@ def test_bad_data_folder_is_refused(tmp_path, capsys):
 def test_models_on_a_folder_of_recordings(tmp_path):
     import dataclasses
 
-    from beeutils import audio, synth
+    from beeutils.data import audio
+    from beeutils.data import synth
 
     for label, kind in (("bee", "hum"), ("nobee", "nobee")):
         for i in range(2):  # 2 files x 3 s -> 5 segments of 0.512 s each

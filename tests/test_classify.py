@@ -4,8 +4,9 @@ apart on held-out clips, and fall to chance when the labels carry no information
 import numpy as np
 import pytest
 
-from beeutils import classify, datasets
-from beeutils.synth import KINDS
+from beeutils.models import classify
+from beeutils.data import datasets
+from beeutils.data.synth import KINDS
 
 
 @pytest.fixture(scope="module")

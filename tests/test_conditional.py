@@ -4,9 +4,11 @@ by kind and the classifier check, end to end with tiny shapes."""
 import numpy as np
 import pytest
 
-from beeutils import conditional, datasets, training
-from beeutils.classify import KindClassifier
-from beeutils.spectral import STFTConfig
+from beeutils.models import conditional
+from beeutils.data import datasets
+from beeutils.training import fit
+from beeutils.models.classify import KindClassifier
+from beeutils.dsp.spectral import STFTConfig
 
 #: 32 bins (0-500 Hz) by 32 frames (0.5 s): a (32, 32, 1) model input.
 STFT = STFTConfig(n_fft=1024, hop=256, n_freq_keep=32, n_frames=32)
@@ -21,7 +23,7 @@ def data(tmp_path_factory):
     # 4 clips per kind -> 2 train, 1 validation, 1 test of each kind.
     corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=4, duration=0.6, seed=2,
                                   root=tmp_path_factory.mktemp("corpus"))
-    return training.prepare_magnitude_data(corpus, STFT)
+    return fit.prepare_magnitude_data(corpus, STFT)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,7 @@ def test_one_hot_splits_align_with_the_data(data):
 
 def test_builder_uses_the_unconditional_defaults():
     model = conditional.build_conditional_vaegan(SHAPE, 3, seed=0, **TINY)
-    plain = training.build_magnitude_vaegan(SHAPE, seed=0, **TINY)
+    plain = fit.build_magnitude_vaegan(SHAPE, seed=0, **TINY)
     assert model.n_classes == 3 and plain.n_classes == 0
     skip = {"name", "n_classes", "encoder", "decoder", "discriminator"}
     config, reference = model.get_config(), plain.get_config()
@@ -75,7 +77,7 @@ def test_builder_uses_the_unconditional_defaults():
 
 def test_train_conditional_is_finite_and_counts_steps(trained):
     _, result = trained
-    assert isinstance(result, training.TrainResult)
+    assert isinstance(result, fit.TrainResult)
     assert result.finite and result.epochs == 3 and result.steps == 9  # 6 clips, batch 2
     assert np.isfinite(result.history.history["val_total"]).all()
     assert result.seconds > 0
@@ -91,7 +93,7 @@ def test_train_conditional_checks_its_labels(data):
         conditional.train_conditional(model, x, onehot["train"][:-1], epochs=1)
     with pytest.raises(ValueError, match="onehot_val"):
         conditional.train_conditional(model, x, onehot["train"], data.x["validation"], epochs=1)
-    plain = training.build_magnitude_vaegan(SHAPE, seed=0, **TINY)
+    plain = fit.build_magnitude_vaegan(SHAPE, seed=0, **TINY)
     with pytest.raises(ValueError, match="conditional VAEGAN"):
         conditional.train_conditional(plain, x, onehot["train"], epochs=1)
 

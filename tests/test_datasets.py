@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils import audio, datasets
-from beeutils.audio import AudioError
+from beeutils.data import audio
+from beeutils.data import datasets
+from beeutils.data.audio import AudioError
 
 KINDS = ("hum", "hiss")
 SMALL = dict(kinds=KINDS, clips_per_kind=4, sr=16000, duration=0.5, seed=3)
@@ -44,7 +45,7 @@ def test_corpus_contents(small):
 
 
 def test_cached_waves_equal_the_synthesiser(small):
-    from beeutils import synth
+    from beeutils.data import synth
 
     clip = small.clips("all")[5]
     fresh, _ = synth.synthesize(clip["kind"], sr=16000, duration=0.5, seed=clip["seed"])
@@ -94,7 +95,7 @@ def test_second_call_reuses_the_cache(small, monkeypatch):
     def no_synthesis(*args, **kwargs):
         raise AssertionError("resynthesised a cached corpus")
 
-    from beeutils import synth
+    from beeutils.data import synth
 
     monkeypatch.setattr(synth, "synthesize", no_synthesis)
     again = datasets.make_corpus(**SMALL, root=small.root)

@@ -5,7 +5,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from beeutils import ddsp, losses  # noqa: E402
+from beeutils.dsp import ddsp  # noqa: E402
+from beeutils.models import losses  # noqa: E402
 
 SR = 16000
 HOP = 128

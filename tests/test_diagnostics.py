@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from beeutils import diagnostics, models
+from beeutils.training import diagnostics
+from beeutils.models import vaegan
 
 
 class _ScriptedModel(keras.Model):
@@ -58,10 +59,10 @@ def test_nanwatch_stays_silent_when_finite():
 
 def _tiny_vaegan(**options):
     shape = (16, 16, 1)
-    enc = models.build_encoder(shape, 4, widths=(4, 8))
-    dec = models.build_decoder(shape, 4, widths=(4, 8), output_activation="sigmoid")
-    disc = models.build_discriminator(shape, widths=(4, 8))
-    model = models.VAEGAN(enc, dec, disc, seed=0, **options)
+    enc = vaegan.build_encoder(shape, 4, widths=(4, 8))
+    dec = vaegan.build_decoder(shape, 4, widths=(4, 8), output_activation="sigmoid")
+    disc = vaegan.build_discriminator(shape, widths=(4, 8))
+    model = vaegan.VAEGAN(enc, dec, disc, seed=0, **options)
     model.compile()
     return model
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from beeutils import digits
+from beeutils.data import digits
 
 
 @pytest.fixture

@@ -17,12 +17,14 @@ import pytest
 SCRIPT = textwrap.dedent("""
     import json, os, sys, warnings
     os.environ["KERAS_BACKEND"] = "tensorflow"
-    from beeutils import distributed
+    from beeutils.training import distributed
     names = distributed.logical_cpus(2)
     import numpy as np
     import soundfile as sf
     import tensorflow as tf
-    from beeutils import spectral, streaming, training
+    from beeutils.dsp import spectral
+    from beeutils.data import streaming
+    from beeutils.training import fit
 
     out = {"names": names}
     strategy = distributed.make_strategy()
@@ -31,7 +33,7 @@ SCRIPT = textwrap.dedent("""
     x = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype("float32")
 
     def build():
-        return training.build_magnitude_vaegan(
+        return fit.build_magnitude_vaegan(
             (32, 32, 1), latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
             encoder_widths=(4, 8), dense_units=16, seed=0)
 
@@ -62,7 +64,7 @@ SCRIPT = textwrap.dedent("""
     # a kind-conditioned model: (x, one-hot labels)
     onehot = np.eye(2, dtype="float32")[np.arange(16) % 2]
     _, conditional = distributed.train_distributed(
-        lambda: training.build_magnitude_vaegan(
+        lambda: fit.build_magnitude_vaegan(
             (32, 32, 1), latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
             encoder_widths=(4, 8), dense_units=16, seed=0, n_classes=2),
         (x, onehot), strategy, epochs=1, batch_size=8)
@@ -142,12 +144,12 @@ def test_devices_cannot_be_split_once_initialised(run):
 
 WORKER = textwrap.dedent("""
     import json, os, sys
-    from beeutils import distributed
+    from beeutils.training import distributed
     strategy = distributed.make_strategy()  # MultiWorkerMirroredStrategy from TF_CONFIG
     import numpy as np
-    from beeutils import training
+    from beeutils.training import fit
     x = np.random.default_rng(0).uniform(-1, 1, (32, 32, 32, 1)).astype("float32")
-    build = lambda: training.build_magnitude_vaegan(
+    build = lambda: fit.build_magnitude_vaegan(
         (32, 32, 1), latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
         encoder_widths=(4, 8), dense_units=16, seed=0)
     model, result = distributed.train_distributed(build, x, strategy, epochs=1, batch_size=8)

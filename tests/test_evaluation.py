@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from beeutils import evaluation, synth
-from beeutils.spectral import STFTConfig
-from beeutils.training import lowpass_reference, magnitudes
+from beeutils.evaluation import evaluate
+from beeutils.data import synth
+from beeutils.dsp.spectral import STFTConfig
+from beeutils.training.fit import lowpass_reference, magnitudes
 
 SR = 16000
 DURATION = 0.512
@@ -33,7 +34,7 @@ def clips():
 def test_perfect_reconstruction_scores_as_the_reference(clips):
     train, test, labels, metas = clips
     lowpass = lowpass_reference(test, CFG)
-    out = evaluation.evaluate_waves(config=CFG, original=test, recon=lowpass,
+    out = evaluate.evaluate_waves(config=CFG, original=test, recon=lowpass,
                                     generated=lowpass, train_waves=train,
                                     labels=labels, metas=metas)
     # Low-passing twice is not exactly idempotent (STFT-domain crop): ~50 dB.
@@ -51,9 +52,9 @@ def test_noise_scores_worse_than_the_truth(clips):
     train, test, labels, metas = clips
     rng = np.random.default_rng(0)
     noise = (0.1 * rng.standard_normal(test.shape)).astype(np.float32)
-    good = evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=test,
+    good = evaluate.evaluate_waves(config=CFG, original=test, recon=test, generated=test,
                                      train_waves=train, labels=labels, metas=metas)
-    bad = evaluation.evaluate_waves(config=CFG, original=test, recon=noise, generated=noise,
+    bad = evaluate.evaluate_waves(config=CFG, original=test, recon=noise, generated=noise,
                                     train_waves=train, labels=labels, metas=metas)
     assert bad["recon_snr_db"] < 1 < good["recon_snr_db"]
     assert bad["recon_lsd_db"] > good["recon_lsd_db"] + 5
@@ -66,10 +67,10 @@ def test_consistency_measures_intended_against_produced(clips):
     train, test, labels, metas = clips
     band = lowpass_reference(test, CFG)
     mag = magnitudes(band, CFG)
-    same = evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=band,
+    same = evaluate.evaluate_waves(config=CFG, original=test, recon=test, generated=band,
                                      train_waves=train, labels=labels, metas=metas,
                                      intended_gen_mag=mag)
-    other = evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=band,
+    other = evaluate.evaluate_waves(config=CFG, original=test, recon=test, generated=band,
                                       train_waves=train, labels=labels, metas=metas,
                                       intended_gen_mag=mag[::-1])
     assert same["consistency_sc_db"] < -40
@@ -79,19 +80,19 @@ def test_consistency_measures_intended_against_produced(clips):
 def test_bad_shapes_are_refused(clips):
     train, test, labels, metas = clips
     with pytest.raises(ValueError, match="recon"):
-        evaluation.evaluate_waves(config=CFG, original=test, recon=test[:2], generated=test,
+        evaluate.evaluate_waves(config=CFG, original=test, recon=test[:2], generated=test,
                                   train_waves=train, labels=labels, metas=metas)
     with pytest.raises(ValueError, match="generated"):
-        evaluation.evaluate_waves(config=CFG, original=test, recon=test,
+        evaluate.evaluate_waves(config=CFG, original=test, recon=test,
                                   generated=test[:, :100], train_waves=train,
                                   labels=labels, metas=metas)
     with pytest.raises(ValueError, match="labels"):
-        evaluation.evaluate_waves(config=CFG, original=test, recon=test, generated=test,
+        evaluate.evaluate_waves(config=CFG, original=test, recon=test, generated=test,
                                   train_waves=train, labels=labels[:3], metas=metas)
 
 
 def test_comparison_table_has_one_column_per_approach():
-    table = evaluation.comparison_table({
+    table = evaluate.comparison_table({
         "magnitude": {"recon_lsd_db": 8.66, "consistency_sc_db": -12.5, "train_seconds": 300},
         "oscillator": {"recon_lsd_db": 5.0, "consistency_sc_db": float("nan"),
                        "train_seconds": 250},
@@ -103,4 +104,4 @@ def test_comparison_table_has_one_column_per_approach():
     assert "n/a" in next(line for line in lines if "consistency" in line)
     assert not any("Frechet" in line for line in lines)  # no approach has fd_ratio
     with pytest.raises(ValueError):
-        evaluation.comparison_table({})
+        evaluate.comparison_table({})

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils import generator_widgets as gw
-from beeutils.spectral import STFTConfig
+from beeutils.ui import generator_widgets as gw
+from beeutils.dsp.spectral import STFTConfig
 
 SR = 16000
 N = 4096

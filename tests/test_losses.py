@@ -7,7 +7,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from beeutils import losses  # noqa: E402
+from beeutils.models import losses  # noqa: E402
 
 LOG2 = math.log(2.0)
 

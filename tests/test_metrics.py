@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from beeutils import metrics
-from beeutils.spectral import STFTConfig, stft
+from beeutils.evaluation import metrics
+from beeutils.dsp.spectral import STFTConfig, stft
 
 SR = 16000
 

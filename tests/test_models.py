@@ -5,8 +5,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from beeutils import layers as blayers  # noqa: E402
-from beeutils import models  # noqa: E402
+from beeutils.models import layers as blayers  # noqa: E402
+from beeutils.models import vaegan  # noqa: E402
 
 TINY = {"widths": (4, 8)}
 LATENT = 3
@@ -14,10 +14,10 @@ LATENT = 3
 
 def tiny_vaegan(shape, seed=0, **options):
     keras.utils.set_random_seed(seed)
-    enc = models.build_encoder(shape, LATENT, dense_units=8, **TINY)
-    dec = models.build_decoder(shape, LATENT, **TINY)
-    disc = models.build_discriminator(shape, **TINY)
-    return models.VAEGAN(enc, dec, disc, seed=seed, **options)
+    enc = vaegan.build_encoder(shape, LATENT, dense_units=8, **TINY)
+    dec = vaegan.build_decoder(shape, LATENT, **TINY)
+    disc = vaegan.build_discriminator(shape, **TINY)
+    return vaegan.VAEGAN(enc, dec, disc, seed=seed, **options)
 
 
 def images(n, shape, seed=0):
@@ -67,9 +67,9 @@ def test_leaky_relu_matches_keras():
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (128, 128, 1), (128, 128, 2), (30, 17, 3)])
 def test_builders_shapes(shape):
-    enc = models.build_encoder(shape, 5, widths=(4, 8), dense_units=8)
-    dec = models.build_decoder(shape, 5, widths=(4, 8, 8))
-    disc = models.build_discriminator(shape, widths=(4, 8), feature_block=0)
+    enc = vaegan.build_encoder(shape, 5, widths=(4, 8), dense_units=8)
+    dec = vaegan.build_decoder(shape, 5, widths=(4, 8, 8))
+    disc = vaegan.build_discriminator(shape, widths=(4, 8), feature_block=0)
     assert [tuple(o.shape) for o in enc.outputs] == [(None, 5), (None, 5)]
     assert tuple(dec.output.shape) == (None, *shape)
     features, logits = disc.outputs
@@ -84,16 +84,16 @@ def test_decoder_output_activation_ranges():
     shape = (12, 12, 2)
     z = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32) * 10
     for activation, low, high in (("sigmoid", 0, 1), ("tanh", -1, 1)):
-        out = np.asarray(models.build_decoder(shape, 2, widths=(4,),
+        out = np.asarray(vaegan.build_decoder(shape, 2, widths=(4,),
                                               output_activation=activation)(z))
         assert out.min() >= low and out.max() <= high
 
 
 def test_builders_reject_bad_shapes():
     with pytest.raises(ValueError):
-        models.build_encoder((28, 28), 2)
+        vaegan.build_encoder((28, 28), 2)
     with pytest.raises(ValueError):
-        models.build_discriminator((28, 28, 1), widths=())
+        vaegan.build_discriminator((28, 28, 1), widths=())
 
 
 # ------------------------------------------------------------------- model
@@ -112,13 +112,13 @@ def trained():
 
 def test_twenty_steps_stay_finite_and_report_every_tracker(trained):
     model, _, history = trained
-    expected = set(models.LOSS_TERMS) | set(models.GRAD_NORMS)
+    expected = set(vaegan.LOSS_TERMS) | set(vaegan.GRAD_NORMS)
     assert expected <= set(history)
     for name in expected:
         assert np.isfinite(history[name]).all(), name
     assert int(model.enc_optimizer.iterations.numpy()) == 20
     assert int(model.disc_optimizer.iterations.numpy()) == 20
-    for name in models.GRAD_NORMS:
+    for name in vaegan.GRAD_NORMS:
         assert history[name][0] > 0.0, f"{name}: no gradient reached this part"
     assert history["pixel"][0] > 0.0
 
@@ -136,7 +136,7 @@ def test_two_channel_training_finite():
 def test_evaluate_reports_loss_terms(trained):
     model, x, _ = trained
     result = model.evaluate(x[:8], batch_size=4, verbose=0, return_dict=True)
-    assert set(models.LOSS_TERMS) <= set(result)
+    assert set(vaegan.LOSS_TERMS) <= set(result)
     assert all(np.isfinite(v) for v in result.values())
 
 
@@ -162,7 +162,7 @@ def test_save_load_round_trip(trained, tmp_path):
     path = tmp_path / "vaegan.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
-    assert isinstance(loaded, models.VAEGAN)
+    assert isinstance(loaded, vaegan.VAEGAN)
     for a, b in zip(model.encode(x[:6]), loaded.encode(x[:6])):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(model.reconstruct(x[:6]), loaded.reconstruct(x[:6]))
@@ -208,11 +208,11 @@ COND_SHAPE = (32, 32, 1)
 
 def tiny_conditional(shape=COND_SHAPE, n_classes=N_CLASSES, seed=0, **options):
     keras.utils.set_random_seed(seed)
-    enc = models.build_encoder(shape, LATENT, dense_units=8, n_classes=n_classes, **TINY)
-    dec = models.build_decoder(shape, LATENT, output_activation="tanh", n_classes=n_classes,
+    enc = vaegan.build_encoder(shape, LATENT, dense_units=8, n_classes=n_classes, **TINY)
+    dec = vaegan.build_decoder(shape, LATENT, output_activation="tanh", n_classes=n_classes,
                                **TINY)
-    disc = models.build_discriminator(shape, n_classes=n_classes, **TINY)
-    return models.VAEGAN(enc, dec, disc, seed=seed, n_classes=n_classes,
+    disc = vaegan.build_discriminator(shape, n_classes=n_classes, **TINY)
+    return vaegan.VAEGAN(enc, dec, disc, seed=seed, n_classes=n_classes,
                          pixel_loss="mse", **options)
 
 
@@ -223,22 +223,22 @@ def labelled(n, shape=COND_SHAPE, n_classes=N_CLASSES, seed=0):
 
 
 def test_conditional_builders_take_a_label_input():
-    enc = models.build_encoder(COND_SHAPE, 5, widths=(4, 8), dense_units=8, n_classes=4)
-    dec = models.build_decoder(COND_SHAPE, 5, widths=(4, 8), n_classes=4)
-    disc = models.build_discriminator(COND_SHAPE, widths=(4, 8), n_classes=4)
+    enc = vaegan.build_encoder(COND_SHAPE, 5, widths=(4, 8), dense_units=8, n_classes=4)
+    dec = vaegan.build_decoder(COND_SHAPE, 5, widths=(4, 8), n_classes=4)
+    disc = vaegan.build_discriminator(COND_SHAPE, widths=(4, 8), n_classes=4)
     for part, first in ((enc, COND_SHAPE), (dec, (5,)), (disc, COND_SHAPE)):
         assert [tuple(i.shape[1:]) for i in part.inputs] == [first, (4,)]
-        assert models.label_width(part) == 4
+        assert vaegan.label_width(part) == 4
     assert [tuple(o.shape) for o in enc.outputs] == [(None, 5), (None, 5)]
     assert tuple(dec.output.shape) == (None, *COND_SHAPE)
     assert [tuple(o.shape) for o in disc.outputs] == [(None, 8, 8, 8), (None, 1)]
     # n_classes=0 keeps the single-input parts exactly as before
-    plain = models.build_decoder(COND_SHAPE, 5, widths=(4, 8))
-    assert len(plain.inputs) == 1 and models.label_width(plain) == 0
+    plain = vaegan.build_decoder(COND_SHAPE, 5, widths=(4, 8))
+    assert len(plain.inputs) == 1 and vaegan.label_width(plain) == 0
     assert (plain.count_params() + 4 * 16 * 4 * 8  # the label's rows of the Dense layer
             == dec.count_params())
     with pytest.raises(ValueError):
-        models.build_encoder(COND_SHAPE, 5, n_classes=1)
+        vaegan.build_encoder(COND_SHAPE, 5, n_classes=1)
 
 
 def test_the_label_changes_decoder_and_discriminator_outputs():
@@ -270,7 +270,7 @@ def cond_trained():
 
 
 def check_finite_history(history):
-    for name in set(models.LOSS_TERMS) | set(models.GRAD_NORMS):
+    for name in set(vaegan.LOSS_TERMS) | set(vaegan.GRAD_NORMS):
         assert np.isfinite(history[name]).all(), name
 
 
@@ -336,14 +336,14 @@ def test_labels_validation():
     with pytest.raises(ValueError, match="unconditional"):
         tiny_vaegan(COND_SHAPE).sample(2, labels=[0, 1])
     # the three parts must agree with n_classes
-    enc = models.build_encoder(COND_SHAPE, LATENT, dense_units=8, n_classes=3, **TINY)
-    dec = models.build_decoder(COND_SHAPE, LATENT, n_classes=3, **TINY)
-    disc = models.build_discriminator(COND_SHAPE, **TINY)
+    enc = vaegan.build_encoder(COND_SHAPE, LATENT, dense_units=8, n_classes=3, **TINY)
+    dec = vaegan.build_decoder(COND_SHAPE, LATENT, n_classes=3, **TINY)
+    disc = vaegan.build_discriminator(COND_SHAPE, **TINY)
     with pytest.raises(ValueError, match="discriminator takes no labels"):
-        models.VAEGAN(enc, dec, disc, n_classes=3)
+        vaegan.VAEGAN(enc, dec, disc, n_classes=3)
     with pytest.raises(ValueError, match="encoder takes labels of 3 classes"):
-        models.VAEGAN(enc, dec, disc)
-    np.testing.assert_array_equal(models.as_onehot(2, 3, n=2), [[0, 0, 1], [0, 0, 1]])
+        vaegan.VAEGAN(enc, dec, disc)
+    np.testing.assert_array_equal(vaegan.as_onehot(2, 3, n=2), [[0, 0, 1], [0, 0, 1]])
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -352,7 +352,7 @@ def test_conditional_save_load_round_trip(cond_trained, tmp_path):
     path = tmp_path / "conditional.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
-    assert isinstance(loaded, models.VAEGAN) and loaded.n_classes == N_CLASSES
+    assert isinstance(loaded, vaegan.VAEGAN) and loaded.n_classes == N_CLASSES
     np.testing.assert_array_equal(model.reconstruct(x, ids), loaded.reconstruct(x, ids))
     np.testing.assert_array_equal(model.sample(4, seed=2, labels=[0, 1, 2, 1]),
                                   loaded.sample(4, seed=2, labels=[0, 1, 2, 1]))

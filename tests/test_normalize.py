@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from beeutils.normalize import DbRangeNormalizer, PerFrequencyNormalizer, load_normalizer
+from beeutils.dsp.normalize import DbRangeNormalizer, PerFrequencyNormalizer, load_normalizer
 
 
 @pytest.fixture

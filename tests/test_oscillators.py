@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from beeutils import oscillators, synth
+from beeutils.dsp import oscillators
+from beeutils.data import synth
 
 SR = 16000
 N = 4096

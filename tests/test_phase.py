@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from beeutils import phase
-from beeutils.metrics import spectral_convergence_wave
-from beeutils.spectral import STFTConfig, stft, window_array
+from beeutils.dsp import phase
+from beeutils.evaluation.metrics import spectral_convergence_wave
+from beeutils.dsp.spectral import STFTConfig, stft, window_array
 
 CFG = STFTConfig()  # n_fft 1024, hop 256, 128 kept bins
 N_SAMPLES = 32768
@@ -15,7 +15,7 @@ def bee_like_waves(n: int, seed: int = 0) -> np.ndarray:
     """``(n, 32768)`` hum-like clips: the synthetic corpus when present, else a
     harmonic tone with jittered f0, amplitude modulation and noise."""
     try:
-        from beeutils.synth import synthesize
+        from beeutils.data.synth import synthesize
     except ImportError:
         synthesize = None
     if synthesize is not None:

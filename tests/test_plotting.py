@@ -10,8 +10,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
-from beeutils import plotting, spectral  # noqa: E402
-from beeutils.spectral import STFTConfig  # noqa: E402
+from beeutils.ui import plotting  # noqa: E402
+from beeutils.dsp import spectral  # noqa: E402
+from beeutils.dsp.spectral import STFTConfig  # noqa: E402
 
 SR = 16000
 CFG = STFTConfig(sr=SR, n_fft=512, hop=128, n_freq_keep=64, n_frames=32)

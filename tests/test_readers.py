@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils import audio, readers
-from beeutils.audio import AudioError
-from beeutils.readers import AnnotationError
+from beeutils.data import audio
+from beeutils.data import readers
+from beeutils.data.audio import AudioError
+from beeutils.data.readers import AnnotationError
 
 SR = 16000
 LENGTH = 8000  # 0.5 s segments at 16 kHz

@@ -4,8 +4,8 @@ round trips, dB floors, mel, crops."""
 import numpy as np
 import pytest
 
-from beeutils import spectral
-from beeutils.spectral import STFTConfig
+from beeutils.dsp import spectral
+from beeutils.dsp.spectral import STFTConfig
 
 RNG = np.random.default_rng(0)
 

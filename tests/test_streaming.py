@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils import audio, streaming
-from beeutils.audio import AudioError
+from beeutils.data import audio
+from beeutils.data import streaming
+from beeutils.data.audio import AudioError
 
 #: A ramp file stores sample i as i / 2**24: exact in float32 up to 2**24
 #: samples (17 min at 16 kHz), so each read sample tells where it came from.
@@ -132,7 +133,8 @@ def test_a_long_file_is_never_loaded_whole(tmp_path):
 
 
 def test_stft_magnitudes_map_gives_model_inputs(tmp_path):
-    from beeutils import spectral, training
+    from beeutils.dsp import spectral
+    from beeutils.training import fit
 
     write_chirp(tmp_path / "c.wav", 3.0, 16000)
     config = spectral.STFTConfig(n_fft=256, hop=64, n_freq_keep=32, n_frames=32)
@@ -143,7 +145,7 @@ def test_stft_magnitudes_map_gives_model_inputs(tmp_path):
                                   n_windows=3, map_fn=streaming.stft_magnitudes(config))
     mags = take(ds)[0][0]
     assert mags.shape == (3, 32, 32, 1) and mags.dtype == np.float32
-    np.testing.assert_allclose(mags[..., 0], training.magnitudes(windows, config),
+    np.testing.assert_allclose(mags[..., 0], fit.magnitudes(windows, config),
                                rtol=1e-4, atol=1e-3)
 
 
@@ -176,7 +178,7 @@ def test_interpreter_exits_while_endless_streams_are_being_read(tmp_path):
     path = write_chirp(tmp_path / "c.wav", 3.0, 22050)
     code = (
         "import sys\n"
-        "from beeutils import spectral, streaming\n"
+        "from beeutils.data import streaming\nfrom beeutils.dsp import spectral\n"
         "fn = streaming.stft_magnitudes(spectral.STFTConfig(n_fft=256, hop=64))\n"
         "a = iter(streaming.random_windows(sys.argv[1], 4096, batch_size=8, map_fn=fn))\n"
         "b = iter(streaming.random_windows(sys.argv[1], 4096, batch_size=8, seed=1))\n"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from beeutils import synth
-from beeutils.synth import KINDS, PARAMS, synthesize
+from beeutils.data import synth
+from beeutils.data.synth import KINDS, PARAMS, synthesize
 
 SR = 16000
 SEEDS = range(10)

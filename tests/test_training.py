@@ -6,9 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from beeutils import datasets, training
-from beeutils.normalize import PerFrequencyNormalizer
-from beeutils.spectral import STFTConfig
+from beeutils.data import datasets
+from beeutils.training import fit
+from beeutils.dsp.normalize import PerFrequencyNormalizer
+from beeutils.dsp.spectral import STFTConfig
 
 #: A small STFT: 32 bins (0-500 Hz at n_fft 1024) by 32 frames (0.5 s).
 STFT = STFTConfig(n_fft=1024, hop=256, n_freq_keep=32, n_frames=32)
@@ -24,11 +25,11 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def data(corpus):
-    return training.prepare_magnitude_data(corpus, STFT)
+    return fit.prepare_magnitude_data(corpus, STFT)
 
 
 def tiny_model(seed: int = 0):
-    return training.build_magnitude_vaegan(SHAPE, latent_dim=4, widths=(4, 8),
+    return fit.build_magnitude_vaegan(SHAPE, latent_dim=4, widths=(4, 8),
                                            disc_widths=(4, 8), seed=seed,
                                            encoder_widths=(4, 8), dense_units=16)
 
@@ -37,7 +38,7 @@ def tiny_model(seed: int = 0):
 def trained(data):
     model = tiny_model()
     # 6 training clips, batch 2: 3 steps per epoch; 7 epochs = 21 steps.
-    result = training.train(model, data.x["train"], data.x["validation"], epochs=7,
+    result = fit.train(model, data.x["train"], data.x["validation"], epochs=7,
                             batch_size=2, seed=0, verbose=0)
     return model, result
 
@@ -48,26 +49,26 @@ def test_prepare_fits_the_normaliser_on_the_training_split_only(corpus, data):
     for split, x in data.x.items():
         assert x.shape == (len(data.labels[split]), *SHAPE) and x.dtype == np.float32
         assert x.min() >= -1.0 and x.max() <= 1.0
-    train_only = PerFrequencyNormalizer().fit(training.magnitudes(corpus.waves("train"), STFT))
+    train_only = PerFrequencyNormalizer().fit(fit.magnitudes(corpus.waves("train"), STFT))
     np.testing.assert_allclose(data.normalizer.mean, train_only.mean)
-    everything = PerFrequencyNormalizer().fit(training.magnitudes(corpus.waves("all"), STFT))
+    everything = PerFrequencyNormalizer().fit(fit.magnitudes(corpus.waves("all"), STFT))
     assert not np.allclose(data.normalizer.mean, everything.mean)
 
 
 def test_prepare_keeps_an_already_fitted_normaliser(corpus, data):
-    again = training.prepare_magnitude_data(corpus, STFT, data.normalizer)
+    again = fit.prepare_magnitude_data(corpus, STFT, data.normalizer)
     assert again.normalizer is data.normalizer
     np.testing.assert_array_equal(again.x["test"], data.x["test"])
 
 
 def test_prepare_needs_the_training_split(corpus):
     with pytest.raises(ValueError, match="train"):
-        training.prepare_magnitude_data(corpus, STFT, splits=("test",))
+        fit.prepare_magnitude_data(corpus, STFT, splits=("test",))
 
 
 def test_model_output_round_trip(data):
     mags = data.mags["test"]
-    back = training.from_model_output(training.to_model_input(mags, data.normalizer),
+    back = fit.from_model_output(fit.to_model_input(mags, data.normalizer),
                                       data.normalizer)
     assert back.shape == mags.shape
     # Equal wherever nothing was clipped at 3 standard deviations.
@@ -80,7 +81,7 @@ def test_lowpass_reference_removes_what_the_crop_drops():
     sr = 16000
     t = np.arange(8192) / sr
     low, high = np.sin(2 * np.pi * 250 * t), np.sin(2 * np.pi * 3000 * t)
-    out = training.lowpass_reference((low + high)[None].astype(np.float32),
+    out = fit.lowpass_reference((low + high)[None].astype(np.float32),
                                      STFTConfig(n_freq_keep=128, n_frames=None))[0]
     inner = slice(1024, -1024)  # away from the clip ends
     np.testing.assert_allclose(out[inner], low[inner], atol=1e-3)
@@ -99,7 +100,7 @@ def test_same_seed_same_training(data):
     losses = []
     for _ in range(2):
         model = tiny_model(seed=3)
-        result = training.train(model, data.x["train"], epochs=1, batch_size=2, seed=3,
+        result = fit.train(model, data.x["train"], epochs=1, batch_size=2, seed=3,
                                 verbose=0)
         losses.append(result.history.history["pixel"][-1])
     assert losses[0] == losses[1]
@@ -107,7 +108,7 @@ def test_same_seed_same_training(data):
 
 def test_evaluation_has_every_metric(trained, data):
     model, _ = trained
-    scores, waves = training.evaluate_magnitude_model(model, data, n_iter=4, n_generated=6,
+    scores, waves = fit.evaluate_magnitude_model(model, data, n_iter=4, n_generated=6,
                                                       seed=0, return_waves=True)
     expected = {
         "sc_model_mag_db", "lsd_model_mag_db", "sc_floor_db", "lsd_floor_db", "sc_model_db",
@@ -124,16 +125,16 @@ def test_evaluation_has_every_metric(trained, data):
     assert scores["lsd_floor_db"] < scores["lsd_model_db"]
     assert waves["generated"].shape == (6, data.waves["test"].shape[1])
     assert waves["recon_mag"].shape == data.mags["test"].shape
-    table = training.metrics_table(scores)
+    table = fit.metrics_table(scores)
     assert table.startswith("| metric") and "Frechet" in table and "NDB/K" in table
     json.dumps(scores)  # plain numbers: the dict can be written as JSON
 
 
 def test_save_and_load_round_trip(trained, data, tmp_path):
     model, _ = trained
-    model_path, norm_path = training.save_model(model, data.normalizer, tmp_path / "bees")
+    model_path, norm_path = fit.save_model(model, data.normalizer, tmp_path / "bees")
     assert model_path.name == "bees.keras" and norm_path.name == "bees.normalizer.json"
-    loaded, normalizer = training.load_model(model_path)  # safe_mode=True inside
+    loaded, normalizer = fit.load_model(model_path)  # safe_mode=True inside
     x = data.x["test"]
     np.testing.assert_array_equal(loaded.reconstruct(x), model.reconstruct(x))
     np.testing.assert_array_equal(normalizer.mean, data.normalizer.mean)
@@ -146,7 +147,7 @@ def test_save_and_load_round_trip(trained, data, tmp_path):
 
 @pytest.fixture(scope="module")
 def if_data(corpus):
-    return training.prepare_data(corpus, "logmag_if", config=STFT)
+    return fit.prepare_data(corpus, "logmag_if", config=STFT)
 
 
 def test_prepare_data_gives_each_representation_its_channels(corpus, if_data):
@@ -156,32 +157,32 @@ def test_prepare_data_gives_each_representation_its_channels(corpus, if_data):
         assert x.shape == (len(if_data.labels[split]), 32, 32, 2) and x.dtype == np.float32
         assert if_data.mags[split].shape == (len(if_data.labels[split]), 32, 32)
     # Fitted on the training split only: the same statistics as the magnitude pipeline's.
-    magnitude = training.prepare_magnitude_data(corpus, STFT)
+    magnitude = fit.prepare_magnitude_data(corpus, STFT)
     np.testing.assert_allclose(if_data.normalizer.mean, magnitude.normalizer.mean)
-    real_imag = training.prepare_data(corpus, "real_imag", config=STFT)
+    real_imag = fit.prepare_data(corpus, "real_imag", config=STFT)
     assert real_imag.input_shape == (32, 32, 2) and real_imag.normalizer is None
     with pytest.raises(ValueError, match="train"):
-        training.prepare_data(corpus, "real_imag", splits=("test",), config=STFT)
+        fit.prepare_data(corpus, "real_imag", splits=("test",), config=STFT)
 
 
 def test_magnitude_data_is_the_general_data_with_a_magnitude_representation(data):
-    assert isinstance(data, training.RepresentationData)
+    assert isinstance(data, fit.RepresentationData)
     assert data.representation.name == "magnitude"
     assert data.normalizer is data.representation.normalizer
 
 
 def test_vaegan_for_two_channels_trains_evaluates_and_reloads(if_data, tmp_path):
     rep = if_data.representation
-    model = training.build_vaegan(if_data.input_shape, rep, latent_dim=4, widths=(4, 8),
+    model = fit.build_vaegan(if_data.input_shape, rep, latent_dim=4, widths=(4, 8),
                                   disc_widths=(4, 8), seed=0, encoder_widths=(4, 8),
                                   dense_units=16)
     assert model.name == "logmag_if_vaegan"
     assert model.decoder.get_layer("to_output").get_config()["activation"] == "linear"
-    result = training.train(model, if_data.x["train"], epochs=2, batch_size=3, seed=0,
+    result = fit.train(model, if_data.x["train"], epochs=2, batch_size=3, seed=0,
                             verbose=0)
     assert result.finite and result.steps == 4
 
-    scores, waves = training.evaluate_representation_model(model, if_data, n_generated=5,
+    scores, waves = fit.evaluate_representation_model(model, if_data, n_generated=5,
                                                            seed=0, return_waves=True)
     n_test, n_samples = if_data.waves["test"].shape
     assert scores["representation"] == "logmag_if" and scores["n_generated"] == 5
@@ -191,9 +192,9 @@ def test_vaegan_for_two_channels_trains_evaluates_and_reloads(if_data, tmp_path)
     assert waves["generated"].shape == (5, n_samples)
     assert waves["gen_array"].shape == (5, 32, 32, 2) and waves["gen_mag"].shape == (5, 32, 32)
 
-    model_path, rep_path = training.save_model(model, rep, tmp_path / "if")
+    model_path, rep_path = fit.save_model(model, rep, tmp_path / "if")
     assert rep_path.name == "if.representation.json"
-    loaded, rep_again = training.load_model(model_path)
+    loaded, rep_again = fit.load_model(model_path)
     assert rep_again.name == "logmag_if"
     x = if_data.x["test"]
     np.testing.assert_array_equal(rep_again.decode_batch(loaded.reconstruct(x)),
@@ -202,19 +203,19 @@ def test_vaegan_for_two_channels_trains_evaluates_and_reloads(if_data, tmp_path)
 
 def test_build_vaegan_checks_the_channels(if_data):
     with pytest.raises(ValueError, match="channels"):
-        training.build_vaegan((32, 32, 1), if_data.representation)
+        fit.build_vaegan((32, 32, 1), if_data.representation)
 
 
 def test_conditional_vaegan_trains_on_inputs_and_labels(if_data):
-    from beeutils.models import as_onehot
+    from beeutils.models.vaegan import as_onehot
 
     kinds = list(if_data.kinds)
     labels = {s: as_onehot([kinds.index(k) for k in if_data.labels[s]], len(kinds))
               for s in ("train", "validation")}
-    model = training.build_vaegan(if_data.input_shape, if_data.representation, latent_dim=4,
+    model = fit.build_vaegan(if_data.input_shape, if_data.representation, latent_dim=4,
                                   widths=(4, 8), disc_widths=(4, 8), seed=0,
                                   encoder_widths=(4, 8), dense_units=16, n_classes=len(kinds))
-    result = training.train(model, (if_data.x["train"], labels["train"]),
+    result = fit.train(model, (if_data.x["train"], labels["train"]),
                             (if_data.x["validation"], labels["validation"]), epochs=1,
                             batch_size=3, seed=0, verbose=0)
     assert result.finite and result.steps == 2

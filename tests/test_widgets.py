@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from beeutils import spectral, widgets  # noqa: E402
+from beeutils.dsp import spectral  # noqa: E402
+from beeutils.ui import widgets  # noqa: E402
 
 SR = 8000
 

@@ -38,7 +38,7 @@ in ``.skipped`` with the reason and announced by one warning
 (``datasets.report_skipped``), while the rest is read.
 
 Whole recordings are loaded into memory.  For hours of 10-minute NU-Hive
-files, stream random windows instead (``beeutils.streaming``).
+files, stream random windows instead (``beeutils.data.streaming``).
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from beeutils import audio
-from beeutils.audio import AudioError
-from beeutils.datasets import (
+from beeutils.data import audio
+from beeutils.data.audio import AudioError
+from beeutils.data.datasets import (
     AUDIO_EXTENSIONS,
     FolderData,
     find_audio_files,

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
 __all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_waves", "generation_metrics", "format_value",
            "hum_reconstruction_metrics", "comparison_table"]
@@ -82,7 +82,7 @@ def hum_reconstruction_metrics(
         ``hum_recon_f0_in_band`` (share) and ``hum_recon_f0_error_hz``
         (median absolute error); NaN for both when there is no hum clip.
     """
-    from beeutils import metrics
+    from beeutils.evaluation import metrics
 
     hum = np.asarray(labels) == "hum"
     if not hum.any():
@@ -114,7 +114,7 @@ def generation_metrics(
         docstring, and the f0 arrays ``f0_generated``, ``f0_data`` (Hz, NaN
         where unvoiced) for plotting.
     """
-    from beeutils import metrics
+    from beeutils.evaluation import metrics
 
     feats = [metrics.feature_embedding(w, sr, fmax=fmax) for w in (train_ref, test_ref, generated)]
     f_train, f_test, f_gen = metrics.standardize_features(*feats)
@@ -175,8 +175,8 @@ def evaluate_waves(
         ``generated`` (band-limited, ``(n or m, samples)``), ``f0_generated``
         and ``f0_data``.
     """
-    from beeutils import metrics
-    from beeutils.training import lowpass_reference, magnitudes
+    from beeutils.evaluation import metrics
+    from beeutils.dsp.spectral import lowpass_reference, magnitudes
 
     original, recon, generated = (np.asarray(w, dtype=np.float32)
                                   for w in (original, recon, generated))

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from beeutils import spectral
-from beeutils.spectral import STFTConfig
+from beeutils.dsp import spectral
+from beeutils.dsp.spectral import STFTConfig
 
 Scale = Literal["linear", "log", "mel"]
 

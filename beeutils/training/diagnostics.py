@@ -220,7 +220,7 @@ def gradient_report(model: Any, x: Any, terms: Sequence[str] = ELEMENTARY_TERMS)
 
     Args:
         model: a model with ``compute_losses(x, training=True) -> dict`` and
-            ``trainable_variables`` (``beeutils.models.VAEGAN``).
+            ``trainable_variables`` (``beeutils.models.vaegan.VAEGAN``).
         x: one batch, ``(batch, freq, time, channels)``.
         terms: which terms to check.
 
@@ -369,7 +369,7 @@ class StepHistory(keras.callbacks.Callback):
 
     Attributes:
         history: name -> list of floats, one per step (step ``i + 1`` at
-            index ``i``); ``beeutils.plotting.plot_losses`` draws it with a
+            index ``i``); ``beeutils.ui.plotting.plot_losses`` draws it with a
             "Step" axis and marks the first non-finite value.
     """
 

@@ -1,19 +1,19 @@
 """Conditional generation by sound kind: ask the model for "five queen toots".
 
 The kind of each clip becomes a one-hot vector that the encoder, the decoder
-and the discriminator all receive (``beeutils.models``, ``n_classes``).  This
+and the discriminator all receive (``beeutils.models.vaegan``, ``n_classes``).  This
 module holds the steps around it:
 
 1. ``one_hot`` / ``one_hot_splits``: kind names -> one-hot rows, in the order
    of the corpus's ``kinds``;
 2. ``build_conditional_vaegan``: the magnitude VAE-GAN of
-   ``training.build_magnitude_vaegan``, same defaults, conditioned;
-3. ``train_conditional``: ``training.train`` on ``(x, onehot)`` (NaN-watched
+   ``fit.build_magnitude_vaegan``, same defaults, conditioned;
+3. ``train_conditional``: ``fit.train`` on ``(x, onehot)`` (NaN-watched
    and timed, as every other model);
 4. ``generate_by_kind``: prior samples of one kind, through Griffin-Lim to
    audio;
 5. ``evaluate_conditional``: the honest check.  A kind classifier
-   (``beeutils.classify``) trained on the corpus judges whether generated
+   (``beeutils.models.classify``) trained on the corpus judges whether generated
    clips are the kind that was asked for, next to its accuracy on held-out
    real clips.  Real clips go through the same crop and Griffin-Lim as
    generated ones (their own magnitudes, a fresh phase), so the classifier
@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from beeutils import training
-from beeutils.classify import KindClassifier, conditional_accuracy
-from beeutils.spectral import STFTConfig
+from beeutils.training import fit
+from beeutils.models.classify import KindClassifier, conditional_accuracy
+from beeutils.dsp.spectral import STFTConfig
 
 __all__ = ["one_hot", "kind_ids", "one_hot_splits", "build_conditional_vaegan",
            "train_conditional", "generate_by_kind", "band_limited_real",
@@ -79,7 +79,7 @@ def one_hot_splits(data: Any, splits: Sequence[str] | None = None) -> dict[str, 
     """One-hot labels of every split of prepared data.
 
     Args:
-        data: ``training.MagnitudeData`` (``labels``: split -> kind names,
+        data: ``fit.MagnitudeData`` (``labels``: split -> kind names,
             ``kinds``).
         splits: which splits (default: all that ``data`` holds).
 
@@ -95,7 +95,7 @@ def one_hot_splits(data: Any, splits: Sequence[str] | None = None) -> dict[str, 
 
 def build_conditional_vaegan(input_shape: Sequence[int], n_classes: int, seed: int = 0,
                              **options: Any) -> Any:
-    """The magnitude VAE-GAN of ``training.build_magnitude_vaegan``, conditioned
+    """The magnitude VAE-GAN of ``fit.build_magnitude_vaegan``, conditioned
     on ``n_classes`` kinds, compiled.
 
     Every option and default is that builder's (``latent_dim``, ``widths``,
@@ -106,13 +106,13 @@ def build_conditional_vaegan(input_shape: Sequence[int], n_classes: int, seed: i
         input_shape: ``(freq, time, 1)``.
         n_classes: number of kinds (one-hot width), at least 2.
         seed: weights and sampling noise.
-        **options: any keyword of ``training.build_magnitude_vaegan``.
+        **options: any keyword of ``fit.build_magnitude_vaegan``.
 
     Returns:
-        A compiled ``beeutils.models.VAEGAN`` with ``n_classes`` set.
+        A compiled ``beeutils.models.vaegan.VAEGAN`` with ``n_classes`` set.
     """
     options.setdefault("name", "conditional_magnitude_vaegan")
-    return training.build_magnitude_vaegan(input_shape, seed=seed, n_classes=n_classes,
+    return fit.build_magnitude_vaegan(input_shape, seed=seed, n_classes=n_classes,
                                            **options)
 
 
@@ -129,8 +129,8 @@ def train_conditional(model: Any, x: np.ndarray, onehot: np.ndarray,
                       x_val: np.ndarray | None = None, onehot_val: np.ndarray | None = None,
                       epochs: int = 20, batch_size: int = 32, seed: int = 0,
                       callbacks: Sequence[Any] = (),
-                      verbose: int | str = "auto") -> training.TrainResult:
-    """``training.train`` on ``(x, onehot)``: NaN-watched, seeded, timed.
+                      verbose: int | str = "auto") -> fit.TrainResult:
+    """``fit.train`` on ``(x, onehot)``: NaN-watched, seeded, timed.
 
     The pairs go to ``fit`` as ``fit((x, onehot))``; Keras shuffles and
     batches both arrays together and ``VAEGAN.train_step`` splits them.
@@ -140,10 +140,10 @@ def train_conditional(model: Any, x: np.ndarray, onehot: np.ndarray,
         x: ``(n, freq, time, 1)`` training inputs.
         onehot: ``(n, n_classes)`` their kinds.
         x_val, onehot_val: validation pair (losses logged as ``val_*``).
-        epochs, batch_size, seed, callbacks, verbose: as ``training.train``.
+        epochs, batch_size, seed, callbacks, verbose: as ``fit.train``.
 
     Returns:
-        ``training.TrainResult``.
+        ``fit.TrainResult``.
     """
     if not getattr(model, "n_classes", 0):
         raise ValueError("train_conditional needs a conditional VAEGAN (n_classes > 0)")
@@ -154,7 +154,7 @@ def train_conditional(model: Any, x: np.ndarray, onehot: np.ndarray,
             raise ValueError("x_val given without onehot_val")
         _check_pair(model, x_val, onehot_val, "validation data")
         val = (np.asarray(x_val), np.asarray(onehot_val, dtype=np.float32))
-    return training.train(model, (np.asarray(x), np.asarray(onehot, dtype=np.float32)), val,
+    return fit.train(model, (np.asarray(x), np.asarray(onehot, dtype=np.float32)), val,
                           epochs=epochs, batch_size=batch_size, callbacks=callbacks,
                           seed=seed, verbose=verbose)
 
@@ -197,8 +197,8 @@ def generate_by_kind(model: Any, normalizer: Any, config: STFTConfig, kind: str 
         raise ValueError(f"{len(kinds)} kinds but the model has n_classes={model.n_classes}")
     labels = one_hot([kind] * int(n), kinds)
     x = model.sample(int(n), seed=seed, labels=labels)
-    mags = training.from_model_output(x, normalizer)
-    return training.griffin_lim_waves(mags, config, _clip_samples(config, n_samples),
+    mags = fit.from_model_output(x, normalizer)
+    return fit.griffin_lim_waves(mags, config, _clip_samples(config, n_samples),
                                       n_iter=n_iter, seed=seed)
 
 
@@ -209,7 +209,7 @@ def band_limited_real(data: Any, split: str, n_iter: int = 32, seed: int = 0) ->
     """Real clips as a magnitude model could at best render them: Griffin-Lim
     on their own cropped magnitudes, ``(n, samples)``."""
     waves = data.waves[split]
-    return training.griffin_lim_waves(data.mags[split], data.config, waves.shape[-1],
+    return fit.griffin_lim_waves(data.mags[split], data.config, waves.shape[-1],
                                       n_iter=n_iter, seed=seed)
 
 
@@ -232,7 +232,7 @@ def evaluate_conditional(model: Any, data: Any, classifier: KindClassifier | Non
 
     Args:
         model: a trained conditional ``VAEGAN``.
-        data: ``training.MagnitudeData`` it was trained on (``kinds`` order).
+        data: ``fit.MagnitudeData`` it was trained on (``kinds`` order).
         classifier: a fitted ``KindClassifier``; None (or an unfitted one):
             fitted here on the training split through crop + Griffin-Lim
             (``fit_kind_classifier``).

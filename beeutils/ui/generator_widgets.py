@@ -1,6 +1,6 @@
 """Widgets to play with a trained model: generate by kind, interpolate, save.
 
-Both panels work with any trained approach of ``beeutils.approaches`` (or
+Both panels work with any trained approach of ``beeutils.models.approaches`` (or
 anything with the same methods):
 
 - ``config`` (an ``STFTConfig``, for the sample rate), ``kinds`` (tuple of
@@ -10,7 +10,7 @@ anything with the same methods):
 - ``encode_waves(waves, kind=...) -> (n, latent_dim)`` and
   ``decode_latents(z, kind=...) -> (n, samples)``.
 
-As in ``beeutils.widgets``, what a panel shows is computed by plain methods
+As in ``beeutils.ui.widgets``, what a panel shows is computed by plain methods
 (``generate``, ``at``) that tests can call and check; the controls only call
 them.  Set a control's ``.value`` (or ``click()`` a button) to drive the
 panel as a user would.
@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from beeutils import audio, plotting, spectral
-from beeutils.widgets import figure_png, wav_bytes
+from beeutils.data import audio
+from beeutils.ui import plotting
+from beeutils.dsp import spectral
+from beeutils.ui.widgets import figure_png, wav_bytes
 
 __all__ = ["GeneratorPanel", "InterpolationPanel", "listening_grid", "save_waves"]
 

@@ -8,7 +8,7 @@ learned similarity metric", in Keras 3:
 - the *discriminator* tells real inputs from decoded ones, and one of its
   hidden layers is the space in which reconstructions are compared.
 
-Losses (``beeutils.losses``):
+Losses (``beeutils.models.losses``):
 
 - ``kl``: KL divergence of ``q(z | x)`` from the prior ``N(0, I)``;
 - ``feature``: squared error between discriminator features of ``x`` and of
@@ -67,8 +67,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
-from beeutils import losses  # noqa: E402
-from beeutils.layers import (  # noqa: E402
+from beeutils.models import losses  # noqa: E402
+from beeutils.models.layers import (  # noqa: E402
     PadCrop,
     Sampling,
     activation_layer,
@@ -125,13 +125,13 @@ def as_onehot(labels: Any, n_classes: int, n: int | None = None) -> np.ndarray:
 
     Raises:
         ValueError: wrong width, ids out of range, non-integer ids, kind
-            names (map them with ``beeutils.conditional.one_hot``), a count
+            names (map them with ``beeutils.models.conditional.one_hot``), a count
             other than ``n``, or non-finite values.
     """
     arr = np.asarray(labels)
     if arr.dtype.kind in "USO":
         raise ValueError("labels must be integer class ids or one-hot rows; map kind names "
-                         "with beeutils.conditional.one_hot(labels, kinds)")
+                         "with beeutils.models.conditional.one_hot(labels, kinds)")
     if arr.ndim == 0:
         if n is None:
             raise ValueError("a single class id needs n, the number of rows")

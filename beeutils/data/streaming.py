@@ -36,8 +36,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from beeutils.audio import AudioError
-from beeutils.datasets import AUDIO_EXTENSIONS, find_audio_files, report_skipped
+from beeutils.data.audio import AudioError
+from beeutils.data.datasets import AUDIO_EXTENSIONS, find_audio_files, report_skipped
 
 __all__ = ["StreamFile", "scan_files", "read_window", "random_windows",
            "stft_magnitudes", "CONTEXT_SAMPLES"]
@@ -377,7 +377,7 @@ def stft_magnitudes(config: Any, channel_axis: bool = True) -> Callable[[Any], A
     """
     import tensorflow as tf
 
-    from beeutils import spectral
+    from beeutils.dsp import spectral
 
     def fn(windows: Any) -> Any:
         mag = tf.abs(spectral.tf_stft(windows, config))

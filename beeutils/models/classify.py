@@ -48,7 +48,7 @@ def clip_features(waves: np.ndarray, sr: int = 16000, fmax: float | None = None,
     """
     import librosa
 
-    from beeutils import metrics
+    from beeutils.evaluation import metrics
 
     waves = np.atleast_2d(np.asarray(waves, dtype=np.float32))
     feats = [metrics.feature_embedding(waves, sr)]

@@ -40,7 +40,7 @@ the new Nyquist frequency (a zero-phase low-pass comes first, so phases are
 kept).
 
 Nothing here needs TensorFlow; the differentiable oscillator bank that a
-neural decoder drives is in ``beeutils.ddsp``.
+neural decoder drives is in ``beeutils.dsp.ddsp``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ Every statistic comes from ``fit(train_waves)`` and is stored by
 (``representation_from_config`` / ``load_representation``).
 
 All the arithmetic here is NumPy (librosa's STFT, float64 phase sums); only
-Griffin-Lim runs in TensorFlow (``beeutils.phase``, batched), imported when
+Griffin-Lim runs in TensorFlow (``beeutils.dsp.phase``, batched), imported when
 it is needed, so that importing this module stays free of TensorFlow.
 
 Shapes: waveforms ``(n, samples)`` (``(samples,)`` for the single-clip
@@ -45,9 +45,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from beeutils import spectral
-from beeutils.normalize import PerFrequencyNormalizer
-from beeutils.spectral import STFTConfig
+from beeutils.dsp import spectral
+from beeutils.dsp.normalize import PerFrequencyNormalizer
+from beeutils.dsp.spectral import STFTConfig
 
 __all__ = [
     "Representation", "MagnitudeRepresentation", "RealImagRepresentation",
@@ -156,7 +156,7 @@ def decompress(spec: np.ndarray, alpha: float) -> np.ndarray:
 def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
                         n_iter: int = 32, momentum: float = 0.99, seed: int = 0,
                         batch_size: int = 64) -> np.ndarray:
-    """Fast Griffin-Lim (``beeutils.phase``, TensorFlow) on magnitudes, in batches.
+    """Fast Griffin-Lim (``beeutils.dsp.phase``, TensorFlow) on magnitudes, in batches.
 
     Args:
         mags: ``(n, freq, time)`` magnitudes (cropped bins count as zeros above
@@ -171,7 +171,7 @@ def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
     Returns:
         float32 ``(n, n_samples)``.
     """
-    from beeutils import phase
+    from beeutils.dsp import phase
 
     mags = np.asarray(mags, dtype=np.float32)
     out = [phase.griffin_lim(mags[i : i + batch_size], config, n_iter=n_iter,

@@ -237,14 +237,14 @@ def multi_resolution_stft_loss(
         fft_sizes: FFT (= window) sizes in samples.
         overlap: window overlap; hop = ``n_fft * (1 - overlap)``.
         eps: added to the squared magnitude.
-        window: window name (see ``beeutils.spectral.WINDOWS``).
+        window: window name (see ``beeutils.dsp.spectral.WINDOWS``).
 
     Returns:
         Scalar (0 for identical signals).
     """
     import tensorflow as tf
 
-    from beeutils import spectral
+    from beeutils.dsp import spectral
 
     y_true = tf.convert_to_tensor(y_true, dtype=tf.float32)
     y_pred = tf.convert_to_tensor(y_pred, dtype=tf.float32)

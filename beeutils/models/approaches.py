@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
 __all__ = ["APPROACHES", "ModelFileError", "TrainedApproach", "train_approach",
            "evaluate_approach", "save", "load", "model_path", "bench_corpus"]
@@ -70,13 +70,13 @@ class TrainedApproach:
     Attributes:
         name: one of ``APPROACHES``.
         model: the Keras model (``VAEGAN`` or the oscillator-bank model).
-        representation: the fitted ``beeutils.representations`` object the
+        representation: the fitted ``beeutils.dsp.representations`` object the
             model reads (and, except for ``oscillator``, writes).
         kinds: kind names of the training corpus (the one-hot order of a
             conditional model).
         conditional: the model takes a kind.
         n_samples: clip length in samples.
-        train_result: ``training.TrainResult`` (``None`` after ``load``).
+        train_result: ``fit.TrainResult`` (``None`` after ``load``).
     """
 
     name: str
@@ -115,7 +115,7 @@ class TrainedApproach:
                              f"{', '.join(self.kinds)}")
         if len(kinds) != n:
             raise ValueError(f"{len(kinds)} kinds for {n} clips")
-        from beeutils.conditional import one_hot
+        from beeutils.models.conditional import one_hot
 
         return one_hot(kinds, self.kinds)
 
@@ -171,7 +171,7 @@ class TrainedApproach:
 
 
 def _kind_labels(corpus: Any, split: str, kinds: Sequence[str]) -> np.ndarray:
-    from beeutils.conditional import one_hot
+    from beeutils.models.conditional import one_hot
 
     return one_hot(list(corpus.labels(split)), kinds)
 
@@ -195,7 +195,8 @@ def train_approach(name: str, corpus: Any, config: STFTConfig | None = None, *,
     Returns:
         A ``TrainedApproach`` with its ``train_result``.
     """
-    from beeutils import representations, training
+    from beeutils.dsp import representations
+    from beeutils.training import fit
 
     if name not in APPROACHES:
         raise ValueError(f"unknown approach {name!r}; choose one of {', '.join(APPROACHES)}")
@@ -207,7 +208,7 @@ def train_approach(name: str, corpus: Any, config: STFTConfig | None = None, *,
     x_train, x_val = rep.encode_batch(train_waves), rep.encode_batch(val_waves)
     n_classes = len(kinds) if conditional else 0
     if name == "oscillator":
-        from beeutils import oscillator_model
+        from beeutils.models import oscillator_model
 
         model = oscillator_model.build_oscillator_vae(
             rep.shape(train_waves.shape[-1]), n_samples=train_waves.shape[-1],
@@ -215,13 +216,13 @@ def train_approach(name: str, corpus: Any, config: STFTConfig | None = None, *,
         train_data = oscillator_model.training_inputs(x_train, train_waves)
         val_data = oscillator_model.training_inputs(x_val, val_waves)
     else:
-        model = training.build_vaegan(x_train.shape[1:], rep, seed=seed,
+        model = fit.build_vaegan(x_train.shape[1:], rep, seed=seed,
                                       n_classes=n_classes, **model_kwargs)
         train_data, val_data = x_train, x_val
     if conditional:
         train_data = (train_data, _kind_labels(corpus, "train", kinds))
         val_data = (val_data, _kind_labels(corpus, "validation", kinds))
-    result = training.train(model, train_data, val_data, epochs=epochs,
+    result = fit.train(model, train_data, val_data, epochs=epochs,
                             batch_size=batch_size, seed=seed, verbose=verbose)
     return TrainedApproach(name, model, rep, kinds, conditional,
                            int(train_waves.shape[-1]), result)
@@ -230,7 +231,7 @@ def train_approach(name: str, corpus: Any, config: STFTConfig | None = None, *,
 def evaluate_approach(trained: TrainedApproach, corpus: Any, n_generated: int = 256,
                       seed: int = 0, split: str = "test",
                       return_waves: bool = False) -> dict[str, Any] | tuple[dict, dict]:
-    """``evaluation.evaluate_waves`` on a trained approach, plus its costs.
+    """``evaluate.evaluate_waves`` on a trained approach, plus its costs.
 
     Prior samples of a conditional model cycle through the kinds in equal
     numbers.  Adds ``train_seconds``, ``train_examples_per_s``,
@@ -238,7 +239,7 @@ def evaluate_approach(trained: TrainedApproach, corpus: Any, n_generated: int = 
     at the first non-finite step) and ``generate_x_realtime`` (seconds of
     audio generated per second of computing, decoding included).
     """
-    from beeutils import evaluation
+    from beeutils.evaluation import evaluate
 
     original = corpus.waves(split)
     recon = np.concatenate([
@@ -253,7 +254,7 @@ def evaluate_approach(trained: TrainedApproach, corpus: Any, n_generated: int = 
     generated = trained.decode_latents(z, kinds)
     gen_seconds = time.perf_counter() - start
     intended = trained.intended_magnitudes(z, kinds)
-    out = evaluation.evaluate_waves(
+    out = evaluate.evaluate_waves(
         config=trained.config, original=original, recon=recon, generated=generated,
         train_waves=corpus.waves("train"), labels=list(corpus.labels(split)),
         metas=list(corpus.metas(split)), intended_gen_mag=intended, seed=seed,
@@ -306,17 +307,17 @@ def load(path: str | Path) -> TrainedApproach:
     import os
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from beeutils import representations
+    from beeutils.dsp import representations
 
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no model file at {path}")
     if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: expected a .keras file saved by beeutils.approaches.save")
+        raise ModelFileError(f"{path}: expected a .keras file saved by beeutils.models.approaches.save")
     desc_path = _description_path(path)
     if not desc_path.is_file():
         raise ModelFileError(f"{path} has no description {desc_path.name} beside it; "
-                             "save models with beeutils.approaches.save")
+                             "save models with beeutils.models.approaches.save")
     try:
         desc = json.loads(desc_path.read_text())
     except (OSError, json.JSONDecodeError) as err:
@@ -332,10 +333,10 @@ def load(path: str | Path) -> TrainedApproach:
         raise ModelFileError(f"{desc_path}: bad representation ({err})") from err
     import keras
 
-    from beeutils import models  # noqa: F401  -- registers the custom classes
+    from beeutils.models import vaegan
 
     if desc["approach"] == "oscillator":
-        from beeutils import oscillator_model  # noqa: F401
+        from beeutils.models import oscillator_model
     try:
         model = keras.models.load_model(path)
     except Exception as err:  # noqa: BLE001 -- Keras raises many kinds; report them all alike
@@ -359,12 +360,12 @@ def bench_corpus(clips_per_kind: int = 40, duration: float = 2.048, seed: int = 
         data_dir: read recordings from here instead (any layout
             ``readers.read_recordings`` knows); split 80/10/10.
     """
-    from beeutils import datasets
+    from beeutils.data import datasets
 
     if data_dir is None:
         return datasets.make_corpus(clips_per_kind=clips_per_kind, duration=duration,
                                     seed=seed)
-    from beeutils import readers
+    from beeutils.data import readers
 
     length = int(round(duration * 16000))
     found = readers.read_recordings(data_dir, sr=16000, length=length)

@@ -23,14 +23,13 @@ only the first call pays for tracing.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
 import numpy as np
 
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
-__all__ = ["griffin_lim", "compare_with_librosa", "clear_cache"]
+__all__ = ["griffin_lim", "clear_cache"]
 
 #: Compiled Griffin-Lim graphs keyed by (config, freq bins in, frames, init, length).
 _COMPILED: dict[tuple, Any] = {}
@@ -54,7 +53,7 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
 
     import tensorflow as tf
 
-    from beeutils.spectral import tf_istft, tf_stft
+    from beeutils.dsp.spectral import tf_istft, tf_stft
 
     n_missing = config.n_bins - n_freq_in
     tiny = float(np.finfo(np.float32).tiny)
@@ -188,108 +187,3 @@ def griffin_lim(
     if single:
         wave = wave[0]
     return wave.numpy() if as_numpy else wave
-
-
-def compare_with_librosa(
-    waves: np.ndarray,
-    config: STFTConfig,
-    n_iter: int = 32,
-    momentum: float = 0.99,
-    seed: int = 0,
-    same_init: bool = True,
-) -> dict[str, Any]:
-    """Our batched Griffin-Lim against ``librosa.griffinlim`` clip by clip.
-
-    Both run the same number of iterations on the full-band magnitudes of
-    ``waves`` from random initial phases.  With ``same_init`` (default) both
-    start from the very same phases (NumPy, seeded per clip), so the
-    comparison measures the algorithms, not the luck of the draw: from one
-    random start to another, a clip's result varies by 1-2 dB.  Otherwise
-    each draws its own (ours with the TensorFlow RNG, both seeded by ``seed``).
-
-    Quality is the spectral convergence of each result against the target
-    magnitude, ``20 log10(||S - |STFT(y)| ||_F / ||S||_F)`` (lower is better),
-    averaged in dB over clips.  Our time is that of a second call, after a
-    first, untimed one has traced and compiled the graph; librosa's is one
-    loop over the clips.  Neither includes computing the target magnitudes.
-
-    Args:
-        waves: float waveforms ``(n, samples)``.
-        config: STFT settings.
-        n_iter: Griffin-Lim iterations for both.
-        momentum: momentum for both.
-        seed: seed of the initial phases.
-        same_init: start both from identical phases.
-
-    Returns:
-        dict with ``sc_db_ours``, ``sc_db_librosa`` (mean dB), per-clip lists
-        ``sc_db_ours_per_clip``, ``sc_db_librosa_per_clip``,
-        ``seconds_ours``, ``seconds_librosa`` (wall clock for the batch),
-        ``speed_ratio`` (librosa time / ours; above 1 means ours is faster),
-        ``cpu_seconds_ours``, ``cpu_seconds_librosa`` (process CPU time, all
-        threads: steadier than wall clock on a shared machine), ``n_clips``, ``n_samples``, ``n_iter``, ``momentum``, ``same_init``.
-    """
-    import librosa
-
-    from beeutils.metrics import spectral_convergence_wave
-    from beeutils.spectral import stft, window_array
-
-    waves = np.atleast_2d(np.asarray(waves, dtype=np.float32))
-    n_samples = waves.shape[-1]
-    target = np.abs(stft(waves, config))  # (n, freq, time)
-
-    def librosa_rng(i: int) -> np.random.Generator:
-        return np.random.default_rng([seed, i])
-
-    if same_init:
-        # librosa draws 2 pi * rng.random(S.shape); draw the same numbers for ours.
-        init: Any = np.stack([
-            2.0 * np.pi * librosa_rng(i).random(size=clip.shape) for i, clip in enumerate(target)
-        ]).astype(np.float32)
-        rngs = [librosa_rng(i) for i in range(len(target))]
-    else:
-        init = "random"
-        shared = np.random.default_rng(seed)
-        rngs = [shared] * len(target)
-
-    def ours() -> np.ndarray:
-        return griffin_lim(target, config, n_iter=n_iter, momentum=momentum, seed=seed,
-                           length=n_samples, init=init)
-
-    ours()  # trace and compile, untimed
-    start, cpu_start = time.perf_counter(), time.process_time()
-    wave_ours = ours()
-    seconds_ours = time.perf_counter() - start
-    cpu_ours = time.process_time() - cpu_start
-
-    window = window_array(config.window, config.n_fft)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    wave_theirs = np.stack([
-        librosa.griffinlim(
-            clip, n_iter=n_iter, hop_length=config.hop, n_fft=config.n_fft,
-            window=window, center=True, length=n_samples, momentum=momentum,
-            random_state=rng,
-        )
-        for clip, rng in zip(target, rngs)
-    ])
-    seconds_librosa = time.perf_counter() - start
-    cpu_librosa = time.process_time() - cpu_start
-
-    sc_ours = np.atleast_1d(spectral_convergence_wave(target, wave_ours, config))
-    sc_theirs = np.atleast_1d(spectral_convergence_wave(target, wave_theirs, config))
-    return {
-        "sc_db_ours": float(np.mean(sc_ours)),
-        "sc_db_librosa": float(np.mean(sc_theirs)),
-        "sc_db_ours_per_clip": sc_ours.tolist(),
-        "sc_db_librosa_per_clip": sc_theirs.tolist(),
-        "seconds_ours": seconds_ours,
-        "seconds_librosa": seconds_librosa,
-        "speed_ratio": seconds_librosa / max(seconds_ours, 1e-12),
-        "cpu_seconds_ours": cpu_ours,
-        "cpu_seconds_librosa": cpu_librosa,
-        "n_clips": int(waves.shape[0]),
-        "n_samples": int(n_samples),
-        "n_iter": int(n_iter),
-        "momentum": float(momentum),
-        "same_init": bool(same_init),
-    }

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from beeutils import plotting, spectral
-from beeutils.spectral import STFTConfig
+from beeutils.ui import plotting
+from beeutils.dsp import spectral
+from beeutils.dsp.spectral import STFTConfig
 
 #: FFT sizes offered by the explorer (powers of two, 4 ms to 0.5 s at 16 kHz).
 N_FFT_CHOICES = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
@@ -111,7 +112,7 @@ def make_stft_update(
 
     Args:
         waves: sounds by name, each float ``(samples,)`` at ``sr``; default:
-            one synthetic clip per kind from ``beeutils.synth.synthesize``
+            one synthetic clip per kind from ``beeutils.data.synth.synthesize``
             (made on first use and cached).
         sr: sample rate in Hz.
         kinds: the names to offer (default: all of ``waves``, or ``synth.KINDS``).
@@ -129,14 +130,14 @@ def make_stft_update(
         if unknown:
             raise KeyError(f"no sound named {unknown}; waves has {sorted(clips)}")
     else:
-        from beeutils import synth
+        from beeutils.data import synth
 
         clips = {}
         names = tuple(kinds) if kinds is not None else tuple(synth.KINDS)
 
     def clip(kind: str) -> np.ndarray:
         if kind not in clips:
-            from beeutils import synth
+            from beeutils.data import synth
 
             wave, _ = synth.synthesize(kind, sr=sr, seed=seed)
             clips[kind] = _readonly(np.asarray(wave, dtype=np.float32).copy())
@@ -389,7 +390,7 @@ def static_stft_figure(
     import matplotlib.pyplot as plt
 
     if wave is None:
-        from beeutils import synth
+        from beeutils.data import synth
 
         wave, _ = synth.synthesize(kind, sr=sr, seed=seed)
     wave = np.asarray(wave, dtype=np.float32)

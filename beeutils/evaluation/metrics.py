@@ -21,7 +21,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
 __all__ = [
     "spectral_convergence",
@@ -96,7 +96,7 @@ def spectral_convergence_wave(
     Returns:
         dB value(s), shape ``(...)`` (a float for a single clip).
     """
-    from beeutils.spectral import stft
+    from beeutils.dsp.spectral import stft
 
     target = np.asarray(target_mag, dtype=np.float32)
     est = np.abs(stft(np.asarray(wave, dtype=np.float32), config))

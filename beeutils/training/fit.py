@@ -1,7 +1,7 @@
 """The spectrogram VAE-GAN pipeline, from corpus to metrics, for any representation.
 
 One code path for notebooks 04 and 05, the multi-seed checks and the later
-notebooks.  The general functions take a ``beeutils.representations``
+notebooks.  The general functions take a ``beeutils.dsp.representations``
 object (magnitude, real/imaginary, log magnitude + instantaneous
 frequency): ``prepare_data``, ``build_vaegan``,
 ``evaluate_representation_model``.  The magnitude pipeline of notebook 04 is
@@ -16,7 +16,7 @@ their special case, with its own evaluation beside Griffin-Lim's floor:
 3. ``train``: ``fit`` with ``NaNWatch`` on, timed; returns the history, the
    seconds and the non-finite event (``None`` when training stayed finite);
 4. ``evaluate_magnitude_model``: Griffin-Lim on reconstructed, generated and
-   true magnitudes, and every metric of ``beeutils.metrics`` against its
+   true magnitudes, and every metric of ``beeutils.evaluation.metrics`` against its
    floor;
 5. ``save_model`` / ``load_model``: the ``.keras`` file with the normaliser
    beside it as JSON (a model is useless without the statistics that undo its
@@ -39,16 +39,18 @@ from typing import Any
 
 import numpy as np
 
-from beeutils import evaluation, spectral
-from beeutils.normalize import PerFrequencyNormalizer, load_normalizer
-from beeutils.representations import (
+from beeutils.evaluation import evaluate
+from beeutils.dsp import spectral
+from beeutils.dsp.spectral import lowpass_reference, magnitudes
+from beeutils.dsp.normalize import PerFrequencyNormalizer, load_normalizer
+from beeutils.dsp.representations import (
     MagnitudeRepresentation,
     Representation,
     griffin_lim_batches,
     load_representation,
     make_representation,
 )
-from beeutils.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig
 
 __all__ = [
     "HUM_BAND_HZ", "RepresentationData", "MagnitudeData", "TrainResult", "magnitudes",
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 #: Fundamental-frequency band of colony hum (Hz), as ``evaluation`` measures it.
-HUM_BAND_HZ = evaluation.HUM_BAND_HZ
+HUM_BAND_HZ = evaluate.HUM_BAND_HZ
 
 #: The three splits ``prepare_magnitude_data`` reads by default.
 SPLITS = ("train", "validation", "test")
@@ -68,19 +70,6 @@ SPLITS = ("train", "validation", "test")
 # ------------------------------------------------------------------ the data
 
 
-def magnitudes(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
-    """STFT magnitudes cropped to what the model sees.
-
-    Args:
-        waves: float waveforms ``(n, samples)`` or ``(samples,)``.
-        config: STFT settings; ``n_freq_keep`` and ``n_frames`` set the crop.
-
-    Returns:
-        float32 ``(n, n_freq_keep, n_frames)`` (or ``(freq, time)``), linear
-        magnitude (a full-scale sine gives about ``n_fft / 4``).
-    """
-    spec = spectral.stft(np.asarray(waves, dtype=np.float32), config)
-    return np.abs(spectral.crop(spec, config)).astype(np.float32)
 
 
 def to_model_input(mags: np.ndarray, normalizer: PerFrequencyNormalizer) -> np.ndarray:
@@ -97,24 +86,6 @@ def from_model_output(x: np.ndarray, normalizer: PerFrequencyNormalizer) -> np.n
     return normalizer.inverse(x)
 
 
-def lowpass_reference(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
-    """The waveform a perfect model of the cropped *complex* STFT would give.
-
-    STFT, keep the model's bins and frames (crop), put the missing bins back
-    as zeros and invert with the true phase: the clip low-passed at the top of
-    the crop (2 kHz by default).  It is the reference for the waveform
-    metrics, so that they measure the missing phase, not the crop.
-
-    Args:
-        waves: ``(n, samples)`` float waveforms.
-        config: STFT settings with the model's crop.
-
-    Returns:
-        float32 ``(n, samples)``.
-    """
-    waves = np.asarray(waves, dtype=np.float32)
-    spec = spectral.uncrop(spectral.crop(spectral.stft(waves, config), config), config)
-    return spectral.istft(spec, config, length=waves.shape[-1])
 
 
 @dataclasses.dataclass
@@ -123,7 +94,7 @@ class RepresentationData:
 
     Attributes:
         config: the STFT settings (and crop) used.
-        representation: the ``beeutils.representations`` object, fitted on
+        representation: the ``beeutils.dsp.representations`` object, fitted on
             ``waves["train"]`` only; it encodes and decodes.
         x: split -> model inputs ``(n, freq, time, channels)`` float32.
         mags: split -> cropped linear magnitudes ``(n, freq, time)`` float32.
@@ -278,7 +249,7 @@ def build_magnitude_vaegan(
         output_activation: ``"tanh"`` (inputs live in [-1, 1]) or ``None``.
         feature_block: discriminator block whose output is the feature space.
         kl_weight, pixel_weight, feature_weight, gamma, gan_weight: loss
-            weights (see ``beeutils.models.VAEGAN``).
+            weights (see ``beeutils.models.vaegan.VAEGAN``).
         feature_reduction: ``"sum"`` (over feature axes, the same scale as
             the summed squared error) or ``"mean"``.
         log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
@@ -288,27 +259,27 @@ def build_magnitude_vaegan(
             gives the decoder nothing useful to learn from).
         name: the model's name.
         n_classes: 0 for an unconditional model; k > 1 conditions encoder,
-            decoder and discriminator on a one-hot kind (``beeutils.models``;
+            decoder and discriminator on a one-hot kind (``beeutils.models.vaegan``;
             train with ``fit(x, onehot)``).
 
     Returns:
-        A compiled ``beeutils.models.VAEGAN``.
+        A compiled ``beeutils.models.vaegan.VAEGAN``.
     """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
 
-    from beeutils import models
+    from beeutils.models import vaegan
 
     keras.utils.set_random_seed(int(seed))
-    encoder = models.build_encoder(input_shape, latent_dim,
+    encoder = vaegan.build_encoder(input_shape, latent_dim,
                                    widths if encoder_widths is None else encoder_widths,
                                    dense_units=dense_units, n_classes=n_classes)
-    decoder = models.build_decoder(input_shape, latent_dim, widths,
+    decoder = vaegan.build_decoder(input_shape, latent_dim, widths,
                                    output_activation=output_activation, n_classes=n_classes)
-    discriminator = models.build_discriminator(input_shape, disc_widths,
+    discriminator = vaegan.build_discriminator(input_shape, disc_widths,
                                                feature_block=feature_block,
                                                n_classes=n_classes)
-    model = models.VAEGAN(
+    model = vaegan.VAEGAN(
         encoder, decoder, discriminator,
         kl_weight=kl_weight, gamma=gamma,
         feature_weight=feature_weight, feature_reduction=feature_reduction,
@@ -340,7 +311,7 @@ def build_vaegan(input_shape: Sequence[int], representation: Representation | No
         *args, **kwargs: as ``build_magnitude_vaegan``.
 
     Returns:
-        A compiled ``beeutils.models.VAEGAN``.
+        A compiled ``beeutils.models.vaegan.VAEGAN``.
     """
     if representation is not None:
         if int(input_shape[-1]) != representation.channels:
@@ -421,7 +392,7 @@ def train(model: Any, x_train: np.ndarray, x_val: np.ndarray | None = None,
     """
     import keras
 
-    from beeutils.diagnostics import NaNWatch
+    from beeutils.training.diagnostics import NaNWatch
 
     keras.utils.set_random_seed(int(seed))
     watch = NaNWatch(verbose=True)
@@ -446,7 +417,7 @@ def train(model: Any, x_train: np.ndarray, x_val: np.ndarray | None = None,
 
 def griffin_lim_waves(mags: np.ndarray, config: STFTConfig, n_samples: int,
                       n_iter: int = 32, seed: int = 0, batch_size: int = 64) -> np.ndarray:
-    """Fast Griffin-Lim (``beeutils.phase``) on cropped magnitudes, in batches.
+    """Fast Griffin-Lim (``beeutils.dsp.phase``) on cropped magnitudes, in batches.
 
     Args:
         mags: ``(n, freq, time)`` magnitudes (the cropped bins; the missing
@@ -468,7 +439,7 @@ def _band_metrics(ref_mag: np.ndarray, waves: np.ndarray,
                   config: STFTConfig) -> tuple[float, float]:
     """Mean spectral convergence (dB) and log-spectral distance (dB) of the
     waves' cropped STFT magnitudes against ``ref_mag``."""
-    from beeutils import metrics
+    from beeutils.evaluation import metrics
 
     est = magnitudes(waves, config)
     return (float(np.mean(metrics.spectral_convergence_db(ref_mag, est))),
@@ -537,7 +508,7 @@ def evaluate_magnitude_model(
         ``lowpass``, ``floor``, ``recon``, ``generated`` (``(n, samples)``)
         and ``recon_mag``, ``gen_mag`` (``(n, freq, time)``).
     """
-    from beeutils import metrics
+    from beeutils.evaluation import metrics
 
     cfg, norm = data.config, data.normalizer
     sr = cfg.sr
@@ -561,7 +532,7 @@ def evaluate_magnitude_model(
     out["mrstft_floor"] = float(metrics.multi_resolution_stft_distance(lowpass, floor, sr))
     out["mrstft_model"] = float(metrics.multi_resolution_stft_distance(lowpass, recon, sr))
 
-    out.update(evaluation.hum_reconstruction_metrics(recon, labels, data.metas[split], sr,
+    out.update(evaluate.hum_reconstruction_metrics(recon, labels, data.metas[split], sr,
                                                      hum_band))
 
     # --- generation
@@ -571,7 +542,7 @@ def evaluate_magnitude_model(
     out["n_generated"] = n_gen
     out["sc_gen_consistency_db"] = _band_metrics(gen_mag, generated, cfg)[0]
     train_floor = griffin_lim_waves(data.mags["train"], cfg, n_samples, n_iter, seed + 2000)
-    gen, f0s = evaluation.generation_metrics(train_floor, floor, generated, sr, seed, hum_band)
+    gen, f0s = evaluate.generation_metrics(train_floor, floor, generated, sr, seed, hum_band)
     out.update(gen)
     f0_gen, f0_data = f0s["f0_generated"], f0s["f0_data"]
     out["eval_seconds"] = time.perf_counter() - start
@@ -592,7 +563,7 @@ def evaluate_representation_model(
     split: str = "test",
     hum_band: tuple[float, float] = HUM_BAND_HZ,
 ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The shared metrics (``beeutils.evaluation.evaluate_waves``) of a model
+    """The shared metrics (``beeutils.evaluation.evaluate.evaluate_waves``) of a model
     trained on any representation.
 
     Reconstructions of the held-out ``split`` and ``n_generated`` prior
@@ -621,7 +592,7 @@ def evaluate_representation_model(
         ``recon_array``, ``gen_array`` (model arrays) and ``recon_mag``,
         ``gen_mag`` (``(n, freq, time)`` magnitudes they stand for).
     """
-    from beeutils import evaluation
+    from beeutils.evaluation import evaluate
 
     rep = data.representation
     start = time.perf_counter()
@@ -633,7 +604,7 @@ def evaluate_representation_model(
     gen_array = model.sample(n_gen, seed=seed)
     generated = rep.decode_batch(gen_array, n_samples)
     gen_mag = rep.magnitudes(gen_array)
-    out, band = evaluation.evaluate_waves(
+    out, band = evaluate.evaluate_waves(
         config=data.config, original=original, recon=recon, generated=generated,
         train_waves=data.waves["train"], labels=list(data.labels[split]),
         metas=list(data.metas[split]), intended_gen_mag=gen_mag, seed=seed, hum_band=hum_band,
@@ -694,7 +665,7 @@ def metrics_table(results: dict[str, Any] | dict[str, dict[str, Any]]) -> str:
         columns = {"model": results}
     first = next(iter(columns.values()))
 
-    fmt = evaluation.format_value
+    fmt = evaluate.format_value
     head = "| metric | unit | " + " | ".join(columns) + " | floor / real data | better |"
     lines = [head, "|---|---|" + "---:|" * len(columns) + "---:|---|"]
     for key, floor_key, text, unit, lower in _ROWS:
@@ -751,8 +722,8 @@ def load_model(path: str | Path) -> tuple[Any, Any]:
     """
     import keras
 
-    from beeutils import layers as _layers  # noqa: F401  (registers the custom classes)
-    from beeutils import models as _models  # noqa: F401
+    from beeutils.models import layers as _layers
+    from beeutils.models import vaegan as _models
 
     model_path, norm_path, rep_path = _paths(path)
     model = keras.saving.load_model(model_path, safe_mode=True)

@@ -397,19 +397,39 @@ def uncrop(spec: np.ndarray, config: STFTConfig) -> np.ndarray:
     return spec
 
 
-# ------------------------------------------------------------- normalisers
-# Fitted on training data and stored with the model; they live in their own
-# module and are re-exported here, where DESIGN.md lists them.
-from beeutils.normalize import DbRangeNormalizer, PerFrequencyNormalizer, load_normalizer  # noqa: E402,F401
+# ------------------------------------------------------ the model's band
 
 
-# ---------------------------------------------------------- representations
-# Model-ready representations (magnitude, real/imaginary, log magnitude +
-# instantaneous frequency) live in ``beeutils.representations``, which builds
-# on this module; the name is resolved on first use to avoid a circular import.
-def __getattr__(name: str) -> Any:
-    if name == "REPRESENTATIONS":
-        from beeutils.representations import REPRESENTATIONS
+def magnitudes(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
+    """STFT magnitudes cropped to what the model sees.
 
-        return REPRESENTATIONS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    Args:
+        waves: float waveforms ``(n, samples)`` or ``(samples,)``.
+        config: STFT settings; ``n_freq_keep`` and ``n_frames`` set the crop.
+
+    Returns:
+        float32 ``(n, n_freq_keep, n_frames)`` (or ``(freq, time)``), linear
+        magnitude (a full-scale sine gives about ``n_fft / 4``).
+    """
+    spec = stft(np.asarray(waves, dtype=np.float32), config)
+    return np.abs(crop(spec, config)).astype(np.float32)
+
+
+def lowpass_reference(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
+    """The waveform a perfect model of the cropped *complex* STFT would give.
+
+    STFT, keep the model's bins and frames (crop), put the missing bins back
+    as zeros and invert with the true phase: the clip low-passed at the top of
+    the crop (2 kHz by default).  It is the reference for the waveform
+    metrics, so that they measure the missing phase, not the crop.
+
+    Args:
+        waves: ``(n, samples)`` float waveforms.
+        config: STFT settings with the model's crop.
+
+    Returns:
+        float32 ``(n, samples)``.
+    """
+    waves = np.asarray(waves, dtype=np.float32)
+    spec = uncrop(crop(stft(waves, config), config), config)
+    return istft(spec, config, length=waves.shape[-1])

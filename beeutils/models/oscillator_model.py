@@ -3,13 +3,13 @@
 The expert answer's picture made literal: the decoder does not paint a
 spectrogram, it *drives oscillators*, deciding frame by frame which
 harmonics sound and how loud, and how much shaped noise goes with them
-(DDSP, Engel et al. 2020).  The audio comes out of ``beeutils.ddsp`` with
+(DDSP, Engel et al. 2020).  The audio comes out of ``beeutils.dsp.ddsp`` with
 its phase integrated from the fundamental, so no phase is ever retrieved and
 the output is a consistent waveform by construction.
 
 Parts (``build_oscillator_vae`` assembles and compiles them):
 
-- **encoder** (``models.build_encoder``): normalised log magnitude
+- **encoder** (``vaegan.build_encoder``): normalised log magnitude
   ``(freq, time, 1)`` -> ``q(z | x)``, as in notebook 04;
 - **f0 decoder**: ``z`` -> fundamental contour ``(frames,)`` in Hz;
 - **control decoder**: ``z`` and an f0 contour -> per frame: overall
@@ -55,11 +55,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
-from beeutils import losses  # noqa: E402
-from beeutils.layers import Sampling, activation_layer  # noqa: E402
+from beeutils.dsp import ddsp  # noqa: E402
+from beeutils.models import losses  # noqa: E402
+from beeutils.models.layers import Sampling, activation_layer  # noqa: E402
 
 __all__ = [
-    "HOP", "F0_RANGE_HZ", "MAX_HZ", "LOSS_TERMS", "lowpass", "yin", "f0_contour",
+    "HOP", "F0_RANGE_HZ", "MAX_HZ", "LOSS_TERMS", "yin", "f0_contour",
     "training_inputs", "ExpSigmoid", "F0Scale", "LogF0", "OscillatorSynth", "LogMagnitude",
     "build_f0_decoder", "build_control_decoder", "build_oscillator_vae",
     "build_vaegan_decoder", "OscillatorVAE",
@@ -78,26 +79,6 @@ ADVERSARIAL_TERMS = ("gan_dec", "feature", "disc", "d_real", "d_fake")
 
 
 # ---------------------------------------------------------------- the data
-
-
-def lowpass(waves: np.ndarray, sr: int, max_hz: float) -> np.ndarray:
-    """Zero every FFT bin above ``max_hz`` (whole-clip brick-wall low-pass).
-
-    Args:
-        waves: ``(..., samples)`` float waveforms.
-        sr: sample rate in Hz.
-        max_hz: cut-off in Hz (>= sr / 2 leaves the clips unchanged).
-
-    Returns:
-        float32, same shape: the band the model is asked to reproduce.
-    """
-    waves = np.asarray(waves, dtype=np.float32)
-    if max_hz >= sr / 2:
-        return waves.copy()
-    spec = np.fft.rfft(waves, axis=-1)
-    freqs = np.fft.rfftfreq(waves.shape[-1], 1.0 / sr)
-    spec[..., freqs > max_hz] = 0.0
-    return np.fft.irfft(spec, n=waves.shape[-1], axis=-1).astype(np.float32)
 
 
 def yin(waves: np.ndarray, sr: int = 16000, hop: int = HOP, frame_length: int = 1024,
@@ -241,7 +222,7 @@ def training_inputs(x: np.ndarray, waves: np.ndarray, *, sr: int = 16000, hop: i
     x = np.asarray(x, dtype=np.float32)
     if len(x) != len(waves):
         raise ValueError(f"{len(x)} encoder inputs for {len(waves)} waveforms")
-    target = waves if max_hz is None else lowpass(waves, sr, max_hz)
+    target = waves if max_hz is None else np.asarray(ddsp.lowpass(waves, sr, max_hz))
     f0, _ = f0_contour(target, sr, hop)
     return {"x": x, "f0": f0, "wave": target}
 
@@ -254,8 +235,6 @@ class ExpSigmoid(keras.layers.Layer):
     """``ddsp.exp_sigmoid``: a positive amplitude with finite gradients everywhere."""
 
     def call(self, x: Any) -> Any:
-        from beeutils import ddsp
-
         return ddsp.exp_sigmoid(x)
 
 
@@ -334,8 +313,6 @@ class OscillatorSynth(keras.layers.Layer):
         return (freqs <= top).astype(np.float32)
 
     def call(self, inputs: Sequence[Any], noise: Any = None, parts: bool = False) -> Any:
-        from beeutils import ddsp
-
         f0, amplitude, harmonics, noise_mags = inputs
         noise_mags = noise_mags * self.band_mask(int(noise_mags.shape[-1]))
         harmonic = ddsp.harmonic_bank(f0, amplitude, harmonics, self.n_samples, self.hop,
@@ -380,15 +357,15 @@ class LogMagnitude(keras.layers.Layer):
         self.normalizer = None if normalizer is None else dict(normalizer)
 
     def _config(self) -> Any:
-        from beeutils.spectral import STFTConfig
+        from beeutils.dsp.spectral import STFTConfig
 
         return STFTConfig(**self.stft)
 
     def call(self, audio: Any) -> Any:
         import tensorflow as tf
 
-        from beeutils import spectral
-        from beeutils.normalize import PerFrequencyNormalizer
+        from beeutils.dsp import spectral
+        from beeutils.dsp.normalize import PerFrequencyNormalizer
 
         config = self._config()
         mag = spectral.magnitude(spectral.tf_stft(audio, config), 1e-12)
@@ -494,7 +471,7 @@ def build_control_decoder(latent_dim: int, n_frames: int, n_harmonics: int = 24,
 def build_vaegan_decoder(f0_decoder: keras.Model, control_decoder: keras.Model,
                          synth: OscillatorSynth, stft: dict, normalizer: dict,
                          name: str = "oscillator_decoder") -> keras.Model:
-    """The oscillator bank as a ``models.VAEGAN`` decoder: ``z`` -> the
+    """The oscillator bank as a ``vaegan.VAEGAN`` decoder: ``z`` -> the
     encoder's input space (normalised log magnitude ``(freq, time, 1)``).
 
     f0 comes from ``f0_decoder`` (there is no clip to measure inside the
@@ -553,7 +530,7 @@ def build_oscillator_vae(
             f0 of 83 Hz).
         n_noise_bands: ``B``, noise filter bands from 0 Hz to Nyquist.
         max_hz: top of the band produced (None: Nyquist).
-        encoder_widths, dense_units: encoder (``models.build_encoder``).
+        encoder_widths, dense_units: encoder (``vaegan.build_encoder``).
         decoder_width, f0_width: channels of the control and f0 decoders.
         kl_weight: weight of the KL term (nats) against the spectral loss
             (about 1 for a poor match): small, so the code carries detail.
@@ -561,11 +538,11 @@ def build_oscillator_vae(
         learning_rate: Adam.
         fft_sizes: resolutions of the multi-resolution STFT loss.
     """
-    from beeutils import models
+    from beeutils.models import vaegan
 
     keras.utils.set_random_seed(int(seed))
     n_frames = -(-int(n_samples) // int(hop))
-    encoder = models.build_encoder(input_shape, latent_dim, encoder_widths,
+    encoder = vaegan.build_encoder(input_shape, latent_dim, encoder_widths,
                                    dense_units=dense_units, n_classes=n_classes)
     f0_decoder = build_f0_decoder(latent_dim, n_frames, n_classes, width=f0_width)
     control_decoder = build_control_decoder(latent_dim, n_frames, n_harmonics, n_noise_bands,
@@ -599,11 +576,11 @@ class OscillatorVAE(keras.Model):
     """Encoder -> z -> (f0, controls) -> oscillator bank -> audio.
 
     Args:
-        encoder: ``models.build_encoder`` (with ``n_classes`` if conditional).
+        encoder: ``vaegan.build_encoder`` (with ``n_classes`` if conditional).
         f0_decoder: ``build_f0_decoder``.
         control_decoder: ``build_control_decoder``.
         synth: ``OscillatorSynth``.
-        discriminator: optional ``models.build_discriminator`` for the
+        discriminator: optional ``vaegan.build_discriminator`` for the
             adversarial stage (set by ``start_adversarial``).
         kl_weight, f0_weight: loss weights.
         gan_weight, feature_weight: adversarial stage: weights of the
@@ -724,7 +701,7 @@ class OscillatorVAE(keras.Model):
         return [t, onehot] if self.n_classes else [t]
 
     def _onehot(self, labels: Any, n: int | None = None) -> Any:
-        from beeutils.models import label_tensor
+        from beeutils.models.vaegan import label_tensor
 
         return label_tensor(self.n_classes, labels, n, model="model")
 
@@ -846,16 +823,16 @@ class OscillatorVAE(keras.Model):
         """Switch to the second stage: encoder frozen, a discriminator added.
 
         Args:
-            discriminator: default ``models.build_discriminator`` on the
+            discriminator: default ``vaegan.build_discriminator`` on the
                 ``disc_input`` spectrogram (widths 16, 32, 64).
             learning_rate: the discriminator's Adam (beta_1 = 0.5).
             gan_weight, feature_weight: change the stage's loss weights.
         """
-        from beeutils import models
+        from beeutils.models import vaegan
 
         if discriminator is None:
             probe = self.disc_input(ops.zeros((1, self.synth.n_samples)))
-            discriminator = models.build_discriminator(tuple(probe.shape[1:]), (16, 32, 64))
+            discriminator = vaegan.build_discriminator(tuple(probe.shape[1:]), (16, 32, 64))
         self.discriminator = discriminator
         self.stage = "adversarial"
         if gan_weight is not None:

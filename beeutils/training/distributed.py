@@ -2,7 +2,7 @@
 
 Data parallelism in three calls::
 
-    from beeutils import distributed
+    from beeutils.training import distributed
     distributed.logical_cpus(2)          # only to try it without GPUs; first thing
     strategy = distributed.make_strategy()
     model, result = distributed.train_distributed(build_fn, x, strategy, epochs=2,
@@ -112,7 +112,7 @@ def logical_cpus(n: int) -> list[str]:
         raise DevicesAlreadyInitialized(
             f"cannot split the CPU into {n} logical devices: TensorFlow has already "
             f"initialised its devices ({have} logical CPU). Call "
-            "beeutils.distributed.logical_cpus(n) before anything else uses TensorFlow "
+            "beeutils.training.distributed.logical_cpus(n) before anything else uses TensorFlow "
             "(restart the kernel or interpreter first)") from err
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
@@ -300,8 +300,8 @@ def train_distributed(
     """
     import keras
 
-    from beeutils.diagnostics import NaNWatch
-    from beeutils.training import TrainResult
+    from beeutils.training.diagnostics import NaNWatch
+    from beeutils.training.fit import TrainResult
 
     strategy = make_strategy() if strategy is None else strategy
     keras.utils.set_random_seed(int(seed))

@@ -1,6 +1,6 @@
 """The synthetic bee corpus on disk, folders of real recordings, ``tf.data``.
 
-- ``make_corpus`` synthesises clips with ``beeutils.synth``, splits them
+- ``make_corpus`` synthesises clips with ``beeutils.data.synth``, splits them
   (seeded, stratified by kind) into train/validation/test and caches them as
   float32 wav files plus a ``manifest.json``.  A second call with the same
   parameters reads the cache; changed parameters (or a damaged cache)
@@ -9,7 +9,7 @@
   cutting long files into fixed-length segments and skipping (and reporting)
   the files it cannot use; ``load_segments`` and ``report_skipped`` are
   its per-file step and its report, shared with the layout-aware readers of
-  ``beeutils.readers`` (NU-Hive, BUZZ).
+  ``beeutils.data.readers`` (NU-Hive, BUZZ).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from beeutils import audio
-from beeutils.audio import AudioError
+from beeutils.data import audio
+from beeutils.data.audio import AudioError
 from beeutils.config import settings
 
 #: Split names, in the order of the ``splits`` fractions.
@@ -51,8 +51,8 @@ MANIFEST = "manifest.json"
 
 
 def _synth():
-    """``beeutils.synth``, imported on first use."""
-    from beeutils import synth
+    """``beeutils.data.synth``, imported on first use."""
+    from beeutils.data import synth
 
     return synth
 
@@ -400,7 +400,7 @@ class ArrayCorpus:
     What the models and the benchmark need from a corpus (``waves``,
     ``labels``, ``metas`` by split, ``kinds``, ``sr``), for clips that did not
     come from the synthesiser: your recordings, read with
-    ``beeutils.readers.read_recordings``.  Each label is split on its own
+    ``beeutils.data.readers.read_recordings``.  Each label is split on its own
     (seeded shuffle, then the ``_split_counts`` rule of ``make_corpus``), so
     every split holds every label.
 

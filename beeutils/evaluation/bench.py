@@ -1,0 +1,442 @@
+"""The benchmark behind the README's results table.
+
+    python -m beeutils.bench                 # full run (tens of minutes on a CPU)
+    python -m beeutils.bench --quick         # under 15 minutes on 2 CPU cores
+    python -m beeutils.bench --json build/bench.json
+    python -m beeutils.bench --data ~/hive   # your recordings instead of the corpus
+    python -m beeutils.bench --save-models build/models   # keep the trained models
+
+It measures, on this machine:
+
+- ``synthesis``: how many times faster than real time the synthesiser
+  makes each kind of clip (one core, CPU time);
+- ``stft``: agreement of the NumPy and TensorFlow STFTs, and the SNR of the
+  inverse-STFT round trip;
+- ``griffin_lim``: our batched Griffin-Lim against librosa's at equal
+  iterations on a batch of 64 clips (quality and time);
+- ``models``: every approach of the series (``magnitude``, ``real_imag``,
+  ``logmag_if``, ``oscillator``) trained with the same data and budget, and
+  measured with ``beeutils.evaluation.evaluate``;
+- ``machine``: processor, GPUs, library versions.
+
+The JSON written with ``--json`` has exactly those top-level keys (plus
+``settings`` and ``seconds``); notebook 07 reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from beeutils.dsp.spectral import STFTConfig
+
+#: Keys every entry of ``models`` carries.
+MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd", "fd_ratio", "ndb_k", "nonfinite_steps",
+              "train_examples_per_s", "train_seconds", "generate_x_realtime")
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchSettings:
+    """How much work each part of the benchmark does.
+
+    Attributes:
+        clips_per_kind: corpus clips per kind (80/10/10 split).
+        duration: clip length in seconds.
+        epochs: training epochs, the same for every approach.
+        batch_size: clips per training step.
+        n_generated: prior samples per approach for the generation metrics.
+        gl_clips: clips in the Griffin-Lim timing batch.
+        gl_iter: Griffin-Lim iterations (timing and model decoding).
+        synth_repeats: timed syntheses per kind.
+        approaches: which approaches to train.
+        seed: seeds corpus, weights and sampling.
+    """
+
+    clips_per_kind: int = 40
+    duration: float = 2.048
+    epochs: int = 30
+    batch_size: int = 32
+    n_generated: int = 256
+    gl_clips: int = 64
+    gl_iter: int = 32
+    synth_repeats: int = 11
+    approaches: tuple[str, ...] = ("magnitude", "real_imag", "logmag_if", "oscillator")
+    seed: int = 0
+
+
+#: ``--quick``: the same measurements with a smaller corpus and budget.
+QUICK = BenchSettings(clips_per_kind=16, epochs=8, n_generated=64, synth_repeats=3)
+FULL = BenchSettings()
+
+
+# ------------------------------------------------------------------ machine
+
+
+def machine_info() -> dict[str, Any]:
+    """Processor, devices and library versions of this run."""
+    import keras
+    import librosa
+    import tensorflow as tf
+
+    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return {
+        "device": "GPU" if gpus else "CPU",
+        "gpus": gpus,
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "librosa": librosa.__version__,
+        "numpy": np.__version__,
+    }
+
+
+# ------------------------------------------------------- signal processing
+
+
+def bench_synthesis(settings: BenchSettings) -> dict[str, Any]:
+    """x real time per kind (CPU time, one core) and their median."""
+    from beeutils.data import synth
+
+    per_kind = synth.synthesis_speed(duration=settings.duration, repeats=settings.synth_repeats)
+    return {"x_realtime_per_kind": per_kind,
+            "x_realtime_median": float(np.median(list(per_kind.values())))}
+
+
+def _bench_clips(n: int, duration: float, seed: int) -> np.ndarray:
+    """``(n, samples)`` synthetic clips cycling through the kinds."""
+    from beeutils.data import synth
+
+    return np.stack([synth.synthesize(synth.KINDS[i % len(synth.KINDS)], duration=duration,
+                                      seed=seed + i)[0] for i in range(n)])
+
+
+def bench_stft(waves: np.ndarray) -> dict[str, Any]:
+    """NumPy vs TensorFlow STFT, and the inverse-STFT round trip.
+
+    Args:
+        waves: ``(n, samples)`` clips.
+
+    Returns:
+        ``max_relative_error`` (NumPy vs TF complex STFT, relative to the
+        largest magnitude), ``roundtrip_snr_db`` (NumPy, minimum over clips)
+        and ``tf_roundtrip_snr_db``.
+    """
+    from beeutils.evaluation import metrics
+    from beeutils.dsp import spectral
+
+    cfg = spectral.STFTConfig(n_freq_keep=None, n_frames=None)
+    ref = spectral.stft(waves, cfg)
+    ours = np.asarray(spectral.tf_stft(waves, cfg))
+    rel = float(np.max(np.abs(ref - ours)) / np.max(np.abs(ref)))
+    back = spectral.istft(ref, cfg, length=waves.shape[-1])
+    tf_back = np.asarray(spectral.tf_istft(ours, cfg, length=waves.shape[-1]))
+    return {"max_relative_error": rel,
+            "roundtrip_snr_db": float(np.min(metrics.snr_db(waves, back))),
+            "tf_roundtrip_snr_db": float(np.min(metrics.snr_db(waves, tf_back))),
+            "n_fft": cfg.n_fft, "hop": cfg.hop, "n_clips": int(len(waves))}
+
+
+def compare_with_librosa(
+    waves: np.ndarray,
+    config: STFTConfig,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    seed: int = 0,
+    same_init: bool = True,
+) -> dict[str, Any]:
+    """Our batched Griffin-Lim against ``librosa.griffinlim`` clip by clip.
+
+    Both run the same number of iterations on the full-band magnitudes of
+    ``waves`` from random initial phases.  With ``same_init`` (default) both
+    start from the very same phases (NumPy, seeded per clip), so the
+    comparison measures the algorithms, not the luck of the draw: from one
+    random start to another, a clip's result varies by 1-2 dB.  Otherwise
+    each draws its own (ours with the TensorFlow RNG, both seeded by ``seed``).
+
+    Quality is the spectral convergence of each result against the target
+    magnitude, ``20 log10(||S - |STFT(y)| ||_F / ||S||_F)`` (lower is better),
+    averaged in dB over clips.  Our time is that of a second call, after a
+    first, untimed one has traced and compiled the graph; librosa's is one
+    loop over the clips.  Neither includes computing the target magnitudes.
+
+    Args:
+        waves: float waveforms ``(n, samples)``.
+        config: STFT settings.
+        n_iter: Griffin-Lim iterations for both.
+        momentum: momentum for both.
+        seed: seed of the initial phases.
+        same_init: start both from identical phases.
+
+    Returns:
+        dict with ``sc_db_ours``, ``sc_db_librosa`` (mean dB), per-clip lists
+        ``sc_db_ours_per_clip``, ``sc_db_librosa_per_clip``,
+        ``seconds_ours``, ``seconds_librosa`` (wall clock for the batch),
+        ``speed_ratio`` (librosa time / ours; above 1 means ours is faster),
+        ``cpu_seconds_ours``, ``cpu_seconds_librosa`` (process CPU time, all
+        threads: steadier than wall clock on a shared machine), ``n_clips``, ``n_samples``, ``n_iter``, ``momentum``, ``same_init``.
+    """
+    import librosa
+
+    from beeutils.dsp.phase import griffin_lim
+    from beeutils.dsp.spectral import stft, window_array
+    from beeutils.evaluation.metrics import spectral_convergence_wave
+
+    waves = np.atleast_2d(np.asarray(waves, dtype=np.float32))
+    n_samples = waves.shape[-1]
+    target = np.abs(stft(waves, config))  # (n, freq, time)
+
+    def librosa_rng(i: int) -> np.random.Generator:
+        return np.random.default_rng([seed, i])
+
+    if same_init:
+        # librosa draws 2 pi * rng.random(S.shape); draw the same numbers for ours.
+        init: Any = np.stack([
+            2.0 * np.pi * librosa_rng(i).random(size=clip.shape) for i, clip in enumerate(target)
+        ]).astype(np.float32)
+        rngs = [librosa_rng(i) for i in range(len(target))]
+    else:
+        init = "random"
+        shared = np.random.default_rng(seed)
+        rngs = [shared] * len(target)
+
+    def ours() -> np.ndarray:
+        return griffin_lim(target, config, n_iter=n_iter, momentum=momentum, seed=seed,
+                           length=n_samples, init=init)
+
+    ours()  # trace and compile, untimed
+    start, cpu_start = time.perf_counter(), time.process_time()
+    wave_ours = ours()
+    seconds_ours = time.perf_counter() - start
+    cpu_ours = time.process_time() - cpu_start
+
+    window = window_array(config.window, config.n_fft)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    wave_theirs = np.stack([
+        librosa.griffinlim(
+            clip, n_iter=n_iter, hop_length=config.hop, n_fft=config.n_fft,
+            window=window, center=True, length=n_samples, momentum=momentum,
+            random_state=rng,
+        )
+        for clip, rng in zip(target, rngs)
+    ])
+    seconds_librosa = time.perf_counter() - start
+    cpu_librosa = time.process_time() - cpu_start
+
+    sc_ours = np.atleast_1d(spectral_convergence_wave(target, wave_ours, config))
+    sc_theirs = np.atleast_1d(spectral_convergence_wave(target, wave_theirs, config))
+    return {
+        "sc_db_ours": float(np.mean(sc_ours)),
+        "sc_db_librosa": float(np.mean(sc_theirs)),
+        "sc_db_ours_per_clip": sc_ours.tolist(),
+        "sc_db_librosa_per_clip": sc_theirs.tolist(),
+        "seconds_ours": seconds_ours,
+        "seconds_librosa": seconds_librosa,
+        "speed_ratio": seconds_librosa / max(seconds_ours, 1e-12),
+        "cpu_seconds_ours": cpu_ours,
+        "cpu_seconds_librosa": cpu_librosa,
+        "n_clips": int(waves.shape[0]),
+        "n_samples": int(n_samples),
+        "n_iter": int(n_iter),
+        "momentum": float(momentum),
+        "same_init": bool(same_init),
+    }
+
+
+def bench_griffin_lim(waves: np.ndarray, n_iter: int) -> dict[str, Any]:
+    """Ours against librosa's, same starting phases, same iterations."""
+    from beeutils.dsp import spectral
+
+    out = compare_with_librosa(waves, spectral.STFTConfig(n_freq_keep=None, n_frames=None),
+                               n_iter=n_iter)
+    return {k: v for k, v in out.items() if not k.endswith("per_clip")}
+
+
+# ------------------------------------------------------------------- models
+
+
+def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
+                 verbose: int = 0, save_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Train and measure every approach on the same data with the same budget.
+
+    Args:
+        settings: corpus size and training budget.
+        data_dir: a folder of recordings to use instead of the synthetic
+            corpus (read with ``beeutils.data.readers.read_recordings``).
+        verbose: Keras progress display.
+        save_dir: save each trained model here as ``<name>.keras``
+            (``approaches.save``), for notebook 07 and ``beeutils.generate``.
+
+    Returns:
+        One dict per approach with ``MODEL_KEYS`` and every
+        ``evaluation.evaluate_waves`` metric.
+    """
+    from beeutils.models import approaches
+    from beeutils.dsp.spectral import STFTConfig
+
+    corpus = approaches.bench_corpus(settings.clips_per_kind, settings.duration,
+                                     settings.seed, data_dir=data_dir)
+    # The default crop (0-2 kHz) and, as STFTConfig() does for 2.048 s, every
+    # frame but the last (centred on the end of the clip, half padding).
+    n_samples = corpus.waves("train").shape[-1]
+    config = STFTConfig(n_frames=STFTConfig().n_frames_for(n_samples) - 1)
+    rows = []
+    for name in settings.approaches:
+        print(f"[bench] training {name} ...", flush=True)
+        trained = approaches.train_approach(name, corpus, config, epochs=settings.epochs,
+                                            batch_size=settings.batch_size,
+                                            seed=settings.seed, verbose=verbose)
+        if save_dir is not None:
+            approaches.save(trained, Path(save_dir) / f"{name}.keras")
+        metrics = approaches.evaluate_approach(trained, corpus,
+                                               n_generated=settings.n_generated,
+                                               seed=settings.seed)
+        row = {"name": name, **metrics,
+               "recon_mrstft": metrics["recon_mrstft"], "recon_lsd": metrics["recon_lsd_db"]}
+        rows.append(row)
+        print(f"[bench] {name}: trained in {row['train_seconds']:.0f} s, "
+              f"LSD {row['recon_lsd']:.2f} dB, FD ratio {row['fd_ratio']:.2f}", flush=True)
+    return rows
+
+
+# -------------------------------------------------------------------- table
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "n/a"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{float(value):.{digits}f}"
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """The benchmark as Markdown: signal-processing lines, then the models."""
+    lines = []
+    m = results.get("machine", {})
+    if m:
+        lines.append(f"Machine: {m.get('device')} ({m.get('cpu_count')} cores, "
+                     f"{m.get('cpu')}), TensorFlow {m.get('tensorflow')}, "
+                     f"Keras {m.get('keras')}, librosa {m.get('librosa')}.")
+        lines.append("")
+    if "synthesis" in results:
+        lines.append(f"- Synthesis: {_fmt(results['synthesis']['x_realtime_median'], 0)} x "
+                     "real time (median over kinds, one core).")
+    if "stft" in results:
+        s = results["stft"]
+        agreement = ("bit-identical" if s["max_relative_error"] == 0
+                     else f"max relative error {s['max_relative_error']:.1e}")
+        lines.append(f"- STFT: NumPy vs TensorFlow {agreement}; inverse round trip "
+                     f"{_fmt(s['roundtrip_snr_db'], 1)} dB (NumPy), "
+                     f"{_fmt(s['tf_roundtrip_snr_db'], 1)} dB (TensorFlow).")
+    if "griffin_lim" in results:
+        g = results["griffin_lim"]
+        lines.append(f"- Griffin-Lim, {g['n_clips']} clips, {g['n_iter']} iterations: "
+                     f"ours {_fmt(g['sc_db_ours'])} dB in {_fmt(g['seconds_ours'])} s, "
+                     f"librosa {_fmt(g['sc_db_librosa'])} dB in "
+                     f"{_fmt(g['seconds_librosa'])} s ({_fmt(g['speed_ratio'], 1)}x).")
+    models = results.get("models") or []
+    if models:
+        lines += ["", "| approach | recon MR-STFT | recon LSD (dB) | FD ratio | NDB/K | "
+                  "non-finite steps | train (examples/s) | train (s) | generate (x real time) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in models:
+            lines.append(
+                f"| {row['name']} | {_fmt(row['recon_mrstft'], 3)} | {_fmt(row['recon_lsd'])} "
+                f"| {_fmt(row['fd_ratio'])} | {_fmt(row['ndb_k'])} | {row['nonfinite_steps']} "
+                f"| {_fmt(row['train_examples_per_s'], 1)} | {_fmt(row['train_seconds'], 0)} "
+                f"| {_fmt(row['generate_x_realtime'], 1)} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- main
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+def run(settings: BenchSettings, data_dir: str | Path | None = None,
+        parts: Sequence[str] = ("synthesis", "stft", "griffin_lim", "models"),
+        verbose: int = 0, save_dir: str | Path | None = None) -> dict[str, Any]:
+    """Run the benchmark; returns the results as JSON-ready values.
+
+    Args:
+        settings: ``QUICK``, ``FULL`` or your own ``BenchSettings``.
+        data_dir: recordings to train and evaluate the models on.
+        parts: which parts to run (``machine`` always runs).
+        verbose: Keras progress display while training.
+        save_dir: where to save the trained models (``None``: not saved).
+    """
+    from beeutils import config
+
+    config.setup(seed=settings.seed)
+    start = time.perf_counter()
+    results: dict[str, Any] = {"machine": machine_info(),
+                               "settings": dataclasses.asdict(settings)}
+    results["settings"]["data"] = str(data_dir) if data_dir else "synthetic corpus"
+    clips = None
+    if "stft" in parts or "griffin_lim" in parts:
+        clips = _bench_clips(settings.gl_clips, settings.duration, settings.seed)
+    if "synthesis" in parts:
+        results["synthesis"] = bench_synthesis(settings)
+    if "stft" in parts:
+        results["stft"] = bench_stft(clips)
+    if "griffin_lim" in parts:
+        results["griffin_lim"] = bench_griffin_lim(clips, settings.gl_iter)
+    if "models" in parts:
+        results["models"] = bench_models(settings, data_dir, verbose, save_dir)
+    results["seconds"] = time.perf_counter() - start
+    return _jsonable(results)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m beeutils.bench",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller corpus and budget (under 15 minutes on 2 CPU cores)")
+    parser.add_argument("--json", type=Path, help="write the results to this JSON file")
+    parser.add_argument("--data", type=Path,
+                        help="folder of recordings to use instead of the synthetic corpus")
+    parser.add_argument("--skip-models", action="store_true",
+                        help="signal processing only (seconds, not minutes)")
+    parser.add_argument("--save-models", type=Path, metavar="DIR",
+                        help="save the trained models here (e.g. build/models, where "
+                             "notebook 07 and beeutils.generate look)")
+    args = parser.parse_args(argv)
+    if args.data is not None and not args.data.is_dir():
+        parser.error(f"--data {args.data}: no such folder")
+    parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
+    results = run(QUICK if args.quick else FULL, args.data, parts, save_dir=args.save_models)
+    print(results_table(results))
+    print(f"\n{results['seconds']:.0f} s in total", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
