@@ -63,6 +63,7 @@ from beeutils.models import approaches
 from beeutils.data import datasets
 from beeutils.evaluation import metrics
 from beeutils.dsp import phase
+from beeutils.evaluation import bench
 from beeutils.ui import plotting
 from beeutils.data import synth
 from beeutils.training import fit
@@ -532,13 +533,13 @@ for name, wave in (("original", hum_original), ("crop only (true phase)", hum_lo
 # %% [markdown]
 # ### Our Griffin-Lim against librosa's
 #
-# `phase.compare_with_librosa` runs both on the same full-band magnitudes from
+# `bench.compare_with_librosa` runs both on the same full-band magnitudes from
 # the same random initial phases, with the same 32 iterations and momentum
 # 0.99: quality (spectral convergence, lower is better) should agree, and the
 # batched TensorFlow loop should be faster than librosa's clip-by-clip loop.
 
 # %%
-cmp = phase.compare_with_librosa(data.waves["test"][:N_LIBROSA], STFT.replace(n_freq_keep=None),
+cmp = bench.compare_with_librosa(data.waves["test"][:N_LIBROSA], STFT.replace(n_freq_keep=None),
                                   n_iter=GL_ITERS, momentum=0.99, seed=SEED)
 display(Markdown(
     f"| {cmp['n_clips']} clips, {cmp['n_iter']} iterations | ours (TensorFlow, batched) | "

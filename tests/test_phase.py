@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from beeutils.dsp import phase
+from beeutils.evaluation import bench
 from beeutils.evaluation.metrics import spectral_convergence_wave
 from beeutils.dsp.spectral import STFTConfig, stft, window_array
 
@@ -48,7 +49,7 @@ def mags(waves) -> np.ndarray:
 def test_matches_librosa_quality_at_32_iterations(waves):
     # Same random initial phases for both: one random start to another moves a
     # clip's result by 1-2 dB, which would swamp the comparison on 4 clips.
-    result = phase.compare_with_librosa(waves, CFG, n_iter=32, momentum=0.99, seed=0)
+    result = bench.compare_with_librosa(waves, CFG, n_iter=32, momentum=0.99, seed=0)
     assert result["n_clips"] == 4 and result["same_init"]
     # Griffin-Lim must actually converge on these sounds, ours as well as librosa's.
     assert result["sc_db_librosa"] < -15
@@ -62,7 +63,7 @@ def test_matches_librosa_quality_at_32_iterations(waves):
 def test_own_random_start_converges_like_librosa(waves):
     """Our TensorFlow-seeded start reaches librosa's quality band (loose: the
     draw alone moves single clips by a few dB)."""
-    result = phase.compare_with_librosa(waves, CFG, n_iter=32, seed=3, same_init=False)
+    result = bench.compare_with_librosa(waves, CFG, n_iter=32, seed=3, same_init=False)
     assert result["sc_db_ours"] < result["sc_db_librosa"] + 3.0
     assert result["sc_db_ours"] < -15
 
