@@ -24,7 +24,8 @@ from pathlib import Path
 from beeutils.config import ROOT
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-#: Per-notebook limit; DESIGN.md asks for < 3 minutes in fast mode.
+#: Hard timeout per notebook run in fast mode (the target is under 3 minutes each;
+#: tests/test_notebooks.py checks that budget).
 FAST_TIMEOUT_S = 600
 FULL_TIMEOUT_S = 3600
 

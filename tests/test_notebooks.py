@@ -5,7 +5,7 @@ import pytest
 
 from beeutils import series
 
-#: DESIGN.md: each notebook under 3 minutes in fast mode on 2 cores.
+#: Each notebook must run in under 3 minutes in fast mode on 2 CPU cores.
 FAST_BUDGET_S = 180
 
 NOTEBOOKS = series.list_notebooks()
