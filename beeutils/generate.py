@@ -6,7 +6,7 @@
 
 Writes ``<kind or sample>_<i>.wav`` (16-bit PCM at the model's sample rate)
 and, unless ``--no-png``, a spectrogram ``.png`` beside each.  Models saved by
-the notebooks (``beeutils.models.approaches.save``) live in ``build/models/``: a
+the notebooks and ``python -m beeutils.train`` (``AudioModel.save``) live in ``build/models/``: a
 ``.keras`` file with a ``.json`` description beside it that says how to turn
 the network's output into sound.
 """
@@ -57,26 +57,25 @@ def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
         The wav paths written.
 
     Raises:
-        beeutils.models.approaches.ModelFileError: missing, unreadable or
+        beeutils.models.audio_model.ModelFileError: missing, unreadable or
             incompatible model file, or a kind the model cannot produce.
     """
-    from beeutils.models import approaches
     from beeutils.data import audio
+    from beeutils.models.audio_model import AudioModel
 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    trained = approaches.load(model_path)
-    waves = trained.generate_waves(n, seed=seed, kind=kind)
+    model = AudioModel.load(model_path)
+    waves = model.generate(n, kind=kind, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = kind or "sample"
     paths = []
     for i, wave in enumerate(waves):
         path = out / f"{stem}_{i:02d}.wav"
-        audio.save_audio(path, wave, sr=trained.config.sr)
+        audio.save_audio(path, wave, sr=model.sr)
         if png:
-            _save_png(path.with_suffix(".png"), wave, trained.config.sr,
-                      f"{trained.name}: {stem} {i}")
+            _save_png(path.with_suffix(".png"), wave, model.sr, f"{model.approach}: {stem} {i}")
         paths.append(path)
     return paths
 
@@ -93,13 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from beeutils import config
-    from beeutils.models import approaches
+    from beeutils.models.audio_model import ModelFileError
 
     config.setup(seed=args.seed)
     try:
         paths = generate_files(args.model, args.out, args.n, args.kind, args.seed,
                                png=not args.no_png)
-    except (approaches.ModelFileError, ValueError) as err:
+    except (ModelFileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {len(paths)} clips to {args.out}")

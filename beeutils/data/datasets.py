@@ -400,52 +400,65 @@ class ArrayCorpus:
     What the models and the benchmark need from a corpus (``waves``,
     ``labels``, ``metas`` by split, ``kinds``, ``sr``), for clips that did not
     come from the synthesiser: your recordings, read with
-    ``beeutils.data.readers.read_recordings``.  Each label is split on its own
-    (seeded shuffle, then the ``_split_counts`` rule of ``make_corpus``), so
-    every split holds every label.
+    ``beeutils.data.readers.read_recordings``.
+
+    Clips are split **by file**: every segment of one recording goes to the
+    same split, so a held-out score measures how the model does on
+    recordings it never heard, not on the neighbours of segments it learnt.
+    Each label's files are shuffled (seeded) and shared out with the
+    ``_split_counts`` rule of ``make_corpus``; with enough files every split
+    holds every label.
 
     Args:
         waves: ``(n, samples)`` float32 clips.
         labels: label of each clip (plays the part of the kind).
         metas: per clip metadata (default ``{"kind": label, "f0_hz": None}``).
-        splits: train, validation and test fractions.
+        splits: train, validation and test fractions (of files).
         seed: seeds the shuffle.
         sr: sample rate in Hz.
+        files: the recording each clip was cut from (default: every clip is
+            its own recording).
     """
 
     def __init__(self, waves: np.ndarray, labels: Sequence[str],
                  metas: Sequence[dict] | None = None,
                  splits: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
-                 sr: int = 16000) -> None:
+                 sr: int = 16000, files: Sequence[str] | None = None) -> None:
         waves = np.asarray(waves, dtype=np.float32)
         labels = [str(x) for x in labels]
         if waves.ndim != 2 or len(waves) != len(labels):
             raise ValueError(f"need (n, samples) waves and n labels, got {waves.shape} "
                              f"and {len(labels)}")
+        files = [f"clip {i}" for i in range(len(labels))] if files is None else [
+            str(f) for f in files]
+        if len(files) != len(labels):
+            raise ValueError(f"{len(files)} file names for {len(labels)} clips")
         metas = ([{"kind": x, "f0_hz": None} for x in labels] if metas is None
                  else [dict(m) for m in metas])
         self.sr = int(sr)
         self._kinds = tuple(sorted(set(labels)))
         rng = np.random.default_rng(seed)
-        rows: dict[str, list[int]] = {s: [] for s in SPLITS}
+        self._file_split: dict[str, str] = {}
         for kind in self._kinds:
-            idx = rng.permutation([i for i, x in enumerate(labels) if x == kind])
-            bounds = np.cumsum([0] + _split_counts(len(idx), splits))
+            names = rng.permutation(sorted({f for f, x in zip(files, labels) if x == kind}))
+            bounds = np.cumsum([0] + _split_counts(len(names), splits))
             for split, lo, hi in zip(SPLITS, bounds[:-1], bounds[1:]):
-                rows[split].extend(int(i) for i in idx[lo:hi])
-        self._rows = {s: sorted(r) for s, r in rows.items()}
-        self._waves, self._labels, self._metas = waves, labels, metas
+                self._file_split.update({str(f): split for f in names[lo:hi]})
+        self._rows = {s: [i for i, f in enumerate(files) if self._file_split[f] == s]
+                      for s in SPLITS}
+        self._waves, self._labels, self._metas, self._files = waves, labels, metas, files
 
     @classmethod
     def from_folder_data(cls, data: "FolderData", seed: int = 0,
                          splits: Sequence[float] = (0.8, 0.1, 0.1)) -> "ArrayCorpus":
         """From ``read_folder`` / ``readers.read_recordings`` output (labels
-        ``""`` become ``"recording"``)."""
+        ``""`` become ``"recording"``), split by the file of each segment."""
         labels = [x or "recording" for x in data.labels]
         metas = getattr(data, "metas", None)
         metas = None if metas is None else [{"kind": x, "f0_hz": None, **m}
                                             for x, m in zip(labels, metas)]
-        return cls(data.waves, labels, metas, splits, seed, data.sr)
+        files = [str(source[0]) for source in data.sources]
+        return cls(data.waves, labels, metas, splits, seed, data.sr, files=files)
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -468,6 +481,34 @@ class ArrayCorpus:
 
     def metas(self, split: str = "train") -> list[dict]:
         return [self._metas[i] for i in self._split(split)]
+
+    def files(self, split: str = "train") -> list[str]:
+        """The recording of each clip of one split."""
+        return [self._files[i] for i in self._split(split)]
+
+    def only(self, kinds: Sequence[str], seed: int = 0) -> "ArrayCorpus":
+        """The clips of ``kinds`` alone, split again by file."""
+        keep = [i for i, label in enumerate(self._labels) if label in set(kinds)]
+        if not keep:
+            raise ValueError(f"no clips of {list(kinds)}; the labels are {list(self._kinds)}")
+        return ArrayCorpus(self._waves[keep], [self._labels[i] for i in keep],
+                           [self._metas[i] for i in keep], seed=seed, sr=self.sr,
+                           files=[self._files[i] for i in keep])
+
+    def file_splits(self) -> dict[str, str]:
+        """Recording -> the split all of its segments went to."""
+        return dict(sorted(self._file_split.items()))
+
+    def split_report(self) -> str:
+        """One line per split: recordings and segments, by label."""
+        lines = []
+        for split in SPLITS:
+            rows = self._rows[split]
+            by_label = {k: sum(self._labels[i] == k for i in rows) for k in self._kinds}
+            n_files = sum(1 for v in self._file_split.values() if v == split)
+            detail = ", ".join(f"{k} {n}" for k, n in by_label.items())
+            lines.append(f"{split:>10}: {n_files} recordings, {len(rows)} segments ({detail})")
+        return "\n".join(lines)
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -662,6 +703,7 @@ def read_folder(
 __all__ = [
     "SPLITS",
     "Corpus",
+    "ArrayCorpus",
     "CorpusSplit",
     "FolderData",
     "make_corpus",

@@ -53,6 +53,7 @@ import numpy as np
 
 from beeutils.data import audio
 from beeutils.data.audio import AudioError
+from beeutils.data import datasets
 from beeutils.data.datasets import (
     AUDIO_EXTENSIONS,
     FolderData,
@@ -66,7 +67,7 @@ from beeutils.data.datasets import (
 __all__ = [
     "LAYOUTS", "NUHIVE_LABELS", "UNANNOTATED", "BUZZ_CLASSES", "LAB_END_TOLERANCE", "AnnotationError",
     "Interval", "Recordings", "parse_lab", "hive_state", "queen_state", "detect_layout",
-    "read_nuhive", "read_buzz", "read_recordings",
+    "read_nuhive", "read_buzz", "read_recordings", "training_corpus",
 ]
 
 #: Layouts ``detect_layout`` tells apart.
@@ -608,3 +609,26 @@ def read_recordings(
     if layout == "folder":
         return _from_folder_data(read_folder(path, sr=sr, length=length, hop=hop, **kwargs))
     raise ValueError(f"layout must be one of {LAYOUTS} or None, got {layout!r}")
+
+
+def training_corpus(data_dir: str | Path | None = None, clips_per_kind: int = 40,
+                    duration: float = 2.048, seed: int = 0, sr: int = 16000) -> Any:
+    """What a model trains on: the synthetic corpus, or your recordings.
+
+    Args:
+        data_dir: a folder of recordings in any layout ``read_recordings``
+            knows, cut into clips of ``duration`` and split 80/10/10 by file
+            (``datasets.ArrayCorpus``); ``None``: the synthetic corpus.
+        clips_per_kind: synthetic clips per kind.
+        duration: clip length in seconds.
+        seed: the corpus seed, and the shuffle of the files into splits.
+        sr: sample rate in Hz.
+
+    Raises:
+        AudioError: ``data_dir`` is missing or holds no readable audio.
+    """
+    if data_dir is None:
+        return datasets.make_corpus(clips_per_kind=clips_per_kind, duration=duration,
+                                    seed=seed, sr=sr)
+    found = read_recordings(data_dir, sr=sr, length=int(round(duration * sr)))
+    return datasets.ArrayCorpus.from_folder_data(found, seed=seed)

@@ -29,10 +29,8 @@ Everything runs unchanged on a GPU.
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -30,7 +30,6 @@ import dataclasses
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
     from beeutils.dsp.spectral import STFTConfig
 
 #: Keys every entry of ``models`` carries.
-MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd", "fd_ratio", "ndb_k", "nonfinite_steps",
+MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "fd_ratio", "ndb_k", "nonfinite_steps",
               "train_examples_per_s", "train_seconds", "generate_x_realtime")
 
 
@@ -275,40 +274,40 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
     Args:
         settings: corpus size and training budget.
         data_dir: a folder of recordings to use instead of the synthetic
-            corpus (read with ``beeutils.data.readers.read_recordings``).
+            corpus (``readers.training_corpus``: split by file).
         verbose: Keras progress display.
         save_dir: save each trained model here as ``<name>.keras``
-            (``approaches.save``), for notebook 07 and ``beeutils.generate``.
+            (``AudioModel.save``), for notebook 07 and ``beeutils.generate``.
 
     Returns:
         One dict per approach with ``MODEL_KEYS`` and every
-        ``evaluation.evaluate_waves`` metric.
+        ``evaluate.evaluate_model`` metric.
     """
-    from beeutils.models import approaches
+    from beeutils.data.readers import training_corpus
     from beeutils.dsp.spectral import STFTConfig
+    from beeutils.evaluation.evaluate import evaluate_model
+    from beeutils.models.audio_model import AudioModel
+    from beeutils.models.configs import ModelConfig
 
-    corpus = approaches.bench_corpus(settings.clips_per_kind, settings.duration,
-                                     settings.seed, data_dir=data_dir)
+    corpus = training_corpus(data_dir, settings.clips_per_kind, settings.duration,
+                             settings.seed)
     # The default crop (0-2 kHz) and, as STFTConfig() does for 2.048 s, every
     # frame but the last (centred on the end of the clip, half padding).
     n_samples = corpus.waves("train").shape[-1]
-    config = STFTConfig(n_frames=STFTConfig().n_frames_for(n_samples) - 1)
+    stft = STFTConfig(n_frames=STFTConfig().n_frames_for(n_samples) - 1)
     rows = []
     for name in settings.approaches:
         print(f"[bench] training {name} ...", flush=True)
-        trained = approaches.train_approach(name, corpus, config, epochs=settings.epochs,
-                                            batch_size=settings.batch_size,
-                                            seed=settings.seed, verbose=verbose)
+        model = AudioModel.build(ModelConfig(name, stft), corpus, seed=settings.seed)
+        model.train(corpus, epochs=settings.epochs, batch_size=settings.batch_size,
+                    seed=settings.seed, verbose=verbose)
         if save_dir is not None:
-            approaches.save(trained, Path(save_dir) / f"{name}.keras")
-        metrics = approaches.evaluate_approach(trained, corpus,
-                                               n_generated=settings.n_generated,
-                                               seed=settings.seed)
-        row = {"name": name, **metrics,
-               "recon_mrstft": metrics["recon_mrstft"], "recon_lsd": metrics["recon_lsd_db"]}
+            model.save(Path(save_dir) / f"{name}.keras")
+        row = {"name": name, **evaluate_model(model, corpus, n_generated=settings.n_generated,
+                                              seed=settings.seed)}
         rows.append(row)
         print(f"[bench] {name}: trained in {row['train_seconds']:.0f} s, "
-              f"LSD {row['recon_lsd']:.2f} dB, FD ratio {row['fd_ratio']:.2f}", flush=True)
+              f"LSD {row['recon_lsd_db']:.2f} dB, FD ratio {row['fd_ratio']:.2f}", flush=True)
     return rows
 
 
@@ -323,8 +322,23 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return f"{float(value):.{digits}f}"
 
 
+#: Rows of the benchmark's model table (``evaluate.comparison_table``).
+MODEL_ROWS: tuple[tuple[str, str, str, bool | None], ...] = (
+    ("recon_mrstft", "reconstruction: multi-resolution STFT distance", "", True),
+    ("recon_lsd_db", "reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
+    ("fd_ratio", "generation: Frechet distance ratio (1 = real data)", "", True),
+    ("ndb_k", "generation: NDB/K", "", True),
+    ("nonfinite_steps", "non-finite training steps", "", True),
+    ("train_examples_per_s", "training speed", "examples/s", False),
+    ("train_seconds", "training time", "s", True),
+    ("generate_x_realtime", "generation speed", "x real time", False),
+)
+
+
 def results_table(results: dict[str, Any]) -> str:
     """The benchmark as Markdown: signal-processing lines, then the models."""
+    from beeutils.evaluation.evaluate import comparison_table
+
     lines = []
     m = results.get("machine", {})
     if m:
@@ -350,15 +364,7 @@ def results_table(results: dict[str, Any]) -> str:
                      f"{_fmt(g['seconds_librosa'])} s ({_fmt(g['speed_ratio'], 1)}x).")
     models = results.get("models") or []
     if models:
-        lines += ["", "| approach | recon MR-STFT | recon LSD (dB) | FD ratio | NDB/K | "
-                  "non-finite steps | train (examples/s) | train (s) | generate (x real time) |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for row in models:
-            lines.append(
-                f"| {row['name']} | {_fmt(row['recon_mrstft'], 3)} | {_fmt(row['recon_lsd'])} "
-                f"| {_fmt(row['fd_ratio'])} | {_fmt(row['ndb_k'])} | {row['nonfinite_steps']} "
-                f"| {_fmt(row['train_examples_per_s'], 1)} | {_fmt(row['train_seconds'], 0)} "
-                f"| {_fmt(row['generate_x_realtime'], 1)} |")
+        lines += ["", comparison_table({row["name"]: row for row in models}, MODEL_ROWS)]
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ starts from audio:
   are low-passed at the crop of the ``STFTConfig`` (0-2 kHz by default), so
   a model is not blamed for bins it was never asked to produce, nor
   rewarded for noise it adds above them;
-- references keep their true phase (``training.lowpass_reference``): phase
+- references keep their true phase (``dsp.spectral.lowpass_reference``): phase
   errors count, which is the point of notebook 05.
 
 Keys of ``evaluate_waves`` (reconstruction on held-out clips, then
@@ -53,8 +53,9 @@ import numpy as np
 
 from beeutils.dsp.spectral import STFTConfig
 
-__all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_waves", "generation_metrics", "format_value",
-           "hum_reconstruction_metrics", "comparison_table"]
+__all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_model", "evaluate_waves",
+           "reconstruction_metrics", "generation_metrics", "hum_reconstruction_metrics",
+           "format_value", "comparison_table"]
 
 #: Fundamental-frequency band of colony hum (Hz): the synthetic hum's 200-260 Hz
 #: plus a margin for the widened partials and YIN's resolution.
@@ -139,6 +140,44 @@ def generation_metrics(
     return out, {"f0_generated": f0_gen, "f0_data": f0_data}
 
 
+def reconstruction_metrics(
+    config: STFTConfig, original: np.ndarray, recon: np.ndarray, labels: Sequence[str],
+    metas: Sequence[Mapping[str, Any]], hum_band: tuple[float, float] = HUM_BAND_HZ,
+) -> dict[str, float]:
+    """How close audio ``recon`` is to ``original``, in the model band.
+
+    Both are low-passed at the crop of ``config``; the reference keeps its
+    true phase.  Used for a model's reconstructions and for a
+    representation's own round trip (its floor).
+
+    Args:
+        config: STFT settings; its crop is the band.
+        original: ``(n, samples)`` clips, full band.
+        recon: ``(n, samples)`` audio for them.
+        labels: kind of each clip; metas: metadata (``f0_hz``) of each clip.
+        hum_band: hum f0 band in Hz.
+
+    Returns:
+        ``recon_snr_db``, ``recon_sc_db``, ``recon_lsd_db``, ``recon_mrstft``,
+        ``hum_recon_f0_in_band``, ``hum_recon_f0_error_hz``.
+    """
+    from beeutils.dsp.spectral import lowpass_reference, magnitudes
+    from beeutils.evaluation import metrics
+
+    lowpass = lowpass_reference(original, config)
+    recon_band = lowpass_reference(recon, config)
+    true_mag, recon_mag = magnitudes(original, config), magnitudes(recon_band, config)
+    out = {
+        "recon_snr_db": float(np.mean(metrics.snr_db(lowpass, recon_band))),
+        "recon_sc_db": float(np.mean(metrics.spectral_convergence_db(true_mag, recon_mag))),
+        "recon_lsd_db": float(np.mean(metrics.log_spectral_distance(true_mag, recon_mag))),
+        "recon_mrstft": float(metrics.multi_resolution_stft_distance(lowpass, recon_band,
+                                                                     config.sr)),
+    }
+    out.update(hum_reconstruction_metrics(recon_band, labels, metas, config.sr, hum_band))
+    return out
+
+
 def evaluate_waves(
     *,
     config: STFTConfig,
@@ -191,14 +230,9 @@ def evaluate_waves(
     lowpass = lowpass_reference(original, config)
     recon_band = lowpass_reference(recon, config)
     gen_band = lowpass_reference(generated, config)
-    true_mag, recon_mag = magnitudes(original, config), magnitudes(recon_band, config)
 
     out: dict[str, Any] = {"n_test": int(len(original))}
-    out["recon_snr_db"] = float(np.mean(metrics.snr_db(lowpass, recon_band)))
-    out["recon_sc_db"] = float(np.mean(metrics.spectral_convergence_db(true_mag, recon_mag)))
-    out["recon_lsd_db"] = float(np.mean(metrics.log_spectral_distance(true_mag, recon_mag)))
-    out["recon_mrstft"] = float(metrics.multi_resolution_stft_distance(lowpass, recon_band, sr))
-    out.update(hum_reconstruction_metrics(recon_band, labels, metas, sr, hum_band))
+    out.update(reconstruction_metrics(config, original, recon, labels, metas, hum_band))
 
     if intended_gen_mag is None:
         out["consistency_sc_db"] = float("nan")
@@ -217,11 +251,75 @@ def evaluate_waves(
     return out, {"lowpass": lowpass, "recon": recon_band, "generated": gen_band, **f0s}
 
 
+def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 0,
+                   split: str = "test", return_waves: bool = False
+                   ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``evaluate_waves`` on a trained ``AudioModel``, plus its costs and floor.
+
+    Reconstructions of the held-out ``split`` (with their kinds for a
+    conditional model) and ``n_generated`` prior samples (a conditional
+    model's cycle through the kinds in equal numbers) are measured from
+    audio, like every other approach.
+
+    Adds to the keys of ``evaluate_waves``:
+
+    - ``floor_snr_db``, ``floor_sc_db``, ``floor_lsd_db``, ``floor_mrstft``:
+      the same reconstruction metrics for the representation's own round
+      trip, no model involved (Griffin-Lim on the true magnitudes for a
+      magnitude encoder: the error of the missing phase alone);
+    - ``generate_x_realtime``: seconds of audio generated per second of
+      computing, decoding included;
+    - ``train_seconds``, ``train_examples_per_s``, ``train_steps``,
+      ``nonfinite_steps`` (0 when training stayed finite), when the model
+      was trained in this session.
+
+    Args:
+        model: an ``AudioModel``.
+        corpus: the corpus it was trained on.
+        n_generated: prior samples.
+        seed: prior latents and k-means.
+        split: held-out split.
+        return_waves: also return the audio (``original``, ``floor``, and
+            the band-limited ``lowpass``, ``recon``, ``generated``) and
+            ``f0_generated``, ``f0_data``.
+    """
+    original = corpus.waves(split)
+    labels, metas = list(corpus.labels(split)), list(corpus.metas(split))
+    recon = model.reconstruct(original, labels if model.conditional else None)
+    z = model.prior_latents(n_generated, seed)
+    kinds = ([model.kinds[i % len(model.kinds)] for i in range(n_generated)]
+             if model.conditional else None)
+    start = time.perf_counter()
+    generated = model.decode(z, kinds)
+    gen_seconds = time.perf_counter() - start
+    metrics, waves = evaluate_waves(
+        config=model.config.stft, original=original, recon=recon, generated=generated,
+        train_waves=corpus.waves("train"), labels=labels, metas=metas,
+        intended_gen_mag=model.intended_magnitudes(z, kinds), seed=seed, return_waves=True)
+    floor = model.representation.round_trip(original)
+    floor_metrics = reconstruction_metrics(model.config.stft, original, floor, labels, metas)
+    metrics.update({"floor" + k[len("recon"):]: v for k, v in floor_metrics.items()
+                    if k.startswith("recon_")})
+    metrics["generate_x_realtime"] = (n_generated * model.n_samples / model.sr
+                                      / max(gen_seconds, 1e-9))
+    result = model.train_result
+    if result is not None:
+        n_train = len(corpus.labels("train"))
+        metrics["train_seconds"] = float(result.seconds)
+        metrics["train_examples_per_s"] = n_train * result.epochs / max(result.seconds, 1e-9)
+        metrics["nonfinite_steps"] = 0 if result.finite else 1
+        metrics["train_steps"] = int(result.steps)
+    if not return_waves:
+        return metrics
+    return metrics, {"original": original, "floor": floor, **waves}
+
+
 #: Rows of ``comparison_table``: (key, description, unit, lower is better).
 TABLE_ROWS: tuple[tuple[str, str, str, bool | None], ...] = (
     ("recon_snr_db", "reconstruction: waveform SNR vs low-passed clip", "dB", False),
     ("recon_lsd_db", "reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
     ("recon_sc_db", "reconstruction: spectral convergence, 0-2 kHz", "dB", True),
+    ("floor_lsd_db", "representation round trip (floor): log-spectral distance", "dB", True),
     ("recon_mrstft", "reconstruction: multi-resolution STFT distance", "", True),
     ("hum_recon_f0_error_hz", "held-out hum: median f0 error", "Hz", True),
     ("consistency_sc_db", "consistency: intended vs produced magnitude", "dB", True),

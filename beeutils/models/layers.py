@@ -8,11 +8,9 @@ The layers are registered serializable so that models using them save to
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402

@@ -15,11 +15,9 @@ use ``keras.ops`` so they run inside a ``train_step`` and under
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from keras import ops  # noqa: E402
 

@@ -45,11 +45,9 @@ kHz: 8 ms, 256 frames per 2.048 s clip).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -495,63 +493,39 @@ def build_vaegan_decoder(f0_decoder: keras.Model, control_decoder: keras.Model,
     return keras.Model(inputs if n_extra > 1 else inputs[0], out, name=name)
 
 
-def build_oscillator_vae(
-    input_shape: Sequence[int],
-    n_samples: int,
-    sr: int = 16000,
-    n_classes: int = 0,
-    seed: int = 0,
-    *,
-    latent_dim: int = 32,
-    hop: int = HOP,
-    n_harmonics: int = 24,
-    n_noise_bands: int = 65,
-    max_hz: float | None = MAX_HZ,
-    encoder_widths: Sequence[int] = (16, 32, 64, 128),
-    dense_units: int = 256,
-    decoder_width: int = 96,
-    f0_width: int = 32,
-    kl_weight: float = 1e-3,
-    f0_weight: float = 1.0,
-    learning_rate: float = 1e-3,
-    fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
-) -> "OscillatorVAE":
-    """The oscillator-bank VAE with its defaults, compiled (Adam).
+def build_oscillator_vae(input_shape: Sequence[int], config: Any = None, n_samples: int = 32768,
+                         sr: int = 16000, n_classes: int = 0,
+                         seed: int | None = None) -> "OscillatorVAE":
+    """The oscillator-bank VAE, compiled (Adam).
+
+    The weights are drawn from Keras' global generator: seed it first
+    (``keras.utils.set_random_seed``; ``AudioModel.build`` does).
 
     Args:
         input_shape: encoder input ``(freq, time, 1)``.
+        config: ``beeutils.models.configs.OscillatorConfig`` (default: its
+            defaults).
         n_samples: clip length in samples.
         sr: sample rate in Hz.
         n_classes: 0, or the number of kinds for a conditional model.
-        seed: seeds weights, sampling and synthesis noise.
-        latent_dim: size of ``z``.
-        hop: samples per control frame.
-        n_harmonics: ``K``, oscillators in the bank (24 reach 2 kHz from an
-            f0 of 83 Hz).
-        n_noise_bands: ``B``, noise filter bands from 0 Hz to Nyquist.
-        max_hz: top of the band produced (None: Nyquist).
-        encoder_widths, dense_units: encoder (``vaegan.build_encoder``).
-        decoder_width, f0_width: channels of the control and f0 decoders.
-        kl_weight: weight of the KL term (nats) against the spectral loss
-            (about 1 for a poor match): small, so the code carries detail.
-        f0_weight: weight of the f0 loss (octaves).
-        learning_rate: Adam.
-        fft_sizes: resolutions of the multi-resolution STFT loss.
+        seed: seeds the model's sampling and synthesis noise.
     """
     from beeutils.models import vaegan
+    from beeutils.models.configs import OscillatorConfig
 
-    keras.utils.set_random_seed(int(seed))
-    n_frames = -(-int(n_samples) // int(hop))
-    encoder = vaegan.build_encoder(input_shape, latent_dim, encoder_widths,
-                                   dense_units=dense_units, n_classes=n_classes)
-    f0_decoder = build_f0_decoder(latent_dim, n_frames, n_classes, width=f0_width)
-    control_decoder = build_control_decoder(latent_dim, n_frames, n_harmonics, n_noise_bands,
-                                            n_classes, width=decoder_width)
-    synth = OscillatorSynth(sr, hop, n_samples, max_hz, seed=int(seed) + 2, name="synth")
-    model = OscillatorVAE(encoder, f0_decoder, control_decoder, synth, kl_weight=kl_weight,
-                          f0_weight=f0_weight, fft_sizes=fft_sizes, seed=int(seed),
+    c = OscillatorConfig() if config is None else config
+    n_frames = -(-int(n_samples) // int(c.hop))
+    encoder = vaegan.build_encoder(input_shape, c.latent_dim, c.encoder_widths,
+                                   dense_units=c.dense_units, n_classes=n_classes)
+    f0_decoder = build_f0_decoder(c.latent_dim, n_frames, n_classes, width=c.f0_width)
+    control_decoder = build_control_decoder(c.latent_dim, n_frames, c.n_harmonics,
+                                            c.n_noise_bands, n_classes, width=c.decoder_width)
+    synth = OscillatorSynth(sr, c.hop, n_samples, c.max_hz,
+                            seed=None if seed is None else int(seed) + 2, name="synth")
+    model = OscillatorVAE(encoder, f0_decoder, control_decoder, synth, kl_weight=c.kl_weight,
+                          f0_weight=c.f0_weight, fft_sizes=c.fft_sizes, seed=seed,
                           n_classes=n_classes, name="oscillator_vae")
-    model.compile(keras.optimizers.Adam(learning_rate))
+    model.compile(keras.optimizers.Adam(c.learning_rate))
     return model
 
 
@@ -664,6 +638,15 @@ class OscillatorVAE(keras.Model):
             self.disc_optimizer = keras.optimizers.get(disc_optimizer)
         elif self.discriminator is not None and self.disc_optimizer is None:
             self.disc_optimizer = keras.optimizers.Adam(1e-4, beta_1=0.5)
+        # Create the optimiser variables now, so that saved moments load (a
+        # model file, a BackupAndRestore backup) before the first step.
+        # Built on every generator variable: the adversarial stage updates a
+        # subset, and a model saved in either stage loads the same moments.
+        self.optimizer.build(self.encoder.trainable_variables
+                             + self.f0_decoder.trainable_variables
+                             + self.control_decoder.trainable_variables)
+        if self.disc_optimizer is not None and self.discriminator is not None:
+            self.disc_optimizer.build(self.discriminator.trainable_variables)
 
     def get_compile_config(self) -> dict | None:
         if not self.compiled:
@@ -678,10 +661,6 @@ class OscillatorVAE(keras.Model):
         self.compile(des(config["optimizer"]),
                      None if config.get("disc_optimizer") is None
                      else des(config["disc_optimizer"]))
-        # Create the optimiser variables now so that the saved moments load.
-        self.optimizer.build(self._generator_variables())
-        if self.disc_optimizer is not None and self.discriminator is not None:
-            self.disc_optimizer.build(self.discriminator.trainable_variables)
 
     @property
     def metrics(self) -> list:
@@ -842,6 +821,7 @@ class OscillatorVAE(keras.Model):
         for name in ADVERSARIAL_TERMS:
             self.trackers.setdefault(name, keras.metrics.Mean(name=name))
         self.disc_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+        self.disc_optimizer.build(self.discriminator.trainable_variables)
         # The step function was traced for the first stage: make fit trace it again.
         self.train_function = self.test_function = self.predict_function = None
 
@@ -932,3 +912,22 @@ class OscillatorVAE(keras.Model):
         from the f0 decoder.  The same seed gives the same clips."""
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.decode(z, labels, None, 0 if seed is None else seed)
+
+    # ------------------------------------------------------ the audio boundary
+    # The same three questions ``VAEGAN`` answers for ``AudioModel``.
+
+    def training_inputs(self, x: np.ndarray, waves: np.ndarray) -> dict[str, np.ndarray]:
+        """What ``fit`` receives: ``training_inputs(x, waves)`` (encoder input,
+        measured f0 contour, target audio)."""
+        return training_inputs(x, waves, sr=self.synth.sr, hop=self.synth.hop)
+
+    def decode_waves(self, z: np.ndarray, labels: Any, representation: Any,
+                     n_samples: int) -> np.ndarray:
+        """Audio ``(n, samples)`` for latents ``z``: the bank plays it; no
+        representation is inverted."""
+        return self.decode(z, labels)
+
+    def intended_magnitudes(self, z: np.ndarray, labels: Any,
+                            representation: Any) -> None:
+        """``None``: the bank writes audio, consistent by construction."""
+        return None

@@ -57,11 +57,9 @@ nothing changes.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -76,7 +74,7 @@ from beeutils.models.layers import (  # noqa: E402
     deconv_block,
 )
 
-__all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN",
+__all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "build_vaegan",
            "LOSS_TERMS", "GRAD_NORMS", "as_onehot", "label_width", "labels_required",
            "label_tensor"]
 
@@ -125,13 +123,13 @@ def as_onehot(labels: Any, n_classes: int, n: int | None = None) -> np.ndarray:
 
     Raises:
         ValueError: wrong width, ids out of range, non-integer ids, kind
-            names (map them with ``beeutils.models.conditional.one_hot``), a count
+            names (map them with ``beeutils.models.audio_model.one_hot``), a count
             other than ``n``, or non-finite values.
     """
     arr = np.asarray(labels)
     if arr.dtype.kind in "USO":
         raise ValueError("labels must be integer class ids or one-hot rows; map kind names "
-                         "with beeutils.models.conditional.one_hot(labels, kinds)")
+                         "with beeutils.models.audio_model.one_hot(labels, kinds)")
     if arr.ndim == 0:
         if n is None:
             raise ValueError("a single class id needs n, the number of rows")
@@ -491,6 +489,11 @@ class VAEGAN(keras.Model):
         self.enc_optimizer = pick(enc_optimizer, 1e-3)
         self.dec_optimizer = pick(dec_optimizer, 1e-3)
         self.disc_optimizer = pick(disc_optimizer, 2e-4)
+        # Create the optimiser variables now, so that saved moments load (a
+        # model file, a BackupAndRestore backup) before the first step.
+        self.enc_optimizer.build(self.encoder.trainable_variables)
+        self.dec_optimizer.build(self.decoder.trainable_variables)
+        self.disc_optimizer.build(self.discriminator.trainable_variables)
 
     def get_compile_config(self) -> dict | None:
         if not self.compiled or self.enc_optimizer is None:
@@ -504,10 +507,6 @@ class VAEGAN(keras.Model):
     def compile_from_config(self, config: dict) -> None:
         self.compile(**{key: keras.saving.deserialize_keras_object(value)
                         for key, value in config.items()})
-        # Create the optimiser variables now so that the saved moments load.
-        self.enc_optimizer.build(self.encoder.trainable_variables)
-        self.dec_optimizer.build(self.decoder.trainable_variables)
-        self.disc_optimizer.build(self.discriminator.trainable_variables)
 
     # ---------------------------------------------------------------- config
 
@@ -766,3 +765,86 @@ class VAEGAN(keras.Model):
             z = ops.convert_to_numpy(keras.random.normal((n, self.latent_dim),
                                                          seed=self.prior_seed))
         return self.decode(z.astype(np.float32), onehot)
+
+    # ------------------------------------------------------ the audio boundary
+    # ``AudioModel`` speaks audio; these three methods are where a network
+    # says how its arrays relate to sound.  The oscillator-bank model answers
+    # the same questions differently (it writes audio itself).
+
+    def training_inputs(self, x: np.ndarray, waves: np.ndarray) -> np.ndarray:
+        """What ``fit`` receives for encoder inputs ``x`` ``(n, freq, time,
+        channels)`` of ``waves`` ``(n, samples)``: ``x`` itself."""
+        return x
+
+    def decode_waves(self, z: np.ndarray, labels: Any, representation: Any,
+                     n_samples: int) -> np.ndarray:
+        """Audio ``(n, n_samples)`` for latents ``(n, latent_dim)``: the decoded
+        arrays through the representation's inverse."""
+        return representation.decode_batch(self.decode(z, labels), n_samples)
+
+    def intended_magnitudes(self, z: np.ndarray, labels: Any,
+                            representation: Any) -> np.ndarray:
+        """Cropped magnitudes ``(n, freq, time)`` the decoder drew for ``z``
+        (the audio need not have them: a drawn spectrogram may not be the STFT
+        of any signal)."""
+        return representation.magnitudes(self.decode(z, labels))
+
+
+# ------------------------------------------------------- the spectrogram model
+
+
+def build_vaegan(input_shape: Sequence[int], config: Any = None, n_classes: int = 0,
+                 output_activation: str | None = "tanh", seed: int | None = None,
+                 name: str = "vaegan") -> VAEGAN:
+    """The repaired VAE-GAN of notebooks 04 and 05, compiled.
+
+    Everything notebook 03 found is fixed here: inputs are normalised and the
+    decoder ends in ``tanh`` (or linear), the reconstruction is a squared
+    error (never binary cross-entropy), ``z_log_var`` is clamped before
+    ``exp``, and the GAN losses are computed from logits.  Reconstruction =
+    ``pixel_weight`` * squared error summed over bins (the VAE's Gaussian
+    likelihood) + ``feature_weight`` * squared error of discriminator
+    features (Larsen et al.'s learned similarity).
+
+    The weights are drawn from Keras' global generator: seed it first
+    (``keras.utils.set_random_seed``; ``AudioModel.build`` does).
+
+    Args:
+        input_shape: ``(freq, time, channels)``.
+        config: ``beeutils.models.configs.VAEGANConfig`` (default: its defaults).
+        n_classes: 0 for an unconditional model; k > 1 conditions encoder,
+            decoder and discriminator on a one-hot kind.
+        output_activation: used when ``config.output_activation`` is
+            ``"auto"``: the representation's (``tanh`` for [-1, 1], ``None``
+            for the complex representations).
+        seed: seed of the model's sampling noise.
+        name: the model's name.
+
+    Returns:
+        A compiled ``VAEGAN``.
+    """
+    from beeutils.models.configs import VAEGANConfig
+
+    config = VAEGANConfig() if config is None else config
+    activation = (output_activation if config.output_activation == "auto"
+                  else config.output_activation)
+    encoder_widths = config.widths if config.encoder_widths is None else config.encoder_widths
+    encoder = build_encoder(input_shape, config.latent_dim, encoder_widths,
+                            dense_units=config.dense_units, n_classes=n_classes)
+    decoder = build_decoder(input_shape, config.latent_dim, config.widths,
+                            output_activation=activation, n_classes=n_classes)
+    discriminator = build_discriminator(input_shape, config.disc_widths,
+                                        feature_block=config.feature_block,
+                                        n_classes=n_classes)
+    model = VAEGAN(
+        encoder, decoder, discriminator,
+        kl_weight=config.kl_weight, gamma=config.gamma,
+        feature_weight=config.feature_weight, feature_reduction=config.feature_reduction,
+        pixel_loss="mse", pixel_weight=config.pixel_weight,
+        gan_weight=config.gan_weight, log_var_clamp=config.log_var_clamp,
+        gan_from_logits=True, seed=seed, name=name, n_classes=n_classes,
+    )
+    model.compile(_default_optimizer(config.learning_rate),
+                  _default_optimizer(config.learning_rate),
+                  _default_optimizer(config.disc_learning_rate))
+    return model

@@ -57,7 +57,6 @@ from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __all__ = ["logical_cpus", "make_strategy", "build_optimizers", "make_dataset",
            "train_distributed", "DevicesAlreadyInitialized"]

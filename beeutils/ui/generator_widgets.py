@@ -1,14 +1,13 @@
 """Widgets to play with a trained model: generate by kind, interpolate, save.
 
-Both panels work with any trained approach of ``beeutils.models.approaches`` (or
+Both panels work with any ``beeutils.models.audio_model.AudioModel`` (or
 anything with the same methods):
 
-- ``config`` (an ``STFTConfig``, for the sample rate), ``kinds`` (tuple of
-  kind names it was trained on), ``conditional`` (bool: can it be asked for
-  a kind?);
-- ``generate_waves(n, seed=..., kind=...) -> (n, samples)``;
-- ``encode_waves(waves, kind=...) -> (n, latent_dim)`` and
-  ``decode_latents(z, kind=...) -> (n, samples)``.
+- ``sr`` (sample rate in Hz), ``kinds`` (tuple of kind names it was trained
+  on), ``conditional`` (bool: can it be asked for a kind?);
+- ``generate(n, kind=..., seed=...) -> (n, samples)``;
+- ``encode(waves, kind=...) -> (n, latent_dim)`` and
+  ``decode(z, kind=...) -> (n, samples)``.
 
 As in ``beeutils.ui.widgets``, what a panel shows is computed by plain methods
 (``generate``, ``at``) that tests can call and check; the controls only call
@@ -88,7 +87,7 @@ class GeneratorPanel:
         self.model = model
         self.out_dir = Path(out_dir)
         self.render = render
-        self.sr = int(model.config.sr)
+        self.sr = int(model.sr)
         kinds = list(model.kinds) if model.conditional else ["(any: not conditioned)"]
         style = {"description_width": "initial"}
         self.kind = w.Dropdown(options=kinds, value=kinds[0], description="kind",
@@ -118,8 +117,8 @@ class GeneratorPanel:
         import ipywidgets as w
 
         seed = int(self.seed.value)
-        self.waves = np.asarray(self.model.generate_waves(int(self.n.value), seed=seed,
-                                                          kind=self.asked_kind))
+        self.waves = np.asarray(self.model.generate(int(self.n.value), kind=self.asked_kind,
+                                                    seed=seed))
         label = self.asked_kind or "sample"
         self.players.children = [w.Audio(value=wav_bytes(wave, self.sr), format="wav",
                                          autoplay=False) for wave in self.waves]
@@ -169,8 +168,8 @@ class InterpolationPanel:
         self.kind = kind
         self.out_dir = Path(out_dir)
         self.render = render
-        self.sr = int(model.config.sr)
-        z = np.asarray(model.encode_waves(np.stack([wave_a, wave_b]), kind=kind))
+        self.sr = int(model.sr)
+        z = np.asarray(model.encode(np.stack([wave_a, wave_b]), kind=kind))
         self.z_a, self.z_b = z[0], z[1]
         self.t = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="t",
                                continuous_update=False)
@@ -189,7 +188,7 @@ class InterpolationPanel:
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"t must lie in [0, 1], got {t}")
         z = ((1.0 - t) * self.z_a + t * self.z_b)[None].astype(np.float32)
-        return np.asarray(self.model.decode_latents(z, kind=self.kind))[0]
+        return np.asarray(self.model.decode(z, kind=self.kind))[0]
 
     def refresh(self) -> np.ndarray:
         """Decode at the slider's ``t``, play and draw it."""

@@ -1,0 +1,357 @@
+"""Every approach of the series behind one contract: audio in, audio out.
+
+The series builds four ways to make bee sounds:
+
+==============  =================================================  ====================
+approach        what the decoder produces                          back to sound
+==============  =================================================  ====================
+``magnitude``   normalised log magnitude (notebook 04)             Griffin-Lim
+``real_imag``   compressed real and imaginary parts (notebook 05)  inverse STFT
+``logmag_if``   log magnitude + instantaneous frequency (05)       integrate IF, iSTFT
+``oscillator``  oscillator-bank controls (notebook 06)             the bank itself
+==============  =================================================  ====================
+
+An ``AudioModel`` holds the network, the fitted representation its encoder
+reads, and the ``ModelConfig`` that built them.  Whatever happens inside, it
+speaks audio::
+
+    model = AudioModel.build(ModelConfig("magnitude"), corpus, seed=0)
+    model.train(corpus, epochs=30)            # fit, progress bar, NaN watch, resume
+    z = model.encode(waves)                   # (n, samples) -> (n, latent_dim)
+    waves = model.decode(z)                   # (n, latent_dim) -> (n, samples)
+    waves = model.reconstruct(waves)
+    waves = model.generate(8, kind="queen_toot", seed=1)   # kind: conditional models
+    model.save("build/models/magnitude.keras"); AudioModel.load(...)
+
+The network says how its arrays relate to sound (``training_inputs``,
+``decode_waves``, ``intended_magnitudes``): the spectrogram VAE-GAN inverts
+its representation, the oscillator bank plays its controls.  Nothing here
+asks which approach it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beeutils.models.configs import APPROACHES, ModelConfig
+
+__all__ = ["APPROACHES", "AudioModel", "ModelFileError", "model_path", "one_hot"]
+
+#: Marks the ``.json`` description of a saved model.
+FILE_FORMAT = "beeutils-audio-model"
+FILE_VERSION = 2
+
+
+class ModelFileError(ValueError):
+    """A model file that is missing, unreadable or not a beeutils model."""
+
+
+def model_path(name: str, fast: bool | None = None) -> Path:
+    """Where the notebooks save model ``name``: ``build/models/<name>.keras``
+    (``build/models/fast/`` in fast mode, so quick runs never overwrite
+    properly trained models)."""
+    from beeutils.config import settings
+
+    fast = settings.fast if fast is None else fast
+    folder = settings.build_dir / "models" / ("fast" if fast else "")
+    return folder / f"{name}.keras"
+
+
+def one_hot(labels: Sequence[str], kinds: Sequence[str]) -> np.ndarray:
+    """Kind names -> one-hot rows ``(n, len(kinds))`` float32, in ``kinds`` order.
+
+    Raises:
+        ValueError: a label that is not one of ``kinds``.
+    """
+    kinds = list(kinds)
+    unknown = sorted(set(labels) - set(kinds))
+    if unknown:
+        raise ValueError(f"unknown kind(s) {unknown}; this model knows {', '.join(kinds)}")
+    out = np.zeros((len(labels), len(kinds)), np.float32)
+    out[np.arange(len(labels)), [kinds.index(k) for k in labels]] = 1.0
+    return out
+
+
+class AudioModel:
+    """A network, the representation it reads, and the config that made them.
+
+    Args:
+        config: the ``ModelConfig``.
+        network: the compiled Keras model (``VAEGAN`` or ``OscillatorVAE``).
+        representation: the fitted ``beeutils.dsp.representations`` object
+            the encoder reads.
+        kinds: the corpus's kind names (the one-hot order of a conditional
+            model).
+        n_samples: clip length in samples.
+
+    Attributes:
+        train_result: the last ``training.fit.TrainResult`` (``None`` until
+            ``train`` runs, and after ``load``).
+    """
+
+    def __init__(self, config: ModelConfig, network: Any, representation: Any,
+                 kinds: Sequence[str], n_samples: int) -> None:
+        self.config = config
+        self.network = network
+        self.representation = representation
+        self.kinds = tuple(kinds)
+        self.n_samples = int(n_samples)
+        self.train_result: Any = None
+
+    def __repr__(self) -> str:
+        conditional = ", conditional on kind" if self.conditional else ""
+        return (f"AudioModel({self.approach}{conditional}: {self.latent_dim}-d latent, "
+                f"{self.n_samples} samples at {self.sr} Hz)")
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, config: ModelConfig, corpus: Any, seed: int = 0) -> "AudioModel":
+        """A new, untrained model for ``corpus``.
+
+        The representation is fitted on the training split only, so held-out
+        clips are scaled with numbers the model could have known.  ``seed``
+        seeds Keras (the initial weights) and the model's sampling noise.
+
+        Args:
+            config: approach, STFT grid, network, conditional or not.
+            corpus: a corpus with ``waves(split)``, ``labels(split)``,
+                ``kinds`` and a ``"train"`` split (``beeutils.data.datasets``).
+            seed: the same seed builds the same weights.
+        """
+        import keras
+
+        from beeutils.dsp.representations import make_representation
+
+        waves = corpus.waves("train")
+        n_samples = int(waves.shape[-1])
+        representation = make_representation(config.representation, config.stft).fit(waves)
+        kinds = tuple(corpus.kinds)
+        if config.conditional and len(kinds) < 2:
+            raise ValueError(f"a model conditioned on kind needs at least two kinds, the "
+                             f"corpus has {len(kinds)}")
+        keras.utils.set_random_seed(int(seed))
+        network = config.network.build(  # type: ignore[union-attr]
+            representation.shape(n_samples), representation, n_samples,
+            len(kinds) if config.conditional else 0, int(seed))
+        return cls(config, network, representation, kinds, n_samples)
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def approach(self) -> str:
+        return self.config.approach
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.config.conditional)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.network.latent_dim)
+
+    @property
+    def sr(self) -> int:
+        return int(self.config.stft.sr)
+
+    # ------------------------------------------------------------ training
+
+    def training_data(self, corpus: Any, split: str) -> Any:
+        """What ``fit`` reads for one split of ``corpus`` (with one-hot kinds
+        for a conditional model)."""
+        waves = corpus.waves(split)
+        data = self.network.training_inputs(self.representation.encode_batch(waves), waves)
+        if not self.conditional:
+            return data
+        return data, one_hot(list(corpus.labels(split)), self.kinds)
+
+    def train(self, corpus: Any, epochs: int = 30, batch_size: int = 32, seed: int = 0,
+              backup_dir: str | Path | None = None, callbacks: Sequence[Any] = (),
+              verbose: int | str = "auto") -> Any:
+        """Fit on ``corpus``'s training split, validating on ``"validation"``.
+
+        ``training.fit.train``: a progress bar, ``NaNWatch``, batches ordered
+        by ``(seed, epoch)``; with ``backup_dir`` an interrupted run started
+        again resumes where it stopped.
+
+        Args:
+            corpus: the corpus the model was built for (same kinds).
+            epochs: total passes over the training split.
+            batch_size: clips per step.
+            seed: batch order.
+            backup_dir: folder of the epoch-end backups (``None``: none).
+            callbacks: extra Keras callbacks.
+            verbose: Keras progress display.
+
+        Returns:
+            ``TrainResult`` (also kept as ``train_result``).
+        """
+        from beeutils.training.fit import train
+
+        if tuple(corpus.kinds) != self.kinds:
+            raise ValueError(f"the model was built for kinds {list(self.kinds)}, the corpus "
+                             f"has {list(corpus.kinds)}")
+        val = (self.training_data(corpus, "validation") if len(corpus.labels("validation"))
+               else None)
+        self.train_result = train(self.network, self.training_data(corpus, "train"), val,
+                                  epochs=epochs, batch_size=batch_size, seed=seed,
+                                  backup_dir=backup_dir, callbacks=callbacks, verbose=verbose)
+        return self.train_result
+
+    # ------------------------------------------------------------- kinds
+
+    def labels(self, kind: str | Sequence[str] | None, n: int) -> np.ndarray | None:
+        """One-hot ``(n, n_kinds)`` for a conditional model, ``None`` otherwise.
+
+        Args:
+            kind: one kind name for all ``n`` clips, or one per clip.
+
+        Raises:
+            ValueError: a kind for an unconditional model, none for a
+                conditional one, an unknown kind or the wrong count.
+        """
+        if not self.conditional:
+            if kind is not None:
+                raise ValueError(f"the {self.approach} model was trained without kinds; "
+                                 f"it cannot be asked for {kind!r}")
+            return None
+        if kind is None:
+            raise ValueError(f"the {self.approach} model is conditioned on kind: pass kind= "
+                             f"one of {', '.join(self.kinds)}")
+        kinds = [kind] * n if isinstance(kind, str) else list(kind)
+        if len(kinds) != n:
+            raise ValueError(f"{len(kinds)} kinds for {n} clips")
+        return one_hot(kinds, self.kinds)
+
+    # ------------------------------------------------------- audio in/out
+
+    def encode(self, waves: np.ndarray, kind: Any = None) -> np.ndarray:
+        """Posterior means ``(n, latent_dim)`` of waveforms ``(n, samples)``."""
+        x = self.representation.encode_batch(np.atleast_2d(waves))
+        z_mean, _ = self.network.encode(x, self.labels(kind, len(x)))
+        return z_mean
+
+    def decode(self, z: np.ndarray, kind: Any = None) -> np.ndarray:
+        """Waveforms ``(n, samples)`` for latents ``(n, latent_dim)``."""
+        z = np.asarray(z, dtype=np.float32)
+        return np.asarray(self.network.decode_waves(z, self.labels(kind, len(z)),
+                                                    self.representation, self.n_samples),
+                          dtype=np.float32)
+
+    def reconstruct(self, waves: np.ndarray, kind: Any = None,
+                    batch_size: int = 64) -> np.ndarray:
+        """Encode and decode: the model's version of each clip, ``(n, samples)``.
+        Runs in batches of ``batch_size`` clips (bounded memory)."""
+        waves = np.atleast_2d(waves)
+        kinds = ([kind] * len(waves) if kind is None or isinstance(kind, str)
+                 else list(kind))
+        parts = []
+        for i in range(0, len(waves), batch_size):
+            k = kinds[i : i + batch_size]
+            k = None if k[0] is None else k
+            parts.append(self.decode(self.encode(waves[i : i + batch_size], k), k))
+        return np.concatenate(parts)
+
+    def prior_latents(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` draws ``(n, latent_dim)`` from the prior N(0, I)."""
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(
+            np.float32)
+
+    def generate(self, n: int, kind: Any = None, seed: int = 0) -> np.ndarray:
+        """``n`` new clips ``(n, samples)``; ``kind`` (one name, or one per
+        clip) for a conditional model.  The latents depend on ``seed`` only."""
+        return self.decode(self.prior_latents(n, seed), kind)
+
+    def intended_magnitudes(self, z: np.ndarray, kind: Any = None) -> np.ndarray | None:
+        """Cropped magnitudes ``(n, freq, time)`` the decoder meant for ``z``;
+        ``None`` for a network that writes audio (consistent by construction)."""
+        z = np.asarray(z, dtype=np.float32)
+        return self.network.intended_magnitudes(z, self.labels(kind, len(z)),
+                                                self.representation)
+
+    # --------------------------------------------------------- persistence
+
+    def description(self) -> dict[str, Any]:
+        """The JSON saved beside the ``.keras`` file."""
+        return {"format": FILE_FORMAT, "version": FILE_VERSION,
+                "config": self.config.to_dict(), "kinds": list(self.kinds),
+                "n_samples": self.n_samples,
+                "representation": self.representation.get_config()}
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``<path>.keras`` and its ``.json`` description beside it.
+
+        Returns:
+            The ``.keras`` path.
+        """
+        path = Path(path).with_suffix(".keras")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.network.save(path)
+        path.with_suffix(".json").write_text(json.dumps(self.description(), indent=1))
+        return path
+
+    @staticmethod
+    def read_description(path: str | Path) -> dict[str, Any]:
+        """The checked description of a saved model, without loading Keras.
+
+        Returns:
+            The JSON dict, with ``config`` as a ``ModelConfig``.
+
+        Raises:
+            ModelFileError: the file is missing, has no description beside
+                it, or the description is not ours.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFileError(f"no model file at {path}")
+        if path.suffix != ".keras":
+            raise ModelFileError(f"{path}: expected a .keras file saved by AudioModel.save")
+        desc_path = path.with_suffix(".json")
+        if not desc_path.is_file():
+            raise ModelFileError(f"{path} has no description {desc_path.name} beside it; "
+                                 "save models with AudioModel.save")
+        try:
+            desc = json.loads(desc_path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise ModelFileError(f"{desc_path}: unreadable description ({err})") from err
+        if not isinstance(desc, dict) or desc.get("format") != FILE_FORMAT:
+            raise ModelFileError(f"{desc_path} does not describe a beeutils model")
+        if desc.get("version") != FILE_VERSION:
+            raise ModelFileError(f"{desc_path}: unsupported version {desc.get('version')!r}")
+        try:
+            desc["config"] = ModelConfig.from_dict(desc["config"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelFileError(f"{desc_path}: bad model config ({err})") from err
+        return desc
+
+    @classmethod
+    def load(cls, path: str | Path) -> "AudioModel":
+        """Read a model written by ``save``, with Keras' ``safe_mode=True`` (no
+        code runs from the file: every layer is a registered beeutils class).
+
+        Raises:
+            ModelFileError: as ``read_description``, or Keras cannot rebuild
+                the model.
+        """
+        import keras
+
+        from beeutils.dsp.representations import representation_from_config
+        # Registers the beeutils layers and models with Keras' serialiser.
+        from beeutils.models import oscillator_model, vaegan  # noqa: F401
+
+        desc = cls.read_description(path)
+        try:
+            representation = representation_from_config(desc["representation"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelFileError(f"{path}: bad representation ({err})") from err
+        try:
+            network = keras.saving.load_model(Path(path), safe_mode=True)
+        except Exception as err:  # noqa: BLE001 -- Keras raises many kinds; report them all alike
+            raise ModelFileError(f"{path}: Keras could not load the model "
+                                 f"({type(err).__name__}: {err})") from err
+        return cls(desc["config"], network, representation, desc["kinds"], desc["n_samples"])

@@ -1,0 +1,210 @@
+"""What a model is made of, as frozen dataclasses that a model file carries.
+
+A trained model is useless without the settings that built it.  Each network
+has one configuration class, and ``ModelConfig`` ties an approach to its STFT
+settings, its network configuration and whether it is conditioned on kind.
+All of them turn into plain JSON (``to_dict``) and back (``from_dict``), so
+the description saved beside a ``.keras`` file rebuilds them exactly.
+
+The module imports neither TensorFlow nor Keras: a description can be read,
+checked and printed without loading a framework.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from beeutils.dsp.spectral import STFTConfig
+
+__all__ = ["VAEGANConfig", "OscillatorConfig", "ModelConfig", "APPROACHES",
+           "REPRESENTATION_OF", "NETWORK_CONFIG_OF"]
+
+#: The approaches, in the order the series introduces them.
+APPROACHES = ("magnitude", "real_imag", "logmag_if", "oscillator")
+#: What each approach's encoder reads (``beeutils.dsp.representations`` names).
+#: The oscillator bank reads magnitudes and writes audio.
+REPRESENTATION_OF = {"magnitude": "magnitude", "real_imag": "real_imag",
+                     "logmag_if": "logmag_if", "oscillator": "magnitude"}
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the tuples a frozen dataclass holds."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+class _Serialisable:
+    """``to_dict`` / ``from_dict`` / ``replace`` for a flat frozen dataclass."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Any:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field(s) {unknown}")
+        return cls(**{k: _tuples(v) for k, v in values.items()})
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` (the dataclass is frozen)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEGANConfig(_Serialisable):
+    """The spectrogram VAE-GAN (``beeutils.models.vaegan.build_vaegan``).
+
+    Attributes:
+        latent_dim: size of ``z``.
+        widths: decoder conv widths listed from the input side (the decoder
+            uses them in reverse); each stride-2 block doubles the grid, so 4
+            widths take 8 x 8 back to 128 x 128.  The decoder runs twice per
+            step at full resolution, hence the narrow high-resolution layers.
+        encoder_widths: encoder conv widths (``None``: ``widths``).
+        disc_widths: discriminator conv widths.
+        dense_units: encoder hidden layer.
+        output_activation: decoder output, ``"tanh"`` or ``None`` (linear);
+            ``"auto"`` follows the representation's value range.
+        feature_block: discriminator block whose output is the feature space.
+        kl_weight, pixel_weight, feature_weight, gamma, gan_weight: loss
+            weights (``beeutils.models.vaegan.VAEGAN``).
+        feature_reduction: ``"sum"`` or ``"mean"`` over feature axes.
+        log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
+        learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
+        disc_learning_rate: Adam for the discriminator; a tenth of the others,
+            since a discriminator that wins outright teaches the decoder nothing.
+    """
+
+    latent_dim: int = 32
+    widths: tuple[int, ...] = (8, 16, 32, 64)
+    encoder_widths: tuple[int, ...] | None = (16, 32, 64, 128)
+    disc_widths: tuple[int, ...] = (16, 32, 64)
+    dense_units: int = 256
+    output_activation: str | None = "auto"
+    feature_block: int = -1
+    kl_weight: float = 1.0
+    pixel_weight: float = 1.0
+    feature_weight: float = 1.0
+    feature_reduction: str = "sum"
+    gamma: float = 1.0
+    gan_weight: float = 1.0
+    log_var_clamp: float = 10.0
+    learning_rate: float = 1e-3
+    disc_learning_rate: float = 1e-4
+
+    def build(self, input_shape: tuple[int, ...], representation: Any, n_samples: int,
+              n_classes: int = 0, seed: int | None = None) -> Any:
+        """The compiled ``VAEGAN`` for ``representation``'s arrays."""
+        from beeutils.models.vaegan import build_vaegan
+
+        return build_vaegan(input_shape, self, n_classes, representation.output_activation,
+                            seed=seed, name=f"{representation.name}_vaegan")
+
+
+@dataclasses.dataclass(frozen=True)
+class OscillatorConfig(_Serialisable):
+    """The oscillator-bank VAE (``beeutils.models.oscillator_model``).
+
+    Attributes:
+        latent_dim: size of ``z``.
+        hop: samples per control frame.
+        n_harmonics: oscillators in the bank (24 reach 2 kHz from an f0 of
+            83 Hz).
+        n_noise_bands: noise filter bands from 0 Hz to Nyquist.
+        max_hz: top of the band produced, Hz (``None``: Nyquist).
+        encoder_widths, dense_units: the encoder (``vaegan.build_encoder``).
+        decoder_width, f0_width: channels of the control and f0 decoders.
+        kl_weight: KL weight (nats) against the spectral loss: small, so the
+            code carries detail.
+        f0_weight: weight of the f0 loss (octaves).
+        learning_rate: Adam.
+        fft_sizes: resolutions of the multi-resolution STFT loss.
+    """
+
+    latent_dim: int = 32
+    hop: int = 128
+    n_harmonics: int = 24
+    n_noise_bands: int = 65
+    max_hz: float | None = 2000.0
+    encoder_widths: tuple[int, ...] = (16, 32, 64, 128)
+    dense_units: int = 256
+    decoder_width: int = 96
+    f0_width: int = 32
+    kl_weight: float = 1e-3
+    f0_weight: float = 1.0
+    learning_rate: float = 1e-3
+    fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128, 64)
+
+    def build(self, input_shape: tuple[int, ...], representation: Any, n_samples: int,
+              n_classes: int = 0, seed: int | None = None) -> Any:
+        """The compiled ``OscillatorVAE``; its encoder reads ``representation``."""
+        from beeutils.models.oscillator_model import build_oscillator_vae
+
+        return build_oscillator_vae(input_shape, self, n_samples, representation.config.sr,
+                                    n_classes, seed)
+
+
+#: The network configuration class of each approach.
+NETWORK_CONFIG_OF = {"magnitude": VAEGANConfig, "real_imag": VAEGANConfig,
+                     "logmag_if": VAEGANConfig, "oscillator": OscillatorConfig}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """One model: which approach, on which STFT grid, with which network.
+
+    Attributes:
+        approach: one of ``APPROACHES``.
+        stft: the STFT settings and crop the model reads (and writes).
+        network: the approach's network configuration (default: its class's
+            defaults).
+        conditional: condition encoder, decoder (and discriminator) on kind.
+    """
+
+    approach: str = "magnitude"
+    stft: STFTConfig = STFTConfig()
+    network: VAEGANConfig | OscillatorConfig | None = None
+    conditional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.approach not in APPROACHES:
+            raise ValueError(f"unknown approach {self.approach!r}; choose one of "
+                             f"{', '.join(APPROACHES)}")
+        expected = NETWORK_CONFIG_OF[self.approach]
+        if self.network is None:
+            object.__setattr__(self, "network", expected())
+        elif not isinstance(self.network, expected):
+            raise TypeError(f"the {self.approach} approach takes a {expected.__name__}, "
+                            f"got {type(self.network).__name__}")
+
+    @property
+    def representation(self) -> str:
+        """Name of the representation the encoder reads."""
+        return REPRESENTATION_OF[self.approach]
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        """A copy with ``changes``."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return {"approach": self.approach, "stft": dataclasses.asdict(self.stft),
+                "network": self.network.to_dict(),  # type: ignore[union-attr]
+                "conditional": bool(self.conditional)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
+        """Inverse of ``to_dict``.
+
+        Raises:
+            ValueError: unknown approach or field.
+        """
+        approach = values["approach"]
+        if approach not in APPROACHES:
+            raise ValueError(f"unknown approach {approach!r}")
+        return cls(approach=approach, stft=STFTConfig(**values["stft"]),
+                   network=NETWORK_CONFIG_OF[approach].from_dict(values["network"]),
+                   conditional=bool(values.get("conditional", False)))
