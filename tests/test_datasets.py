@@ -275,3 +275,45 @@ def test_array_corpus_splits_every_label():
         datasets.ArrayCorpus(waves, labels[:3])
     with pytest.raises(ValueError, match="split"):
         corpus.waves("nope")
+
+
+def test_array_corpus_keeps_every_segment_of_a_file_in_one_split():
+    rng = np.random.default_rng(0)
+    # 10 bee recordings of 4 segments and 10 no-bee recordings of 2.
+    files = [f"bee_{i}.wav" for i in range(10) for _ in range(4)]
+    files += [f"nobee_{i}.wav" for i in range(10) for _ in range(2)]
+    labels = ["bee"] * 40 + ["nobee"] * 20
+    waves = rng.standard_normal((60, 32)).astype(np.float32)
+    corpus = datasets.ArrayCorpus(waves, labels, seed=3, files=files)
+    seen: dict[str, set] = {}
+    for split in ("train", "validation", "test"):
+        for name in corpus.files(split):
+            seen.setdefault(name, set()).add(split)
+    assert all(len(splits) == 1 for splits in seen.values()) and len(seen) == 20
+    assert corpus.file_splits() == {f: next(iter(s)) for f, s in sorted(seen.items())}
+    # 8/1/1 recordings of each label.
+    assert sum(v == "train" for v in corpus.file_splits().values()) == 16
+    assert {s: len(corpus.labels(s)) for s in ("train", "validation", "test")} == {
+        "train": 48, "validation": 6, "test": 6}
+    report = corpus.split_report()
+    assert "train: 16 recordings, 48 segments (bee 32, nobee 16)" in report
+    only = corpus.only(["nobee"])
+    assert only.kinds == ("nobee",) and len(only) == 20
+    with pytest.raises(ValueError, match="no clips"):
+        corpus.only(["wasp"])
+    with pytest.raises(ValueError, match="file names"):
+        datasets.ArrayCorpus(waves, labels, files=files[:3])
+
+
+def test_from_folder_data_splits_by_source_file(tmp_path):
+    from beeutils.data import audio, synth
+
+    for i in range(5):
+        wave, _ = synth.synthesize("hum", duration=2.0, seed=i)
+        audio.save_audio(tmp_path / "bee" / f"hum_{i}.wav", wave, sr=16000)
+    data = datasets.read_folder(tmp_path, sr=16000, length=4000)
+    corpus = datasets.ArrayCorpus.from_folder_data(data, seed=0)
+    assert len(corpus) == len(data) and len(corpus.file_splits()) == 5
+    for split in ("train", "validation", "test"):
+        for name in corpus.files(split):
+            assert corpus.file_splits()[name] == split

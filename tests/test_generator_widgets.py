@@ -5,7 +5,6 @@ import pytest
 import soundfile as sf
 
 from beeutils.ui import generator_widgets as gw
-from beeutils.dsp.spectral import STFTConfig
 
 SR = 16000
 N = 4096
@@ -14,7 +13,7 @@ N = 4096
 class ToneModel:
     """A stand-in model: the latent is (frequency in kHz, amplitude)."""
 
-    config = STFTConfig()
+    sr = SR
     kinds = ("hum", "queen_toot")
     latent_dim = 2
 
@@ -22,20 +21,20 @@ class ToneModel:
         self.conditional = conditional
         self.calls = []
 
-    def decode_latents(self, z, kind=None):
+    def decode(self, z, kind=None):
         t = np.arange(N) / SR
         return np.stack([a * np.sin(2 * np.pi * 1000 * f * t) for f, a in z]).astype(np.float32)
 
-    def encode_waves(self, waves, kind=None):
+    def encode(self, waves, kind=None):
         spec = np.abs(np.fft.rfft(waves, axis=-1))
         freq = np.argmax(spec, axis=-1) * SR / N / 1000
         return np.stack([freq, np.max(np.abs(waves), axis=-1)], axis=-1)
 
-    def generate_waves(self, n, seed=0, kind=None):
+    def generate(self, n, kind=None, seed=0):
         self.calls.append((n, seed, kind))
         base = {"hum": 0.25, "queen_toot": 0.45, None: 0.1}[kind]
         z = np.stack([np.full(n, base) + 0.01 * seed, np.full(n, 0.5)], axis=-1)
-        return self.decode_latents(z)
+        return self.decode(z)
 
 
 def _peak_hz(wave):

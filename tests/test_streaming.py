@@ -134,7 +134,6 @@ def test_a_long_file_is_never_loaded_whole(tmp_path):
 
 def test_stft_magnitudes_map_gives_model_inputs(tmp_path):
     from beeutils.dsp import spectral
-    from beeutils.training import fit
 
     write_chirp(tmp_path / "c.wav", 3.0, 16000)
     config = spectral.STFTConfig(n_fft=256, hop=64, n_freq_keep=32, n_frames=32)
@@ -145,7 +144,7 @@ def test_stft_magnitudes_map_gives_model_inputs(tmp_path):
                                   n_windows=3, map_fn=streaming.stft_magnitudes(config))
     mags = take(ds)[0][0]
     assert mags.shape == (3, 32, 32, 1) and mags.dtype == np.float32
-    np.testing.assert_allclose(mags[..., 0], fit.magnitudes(windows, config),
+    np.testing.assert_allclose(mags[..., 0], spectral.magnitudes(windows, config),
                                rtol=1e-4, atol=1e-3)
 
 

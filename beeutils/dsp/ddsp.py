@@ -32,8 +32,8 @@ import math
 from typing import Any
 
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 __all__ = ["exp_sigmoid", "upsample", "harmonic_bank", "normalize_harmonics",
            "noise_filter_ir", "filtered_noise", "lowpass"]

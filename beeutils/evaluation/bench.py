@@ -40,7 +40,7 @@ import numpy as np
 if TYPE_CHECKING:
     from beeutils.dsp.spectral import STFTConfig
 
-#: Keys every entry of ``models`` carries.
+#: Keys every entry of ``models`` carries (after ``name``, the rows of its table).
 MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "fd_ratio", "ndb_k", "nonfinite_steps",
               "train_examples_per_s", "train_seconds", "generate_x_realtime")
 
@@ -322,22 +322,11 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return f"{float(value):.{digits}f}"
 
 
-#: Rows of the benchmark's model table (``evaluate.comparison_table``).
-MODEL_ROWS: tuple[tuple[str, str, str, bool | None], ...] = (
-    ("recon_mrstft", "reconstruction: multi-resolution STFT distance", "", True),
-    ("recon_lsd_db", "reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
-    ("fd_ratio", "generation: Frechet distance ratio (1 = real data)", "", True),
-    ("ndb_k", "generation: NDB/K", "", True),
-    ("nonfinite_steps", "non-finite training steps", "", True),
-    ("train_examples_per_s", "training speed", "examples/s", False),
-    ("train_seconds", "training time", "s", True),
-    ("generate_x_realtime", "generation speed", "x real time", False),
-)
 
 
 def results_table(results: dict[str, Any]) -> str:
     """The benchmark as Markdown: signal-processing lines, then the models."""
-    from beeutils.evaluation.evaluate import comparison_table
+    from beeutils.evaluation.evaluate import comparison_table, table_rows
 
     lines = []
     m = results.get("machine", {})
@@ -364,7 +353,8 @@ def results_table(results: dict[str, Any]) -> str:
                      f"{_fmt(g['seconds_librosa'])} s ({_fmt(g['speed_ratio'], 1)}x).")
     models = results.get("models") or []
     if models:
-        lines += ["", comparison_table({row["name"]: row for row in models}, MODEL_ROWS)]
+        lines += ["", comparison_table({row["name"]: row for row in models},
+                                      table_rows(*MODEL_KEYS[1:]))]
     return "\n".join(lines)
 
 

@@ -53,7 +53,7 @@ import numpy as np
 
 from beeutils.dsp.spectral import STFTConfig
 
-__all__ = ["HUM_BAND_HZ", "TABLE_ROWS", "evaluate_model", "evaluate_waves",
+__all__ = ["HUM_BAND_HZ", "ROWS", "TABLE_ROWS", "table_rows", "evaluate_model", "evaluate_waves",
            "reconstruction_metrics", "generation_metrics", "hum_reconstruction_metrics",
            "format_value", "comparison_table"]
 
@@ -314,21 +314,46 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     return metrics, {"original": original, "floor": floor, **waves}
 
 
-#: Rows of ``comparison_table``: (key, description, unit, lower is better).
-TABLE_ROWS: tuple[tuple[str, str, str, bool | None], ...] = (
-    ("recon_snr_db", "reconstruction: waveform SNR vs low-passed clip", "dB", False),
-    ("recon_lsd_db", "reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
-    ("recon_sc_db", "reconstruction: spectral convergence, 0-2 kHz", "dB", True),
-    ("floor_lsd_db", "representation round trip (floor): log-spectral distance", "dB", True),
-    ("recon_mrstft", "reconstruction: multi-resolution STFT distance", "", True),
-    ("hum_recon_f0_error_hz", "held-out hum: median f0 error", "Hz", True),
-    ("consistency_sc_db", "consistency: intended vs produced magnitude", "dB", True),
-    ("fd_ratio", "generation: Frechet distance ratio (1 = real data)", "", True),
-    ("ndb_k", "generation: NDB/K", "", True),
-    ("f0_wasserstein_hz", "generation: f0 distribution distance", "Hz", True),
-    ("gen_share_hum_band", "generation: share with f0 in the hum band", "share", None),
-    ("train_seconds", "training time", "s", True),
-)
+#: Every metric a table can show: key -> (description, unit, lower is better;
+#: ``None``: nearer the real data is better).
+ROWS: dict[str, tuple[str, str, bool | None]] = {
+    "recon_snr_db": ("reconstruction: waveform SNR vs low-passed clip", "dB", False),
+    "recon_lsd_db": ("reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
+    "recon_sc_db": ("reconstruction: spectral convergence, 0-2 kHz", "dB", True),
+    "floor_lsd_db": ("representation round trip (floor): log-spectral distance", "dB", True),
+    "floor_sc_db": ("representation round trip (floor): spectral convergence", "dB", True),
+    "recon_mrstft": ("reconstruction: multi-resolution STFT distance", "", True),
+    "floor_mrstft": ("representation round trip (floor): multi-resolution STFT", "", True),
+    "hum_recon_f0_in_band": ("held-out hum: reconstructions with f0 in the hum band",
+                             "share", False),
+    "hum_recon_f0_error_hz": ("held-out hum: median f0 error", "Hz", True),
+    "consistency_sc_db": ("consistency: intended vs produced magnitude", "dB", True),
+    "fd_ratio": ("generation: Frechet distance ratio (1 = real data)", "", True),
+    "ndb_k": ("generation: NDB/K", "", True),
+    "ndb_k_floor": ("held-out real clips: NDB/K (the floor)", "", True),
+    "f0_wasserstein_hz": ("generation: f0 distribution distance", "Hz", True),
+    "gen_share_hum_band": ("generation: share with f0 in the hum band", "share", None),
+    "data_share_hum_band": ("real data: share with f0 in the hum band", "share", None),
+    "nonfinite_steps": ("non-finite training steps", "", True),
+    "train_examples_per_s": ("training speed", "examples/s", False),
+    "train_seconds": ("training time", "s", True),
+    "generate_x_realtime": ("generation speed", "x real time", False),
+}
+
+
+def table_rows(*keys: str) -> tuple[tuple[str, str, str, bool | None], ...]:
+    """``(key, description, unit, lower is better)`` rows for ``comparison_table``."""
+    unknown = [k for k in keys if k not in ROWS]
+    if unknown:
+        raise KeyError(f"no table row for {unknown}")
+    return tuple((k, *ROWS[k]) for k in keys)
+
+
+#: The default rows of ``comparison_table``.
+TABLE_ROWS = table_rows("recon_snr_db", "recon_lsd_db", "recon_sc_db", "floor_lsd_db",
+                        "recon_mrstft", "hum_recon_f0_error_hz", "consistency_sc_db",
+                        "fd_ratio", "ndb_k", "f0_wasserstein_hz", "gen_share_hum_band",
+                        "train_seconds")
 
 
 def format_value(value: Any) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 
-import keras  # noqa: E402
-from keras import layers, ops  # noqa: E402
+import keras
+from keras import layers, ops
 
 __all__ = ["Sampling", "PadCrop", "LeakyReLU", "fit_to_shape", "activation_layer",
            "conv_block", "deconv_block"]
@@ -225,3 +225,25 @@ def deconv_block(x: Any, filters: int, kernel_size: int = 4, strides: int = 2,
     """
     return _block(layers.Conv2DTranspose, "deconv", x, filters, kernel_size, strides,
                   activation, norm, name)
+
+
+class TrackedConditionalModel:
+    """What the series' generative models share, mixed into ``keras.Model``.
+
+    The subclass sets ``trackers`` (loss name -> ``keras.metrics.Mean``) and
+    ``n_classes`` (0, or the number of kinds it is conditioned on).
+    """
+
+    @property
+    def metrics(self) -> list:
+        # Listing the trackers here lets Keras reset them at each epoch.
+        return list(self.trackers.values())  # type: ignore[attr-defined]
+
+    @property
+    def conditional(self) -> bool:
+        """True when the model is conditioned on a one-hot kind."""
+        return self.n_classes > 0  # type: ignore[attr-defined]
+
+    def _with_label(self, x: Any, onehot: Any) -> Any:
+        """A part's input: ``x`` alone, or ``[x, onehot]`` when conditional."""
+        return [x, onehot] if self.n_classes else x  # type: ignore[attr-defined]

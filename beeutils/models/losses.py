@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 
-from keras import ops  # noqa: E402
+from keras import ops
 
 __all__ = [
     "kl_divergence",

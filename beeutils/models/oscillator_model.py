@@ -49,13 +49,13 @@ from collections.abc import Sequence
 from typing import Any
 
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers, ops  # noqa: E402
+import keras
+import numpy as np
+from keras import layers, ops
 
-from beeutils.dsp import ddsp  # noqa: E402
-from beeutils.models import losses  # noqa: E402
-from beeutils.models.layers import Sampling, activation_layer  # noqa: E402
+from beeutils.dsp import ddsp
+from beeutils.models import losses
+from beeutils.models.layers import Sampling, TrackedConditionalModel, activation_layer
 
 __all__ = [
     "HOP", "F0_RANGE_HZ", "MAX_HZ", "LOSS_TERMS", "yin", "f0_contour",
@@ -493,7 +493,7 @@ def build_vaegan_decoder(f0_decoder: keras.Model, control_decoder: keras.Model,
     return keras.Model(inputs if n_extra > 1 else inputs[0], out, name=name)
 
 
-def build_oscillator_vae(input_shape: Sequence[int], config: Any = None, n_samples: int = 32768,
+def build_oscillator_vae(input_shape: Sequence[int], config: Any, n_samples: int = 32768,
                          sr: int = 16000, n_classes: int = 0,
                          seed: int | None = None) -> "OscillatorVAE":
     """The oscillator-bank VAE, compiled (Adam).
@@ -503,17 +503,15 @@ def build_oscillator_vae(input_shape: Sequence[int], config: Any = None, n_sampl
 
     Args:
         input_shape: encoder input ``(freq, time, 1)``.
-        config: ``beeutils.models.configs.OscillatorConfig`` (default: its
-            defaults).
+        config: a ``beeutils.models.configs.OscillatorConfig``.
         n_samples: clip length in samples.
         sr: sample rate in Hz.
         n_classes: 0, or the number of kinds for a conditional model.
         seed: seeds the model's sampling and synthesis noise.
     """
     from beeutils.models import vaegan
-    from beeutils.models.configs import OscillatorConfig
 
-    c = OscillatorConfig() if config is None else config
+    c = config
     n_frames = -(-int(n_samples) // int(c.hop))
     encoder = vaegan.build_encoder(input_shape, c.latent_dim, c.encoder_widths,
                                    dense_units=c.dense_units, n_classes=n_classes)
@@ -546,7 +544,7 @@ def _split_inputs(data: Any) -> tuple[dict, Any]:
 
 
 @keras.saving.register_keras_serializable(package="beeutils")
-class OscillatorVAE(keras.Model):
+class OscillatorVAE(TrackedConditionalModel, keras.Model):
     """Encoder -> z -> (f0, controls) -> oscillator bank -> audio.
 
     Args:
@@ -662,19 +660,7 @@ class OscillatorVAE(keras.Model):
                      None if config.get("disc_optimizer") is None
                      else des(config["disc_optimizer"]))
 
-    @property
-    def metrics(self) -> list:
-        return list(self.trackers.values())
-
     # ---------------------------------------------------------- the parts
-
-    @property
-    def conditional(self) -> bool:
-        return self.n_classes > 0
-
-    def _with(self, t: Any, onehot: Any) -> Any:
-        """A part's input: ``t`` alone, or ``[t, onehot]`` when conditional."""
-        return [t, onehot] if self.n_classes else t
 
     def _listed(self, t: Any, onehot: Any) -> list:
         return [t, onehot] if self.n_classes else [t]
@@ -697,7 +683,7 @@ class OscillatorVAE(keras.Model):
         """Tensors ``f0_hz, amplitude, harmonics, noise`` for latents ``z``; f0
         from the f0 decoder unless given (``(b, frames)`` Hz)."""
         z = ops.convert_to_tensor(z, "float32")
-        f0_pred = self.f0_decoder(self._with(z, onehot), training=training)
+        f0_pred = self.f0_decoder(self._with_label(z, onehot), training=training)
         f0 = f0_pred if f0 is None else ops.convert_to_tensor(f0, "float32")
         amp, harm, noise = self.control_decoder(self._listed(z, onehot) + [f0],
                                                 training=training)
@@ -714,7 +700,7 @@ class OscillatorVAE(keras.Model):
         batch, ``(b, samples)``."""
         inputs, labels = _split_inputs(inputs)
         onehot = self._onehot(labels) if self.n_classes else None
-        z_mean, _ = self.encoder(self._with(inputs["x"], onehot), training=training)
+        z_mean, _ = self.encoder(self._with_label(inputs["x"], onehot), training=training)
         return self.play(self.decode_controls(z_mean, onehot, inputs["f0"], training))
 
     # ---------------------------------------------------------- training
@@ -731,7 +717,7 @@ class OscillatorVAE(keras.Model):
         x = ops.convert_to_tensor(inputs["x"], "float32")
         f0_true = ops.convert_to_tensor(inputs["f0"], "float32")
         target = ops.convert_to_tensor(inputs["wave"], "float32")
-        z_mean, z_log_var = self.encoder(self._with(x, onehot), training=training)
+        z_mean, z_log_var = self.encoder(self._with_label(x, onehot), training=training)
         z = self.sampler([z_mean, z_log_var])
         # Teacher forcing: the bank follows the measured f0 (see the module notes).
         controls = self.decode_controls(z, onehot, f0_true, training)
@@ -755,7 +741,7 @@ class OscillatorVAE(keras.Model):
         z_p = keras.random.normal(ops.shape(z), seed=self.prior_seed)
         # The prior sample plays its predicted f0, with no gradient through the
         # phase (the bumpy path the f0 loss avoids).
-        f0_p = ops.stop_gradient(self.f0_decoder(self._with(z_p, onehot), training=training))
+        f0_p = ops.stop_gradient(self.f0_decoder(self._with_label(z_p, onehot), training=training))
         prior_audio = self.play(self.decode_controls(z_p, onehot, f0_p, training))
         feats, logits = [], []
         for wave in (target, audio, prior_audio):
@@ -841,7 +827,7 @@ class OscillatorVAE(keras.Model):
         for i in range(0, len(x), batch_size):
             c = None if onehot is None else onehot[i : i + batch_size]
             xb = ops.convert_to_tensor(x[i : i + batch_size])
-            m, v = self.encoder(self._with(xb, c), training=False)
+            m, v = self.encoder(self._with_label(xb, c), training=False)
             means.append(ops.convert_to_numpy(m))
             log_vars.append(ops.convert_to_numpy(v))
         return np.concatenate(means), np.concatenate(log_vars)

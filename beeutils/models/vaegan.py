@@ -61,14 +61,15 @@ from collections.abc import Sequence
 from typing import Any
 
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers, ops  # noqa: E402
+import keras
+import numpy as np
+from keras import layers, ops
 
-from beeutils.models import losses  # noqa: E402
-from beeutils.models.layers import (  # noqa: E402
+from beeutils.models import losses
+from beeutils.models.layers import (
     PadCrop,
     Sampling,
+    TrackedConditionalModel,
     activation_layer,
     conv_block,
     deconv_block,
@@ -373,7 +374,7 @@ def label_tensor(n_classes: int, labels: Any, n: int | None = None,
 
 
 @keras.saving.register_keras_serializable(package="beeutils")
-class VAEGAN(keras.Model):
+class VAEGAN(TrackedConditionalModel, keras.Model):
     """VAE-GAN after Larsen et al. (2016), with a custom ``train_step``.
 
     Args:
@@ -539,23 +540,7 @@ class VAEGAN(keras.Model):
                 config[key], custom_objects=custom_objects)
         return cls(**config)
 
-    # -------------------------------------------------------------- metrics
-
-    @property
-    def metrics(self) -> list:
-        # Listing the trackers here lets Keras reset them at each epoch.
-        return list(self.trackers.values())
-
     # ---------------------------------------------------------------- forward
-
-    @property
-    def conditional(self) -> bool:
-        """True when the model is conditioned on a class label."""
-        return self.n_classes > 0
-
-    def _with_label(self, x: Any, onehot: Any) -> Any:
-        """A part's input: ``x`` alone, or ``[x, onehot]`` when conditional."""
-        return [x, onehot] if self.n_classes else x
 
     def _split(self, x: Any, labels: Any) -> tuple[Any, Any]:
         """``(x, labels)`` from either ``x, labels`` or ``(x, labels), None``."""
@@ -793,7 +778,7 @@ class VAEGAN(keras.Model):
 # ------------------------------------------------------- the spectrogram model
 
 
-def build_vaegan(input_shape: Sequence[int], config: Any = None, n_classes: int = 0,
+def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
                  output_activation: str | None = "tanh", seed: int | None = None,
                  name: str = "vaegan") -> VAEGAN:
     """The repaired VAE-GAN of notebooks 04 and 05, compiled.
@@ -811,7 +796,7 @@ def build_vaegan(input_shape: Sequence[int], config: Any = None, n_classes: int 
 
     Args:
         input_shape: ``(freq, time, channels)``.
-        config: ``beeutils.models.configs.VAEGANConfig`` (default: its defaults).
+        config: a ``beeutils.models.configs.VAEGANConfig``.
         n_classes: 0 for an unconditional model; k > 1 conditions encoder,
             decoder and discriminator on a one-hot kind.
         output_activation: used when ``config.output_activation`` is
@@ -823,9 +808,6 @@ def build_vaegan(input_shape: Sequence[int], config: Any = None, n_classes: int 
     Returns:
         A compiled ``VAEGAN``.
     """
-    from beeutils.models.configs import VAEGANConfig
-
-    config = VAEGANConfig() if config is None else config
     activation = (output_activation if config.output_activation == "auto"
                   else config.output_activation)
     encoder_widths = config.widths if config.encoder_widths is None else config.encoder_widths

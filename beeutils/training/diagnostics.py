@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 
-import keras  # noqa: E402
+import keras
 
 #: Elementary loss terms in the order a forward pass computes them.
 ELEMENTARY_TERMS = ("kl", "pixel", "feature", "gan_dec", "disc")

@@ -1,0 +1,181 @@
+"""Every approach behind one contract: build, train, audio in/out, save, load, generate."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from beeutils import generate
+from beeutils.data import datasets
+from beeutils.dsp.spectral import STFTConfig
+from beeutils.evaluation.evaluate import evaluate_model
+from beeutils.models.audio_model import AudioModel, ModelFileError, one_hot
+from beeutils.models.configs import (
+    APPROACHES,
+    ModelConfig,
+    OscillatorConfig,
+    VAEGANConfig,
+)
+
+CFG = STFTConfig(n_frames=32)  # 0.512 s clips: 32 frames of 256 samples
+TINY = VAEGANConfig(latent_dim=4, widths=(4, 8), encoder_widths=(4, 8), disc_widths=(4,),
+                    dense_units=16)
+TINY_BANK = OscillatorConfig(latent_dim=4, encoder_widths=(4, 8), dense_units=16,
+                             decoder_width=8, f0_width=4, n_harmonics=8, n_noise_bands=9)
+NETWORKS = {"magnitude": TINY, "real_imag": TINY, "logmag_if": TINY, "oscillator": TINY_BANK}
+KINDS = ("hum", "queen_toot", "nobee")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return datasets.make_corpus(kinds=KINDS, clips_per_kind=5, duration=0.512, seed=0,
+                                root=tmp_path_factory.mktemp("corpus"))
+
+
+def _trained(corpus, approach, conditional=False):
+    model = AudioModel.build(ModelConfig(approach, CFG, NETWORKS[approach], conditional),
+                             corpus, seed=0)
+    model.train(corpus, epochs=1, batch_size=4, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="module")
+def trained(corpus):
+    return {name: _trained(corpus, name) for name in APPROACHES}
+
+
+@pytest.fixture(scope="module")
+def conditional(corpus):
+    return _trained(corpus, "magnitude", conditional=True)
+
+
+def test_every_approach_speaks_audio(corpus, trained):
+    waves = corpus.waves("test")
+    for name, model in trained.items():
+        assert model.approach == name and model.train_result.finite, name
+        z = model.encode(waves)
+        assert z.shape == (len(waves), 4)
+        recon = model.reconstruct(waves)
+        assert recon.shape == waves.shape and np.all(np.isfinite(recon)), name
+        gen = model.generate(3, seed=1)
+        assert gen.shape == (3, waves.shape[-1]) and gen.dtype == np.float32
+        assert np.array_equal(gen, model.generate(3, seed=1)), name  # seeded
+        assert not np.array_equal(gen, model.generate(3, seed=2)), name
+
+
+def test_spectrogram_decoders_draw_magnitudes_the_bank_writes_audio(trained):
+    z = trained["magnitude"].prior_latents(2)
+    assert trained["magnitude"].intended_magnitudes(z).shape == (2, CFG.n_freq_keep, 32)
+    assert trained["oscillator"].intended_magnitudes(z) is None
+
+
+def test_config_is_frozen_and_round_trips_through_json():
+    config = ModelConfig("oscillator", CFG, TINY_BANK, conditional=True)
+    with pytest.raises(AttributeError):
+        config.approach = "magnitude"  # type: ignore[misc]
+    again = ModelConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config and again.representation == "magnitude"
+    assert ModelConfig("real_imag").network == VAEGANConfig()
+    with pytest.raises(TypeError, match="takes a OscillatorConfig"):
+        ModelConfig("oscillator", network=TINY)
+    with pytest.raises(ValueError, match="unknown approach"):
+        ModelConfig("wavenet")
+    with pytest.raises(ValueError, match="no field"):
+        VAEGANConfig.from_dict({"depth": 3})
+
+
+def test_the_config_builds_the_network(corpus):
+    a = AudioModel.build(ModelConfig("magnitude", CFG, TINY), corpus, seed=0)
+    b = AudioModel.build(ModelConfig("magnitude", CFG, TINY.replace(latent_dim=6)), corpus,
+                         seed=0)
+    assert a.latent_dim == 4 and b.latent_dim == 6
+    same = AudioModel.build(ModelConfig("magnitude", CFG, TINY), corpus, seed=0)
+    assert all(np.array_equal(x, y) for x, y in zip(a.network.get_weights(),
+                                                    same.network.get_weights()))
+
+
+def test_kinds_are_checked(trained, conditional):
+    with pytest.raises(ValueError, match="without kinds"):
+        trained["magnitude"].generate(2, kind="hum")
+    with pytest.raises(ValueError, match="pass kind="):
+        conditional.generate(2)
+    with pytest.raises(ValueError, match="unknown kind"):
+        conditional.generate(2, kind="tuba")
+    with pytest.raises(ValueError, match="3 kinds for 2 clips"):
+        conditional.generate(2, kind=["hum"] * 3)
+    hum = conditional.generate(2, kind="hum", seed=0)
+    toot = conditional.generate(2, kind="queen_toot", seed=0)
+    assert hum.shape == toot.shape and not np.allclose(hum, toot)
+    np.testing.assert_array_equal(one_hot(["nobee", "hum"], KINDS), [[0, 0, 1], [1, 0, 0]])
+
+
+def test_evaluate_model_reports_costs_and_the_floor(corpus, trained):
+    out = evaluate_model(trained["magnitude"], corpus, n_generated=8)
+    for key in ("recon_lsd_db", "recon_mrstft", "fd_ratio", "ndb_k", "consistency_sc_db",
+                "floor_lsd_db", "train_seconds", "train_examples_per_s", "generate_x_realtime"):
+        assert np.isfinite(out[key]), key
+    # Griffin-Lim on the true magnitudes is closer than a one-epoch model.
+    assert out["floor_lsd_db"] < out["recon_lsd_db"]
+    assert out["nonfinite_steps"] == 0
+    assert out["n_generated"] == 8 and out["n_test"] == len(corpus.labels("test"))
+    bank = evaluate_model(trained["oscillator"], corpus, n_generated=8)
+    assert np.isnan(bank["consistency_sc_db"])  # the bank writes audio
+
+
+def test_save_load_round_trip(tmp_path, corpus, trained, conditional):
+    for model in (conditional, trained["oscillator"], trained["logmag_if"]):
+        path = model.save(tmp_path / model.approach)
+        assert path.suffix == ".keras" and path.with_suffix(".json").exists()
+        loaded = AudioModel.load(path)
+        assert loaded.config == model.config and loaded.kinds == KINDS
+        kind = "hum" if model.conditional else None
+        z = model.prior_latents(2, seed=3)
+        np.testing.assert_allclose(loaded.decode(z, kind), model.decode(z, kind), atol=1e-5)
+
+
+def test_load_refuses_bad_files(tmp_path, trained):
+    with pytest.raises(ModelFileError, match="no model file"):
+        AudioModel.load(tmp_path / "missing.keras")
+    path = trained["magnitude"].save(tmp_path / "m")
+    desc = path.with_suffix(".json")
+    desc.write_text("{not json")
+    with pytest.raises(ModelFileError, match="unreadable"):
+        AudioModel.load(path)
+    desc.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(ModelFileError, match="does not describe"):
+        AudioModel.load(path)
+    desc.unlink()
+    with pytest.raises(ModelFileError, match="no description"):
+        AudioModel.load(path)
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"not a zip file")
+    trained["magnitude"].save(tmp_path / "good")
+    (tmp_path / "bad.json").write_text((tmp_path / "good.json").read_text())
+    with pytest.raises(ModelFileError, match="Keras could not load"):
+        AudioModel.load(bad)
+
+
+def test_generate_command_end_to_end(tmp_path, conditional, capsys):
+    path = conditional.save(tmp_path / "by_kind")
+    out = tmp_path / "out"
+    code = generate.main(["--model", str(path), "--kind", "queen_toot", "--n", "2",
+                          "--out", str(out)])
+    assert code == 0
+    wavs = sorted(out.glob("*.wav"))
+    assert [p.name for p in wavs] == ["queen_toot_00.wav", "queen_toot_01.wav"]
+    assert all(p.with_suffix(".png").stat().st_size > 1000 for p in wavs)
+    wave, sr = sf.read(wavs[0])
+    assert sr == 16000 and wave.shape == (conditional.n_samples,)
+    assert "wrote 2 clips" in capsys.readouterr().out
+
+
+def test_generate_command_errors_are_clear(tmp_path, conditional, capsys):
+    assert generate.main(["--model", str(tmp_path / "nope.keras"), "--out",
+                          str(tmp_path)]) == 2
+    assert "no model file" in capsys.readouterr().err
+    path = conditional.save(tmp_path / "by_kind")
+    assert generate.main(["--model", str(path), "--kind", "tuba", "--out", str(tmp_path)]) == 2
+    assert "unknown kind" in capsys.readouterr().err
+    assert generate.main(["--model", str(path), "--out", str(tmp_path)]) == 2
+    assert "pass kind=" in capsys.readouterr().err
