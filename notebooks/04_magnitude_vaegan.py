@@ -24,8 +24,10 @@
 # - how to scale spectrograms for a generator: SpecGAN's per-frequency
 #   statistics of the log magnitude, fitted on the training split only, and why
 #   per-clip statistics are a trap;
-# - the repaired model (every fix of notebook 03 switched on) and how to train
-#   it with a NaN watch, then save and reload it with its normaliser;
+# - the repaired model (every fix of notebook 03 switched on), built and
+#   trained through `AudioModel`, the one contract every model of the series
+#   follows (audio in, audio out), with a NaN watch; then saved and reloaded
+#   with its normaliser;
 # - how to look at and listen to reconstructions, prior samples and the latent
 #   space;
 # - Griffin-Lim: how a waveform is recovered from a magnitude, what that
@@ -38,11 +40,10 @@
 # **Prerequisites:** `03_naive_port_and_nan` (why the naive port diverges and
 # the fixes); `02_bee_audio_and_stft` for the STFT.
 #
-# **Run time on a CPU (measured on 2 cores shared with other jobs, so
-# pessimistic):** full mode 6 to 8 minutes (343 s and 454 s in two runs), of
-# which training takes 285 to 396 s (960 steps of 16 clips); fast mode
-# (`BEE_FAST=1`) 30 to 50 s.  The training cell prints the time it took on
-# your machine.
+# **Run time on a CPU:** most of it is training; the training cell prints the
+# time it took on your machine and the evaluation cell its own.  A full run
+# takes minutes; fast mode (`BEE_FAST=1`) checks that the code runs in well
+# under the test suite's budget.
 
 # %% [markdown]
 # ## Setup
@@ -59,24 +60,25 @@ from IPython.display import Audio, Markdown, display
 from sklearn.decomposition import PCA
 
 import beeutils
-from beeutils.models import approaches
-from beeutils.data import datasets
-from beeutils.evaluation import metrics
-from beeutils.dsp import phase
-from beeutils.evaluation import bench
-from beeutils.ui import plotting
-from beeutils.data import synth
-from beeutils.training import fit
-from beeutils.dsp.representations import MagnitudeRepresentation
+from beeutils.data import datasets, synth
+from beeutils.dsp import phase, spectral
 from beeutils.dsp.normalize import DbRangeNormalizer, PerFrequencyNormalizer
+from beeutils.dsp.representations import MagnitudeRepresentation, make_representation
 from beeutils.dsp.spectral import STFTConfig
+from beeutils.evaluation import bench, evaluate, metrics
+from beeutils.models import vaegan
+from beeutils.models.audio_model import AudioModel, model_path
+from beeutils.models.configs import ModelConfig, VAEGANConfig
+from beeutils.training import fit
+from beeutils.ui import plotting
 
 CFG = beeutils.setup(seed=0)
 print(f"fast mode: {CFG.fast}")
 
 # %% [markdown]
-# Everything you may want to change.  Fast mode trains a tiny corpus for two
-# epochs: it checks that the code runs, not that the model sounds good.
+# Everything you may want to change.  Fast mode trains a tiny corpus for a
+# few epochs: it checks that the code runs, not that the model sounds good.  The
+# network constants fill the model's configuration in section 3.
 
 # %%
 SEED = 0
@@ -90,23 +92,25 @@ DECODER_WIDTHS = (8, 16, 32, 64)            # in reverse: 64 channels at 8 x 8 .
 DISC_WIDTHS = (16, 32, 64)
 KL_WEIGHT = 1.0
 GAN_WEIGHT = 1.0
-GL_ITERS = 32                               # Griffin-Lim iterations (librosa's default)
 N_SHOW = 3 if CFG.fast else 8               # prior samples shown and played
 N_GENERATED = 12 if CFG.fast else 256       # prior samples for the generation metrics
 N_LIBROSA = 2 if CFG.fast else 16           # clips for the Griffin-Lim comparison
 VERBOSE = 2 if CFG.fast else 1              # Keras progress display
-HUM_BAND = fit.HUM_BAND_HZ             # (190, 270) Hz
+HUM_BAND = evaluate.HUM_BAND_HZ             # f0 band of colony hum, Hz
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
-MODEL_PATH = approaches.model_path("magnitude")  # build/models/ (fast/ in fast mode)
+MODEL_PATH = model_path("magnitude")        # build/models/ (fast/ in fast mode)
 print(STFT)
 print(f"model input: {STFT.n_freq_keep} bins x {STFT.n_frames} frames = 0-"
-      f"{STFT.n_freq_keep * STFT.bin_hz:.0f} Hz x {STFT.n_frames * STFT.frame_seconds:.2f} s")
+      f"{STFT.n_freq_keep * STFT.bin_hz:.0f} Hz x {STFT.n_frames * STFT.frame_seconds:.2f} s"
+      f" ({STFT.n_freq_keep * STFT.n_frames} values per clip)")
+print(f"hum band: {HUM_BAND[0]:.0f}-{HUM_BAND[1]:.0f} Hz")
 
 
 # %% [markdown]
 # As in notebook 02, a helper prints a function's source with its docstring
 # folded away, so that we read the essential lines of `beeutils` as we meet
-# them.
+# them.  `show_source(obj, start, stop)` prints only the lines from the first
+# one containing `start` up to (not including) the next one containing `stop`.
 
 # %%
 from beeutils.source import show_source  # noqa: E402  (docstring folded, optional excerpt)
@@ -114,10 +118,11 @@ from beeutils.source import show_source  # noqa: E402  (docstring folded, option
 # %% [markdown]
 # ## 1. The data
 #
-# The synthetic corpus of notebook 02, split 80/10/10 within each kind.  The
-# model sees the lowest 128 bins (0-2 kHz, where bee sounds live) of 128
-# frames (2.048 s): one `(128, 128)` magnitude spectrogram per clip, frequency
-# by time.
+# The synthetic corpus of notebook 02, split into training, validation and
+# test clips within each kind (the summary below gives the counts).  The
+# model sees the lowest bins of the STFT (where bee sounds live) over a fixed
+# number of frames, the grid the setup cell printed: one magnitude
+# spectrogram per clip, frequency by time.
 
 # %%
 corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=SEED)
@@ -134,9 +139,9 @@ print(corpus.summary())
 # (both over the whole training set), divide by 3 and clip to `[-1, 1]`, the
 # range of a `tanh` output.  Per *frequency* because a spectrum is not flat:
 # the bins at the common fundamentals and harmonics are louder on average than
-# those between them and near 2 kHz, and with one global range every bin
-# carries that offset into the model (we compare the two below).  The
-# essential lines of `PerFrequencyNormalizer`:
+# those between them and near the top of the band, and with one global range
+# every bin carries that offset into the model (we compare the two below).
+# The essential lines of `PerFrequencyNormalizer`:
 
 # %%
 show_source(PerFrequencyNormalizer.fit, "logs = ", "return self")
@@ -153,68 +158,85 @@ show_source(PerFrequencyNormalizer.inverse, "if clip")
 # with the model, and held-out clips never touch it (their statistics would
 # leak into the test).
 #
-# `fit.prepare_magnitude_data` does the STFT, the crop and the scaling
-# for every split, fitting the normaliser on `train` alone.  It is
-# `fit.prepare_data` with the *magnitude representation* (notebook 05
-# adds others): the representation is fitted on the training waves, then
-# encodes every split:
+# In the package this scaling is the *magnitude representation*, the object
+# that turns waveforms into what the encoder reads and the decoder's output
+# back into sound (notebook 05 adds others).  `AudioModel.build`, which we
+# call in section 3, fits it on the training split alone before it builds the
+# network.  Those lines of `AudioModel.build`, then what fitting and encoding
+# do for magnitudes:
 
 # %%
-show_source(fit.prepare_data, "waves = ", "cfg = ")
+show_source(AudioModel.build, "waves = corpus.waves", "kinds = tuple")
 show_source(MagnitudeRepresentation._fit)
 show_source(MagnitudeRepresentation._encode)
-data = fit.prepare_magnitude_data(corpus, STFT, PerFrequencyNormalizer())
-print(data.summary())
-norm = data.normalizer
+
+# %% [markdown]
+# To look at the statistics before there is a model, we do that first step by
+# hand, exactly as `AudioModel.build` will (section 3 checks that the model
+# holds the same numbers), and encode the training clips with it.
+
+# %%
+train_waves = corpus.waves("train")
+rep = make_representation("magnitude", STFT).fit(train_waves)
+norm = rep.normalizer
+x_train = rep.encode_batch(train_waves)          # what the encoder reads
+mags_train = spectral.magnitudes(train_waves, STFT)  # the cropped linear magnitudes
+print(rep)
+print(f"training inputs {x_train.shape} (clips, freq, time, channels), "
+      f"from magnitudes {mags_train.shape}")
 
 # %% [markdown]
 # The fitted statistics: the mean log magnitude falls with frequency, with
-# peaks at the fundamentals and harmonics most clips share (hum, waggle,
-# pre-swarm near 250 Hz; toots near 500 Hz).  On the right, the values the
-# model is trained on: most lie well inside `[-1, 1]`; what falls beyond 3
-# standard deviations is clipped.
+# peaks at the fundamentals and harmonics most clips share (the cell prints
+# the highest one above 100 Hz).  On the right, the values the model is
+# trained on: most lie well inside `[-1, 1]`; what falls beyond 3 standard
+# deviations is clipped (the title gives the share).
 
 # %%
 freqs = STFT.frequencies(cropped=True)
-x_train = data.x["train"]
 clipped = float(np.mean(np.abs(x_train) >= 1.0))
+above_100 = freqs > 100
+mean_peak_hz = float(freqs[above_100][np.argmax(norm.mean[above_100])])
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.4))
 axes[0].plot(freqs, norm.mean)
 axes[0].set(xlabel="Frequency (Hz)", ylabel="mean of ln magnitude", title="per-bin mean (train)")
 axes[1].plot(freqs, norm.std, color="C1")
 axes[1].set(xlabel="Frequency (Hz)", ylabel="std of ln magnitude", title="per-bin std (train)")
 axes[2].hist(x_train.ravel(), bins=100, color="C2")
-axes[2].set(xlabel="normalised value", ylabel="bins (count)",
+axes[2].set(xlabel="normalised value (dimensionless)", ylabel="bins (count)",
             title=f"model inputs: {clipped:.2%} clipped at +-1")
 plt.show()
+print(f"highest mean log magnitude above 100 Hz: {mean_peak_hz:.0f} Hz")
 assert x_train.min() >= -1 and x_train.max() <= 1 and clipped < 0.02
 
 # %% [markdown]
 # Against notebook 03's single dB range (`DbRangeNormalizer`, here mapped to
 # `[-1, 1]`): per bin, the average value the model would see.  With one range
 # for all bins, the average input follows the shape of the corpus's spectrum,
-# peaks at the shared partials and a slope toward 2 kHz, which the model must
-# learn before anything else; per-frequency statistics centre every bin on 0.
-# On this corpus the difference is modest, as the curve shows; the steeper a
-# corpus's spectrum, the more it matters.
+# peaks at the shared partials and a slope toward the top of the band, which
+# the model must learn before anything else; per-frequency statistics centre
+# every bin on 0.  On this corpus the difference is modest, as the curve
+# shows; the steeper a corpus's spectrum, the more it matters.
 
 # %%
-db_range = DbRangeNormalizer(top_db=80).fit(data.mags["train"])
+db_range = DbRangeNormalizer(top_db=80).fit(mags_train)
 fig, ax = plt.subplots(figsize=(9, 3))
-ax.plot(freqs, db_range.transform(data.mags["train"]).mean(axis=(0, 2)),
+ax.plot(freqs, db_range.transform(mags_train).mean(axis=(0, 2)),
         label="one dB range for all bins (notebook 03)")
 ax.plot(freqs, x_train[..., 0].mean(axis=(0, 2)), label="per-frequency (SpecGAN)")
-ax.set(xlabel="Frequency (Hz)", ylabel="mean normalised value", ylim=(-1.05, 1.05),
-       title="average model input per frequency bin, training split")
+ax.set(xlabel="Frequency (Hz)", ylabel="mean normalised value (dimensionless)",
+       ylim=(-1.05, 1.05), title="average model input per frequency bin, training split")
 ax.legend(fontsize="small")
 plt.show()
 
 # %% [markdown]
-# The inverse is exact wherever nothing was clipped: a round trip changes a
-# spectrogram by a fraction of a decibel at most in the bins that matter.
+# The inverse is exact wherever nothing was clipped, so a round trip of the
+# held-out magnitudes through the scaling should change them very little in
+# the bins that matter: the cell prints by how much (log-spectral distance)
+# and checks that it stays under a decibel.
 
 # %%
-mags_test = data.mags["test"]
+mags_test = spectral.magnitudes(corpus.waves("test"), STFT)
 back = norm.inverse(norm.transform(mags_test))
 lsd_round_trip = float(np.mean(metrics.log_spectral_distance(mags_test, back)))
 print(f"log-spectral distance of the round trip: {lsd_round_trip:.3f} dB")
@@ -230,108 +252,164 @@ assert lsd_round_trip < 1.0
 # | cause in notebook 03 | the repair here |
 # |---|---|
 # | binary cross-entropy on targets above 1 | squared error on inputs in [-1, 1]; `tanh` output |
-# | `exp(z_log_var)` overflow | `z_log_var` clipped to [-10, 10] before `exp` |
+# | `exp(z_log_var)` overflow | `z_log_var` clipped to `[-log_var_clamp, log_var_clamp]` before `exp` |
 # | `log(0)` on silent bins | `log(|X| + 1e-6)` inside the normaliser |
 # | unnormalised dB scale | per-frequency standardisation (section 2) |
 # | saturated discriminator `log(sigmoid)` | GAN losses from logits (`softplus`) |
 # | transposed `(time, freq)` layout | `spectral.crop` of the `(freq, time)` STFT |
 #
-# The reconstruction term is a squared error summed over the 16384 bins (the
-# VAE's Gaussian likelihood) plus Larsen's squared error between the
-# discriminator's features of the input and of its reconstruction, summed over
-# the feature map.  The discriminator learns ten times slower than the
-# encoder and decoder: one that wins outright (`D(fake)` near 0) gives the
+# The reconstruction term is a squared error summed over every bin of the
+# spectrogram (the VAE's Gaussian likelihood) plus Larsen's squared error
+# between the discriminator's features of the input and of its
+# reconstruction, summed over the feature map.  The discriminator learns
+# more slowly than the encoder and decoder (the build cell prints both
+# learning rates): one that wins outright (`D(fake)` near 0) gives the
 # decoder nothing useful to learn from.
 #
 # One more choice is about time rather than correctness: the decoder runs
-# twice per step (a reconstruction and a prior sample) at full 128 x 128
-# resolution, so its high-resolution layers are narrow (8 and 16 channels).
-# Doubling every width would roughly quadruple its cost.
+# twice per step (a reconstruction and a prior sample) at full resolution, so
+# its high-resolution layers are narrow (the first entries of
+# `DECODER_WIDTHS`).  Doubling every width would roughly quadruple its cost.
+#
+# A model is described by a `ModelConfig`: the approach (`"magnitude"`), the
+# STFT grid and the network's `VAEGANConfig`, which we fill from the
+# constants at the top (every other field keeps its default).
+# `AudioModel.build` fits the representation (section 2), seeds Keras and asks
+# the network config to build the network for the representation's arrays;
+# `VAEGANConfig.build` passes the representation's output activation (`tanh`
+# for magnitudes) to `vaegan.build_vaegan`, which assembles and compiles the
+# three parts:
 
 # %%
-show_source(fit.build_magnitude_vaegan, "keras.utils.set_random_seed")
+show_source(AudioModel.build, "keras.utils.set_random_seed")
+show_source(VAEGANConfig.build, "from beeutils")
+show_source(vaegan.build_vaegan, "encoder_widths = config.widths")
 
 # %%
-model = fit.build_magnitude_vaegan(
-    data.input_shape, LATENT_DIM, DECODER_WIDTHS, DISC_WIDTHS, seed=SEED,
-    encoder_widths=ENCODER_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)
-for part in (model.encoder, model.decoder, model.discriminator):
+model = AudioModel.build(
+    ModelConfig("magnitude", STFT, VAEGANConfig(
+        latent_dim=LATENT_DIM, widths=DECODER_WIDTHS, encoder_widths=ENCODER_WIDTHS,
+        disc_widths=DISC_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)),
+    corpus, seed=SEED)
+net = model.config.network
+print(model)
+print(net)
+print(f"learning rates: encoder and decoder {net.learning_rate:g}, "
+      f"discriminator {net.disc_learning_rate:g}")
+for part in (model.network.encoder, model.network.decoder, model.network.discriminator):
     print(f"{part.name:>14}: {part.count_params():>9,} parameters")
+print(model.representation)
+assert np.array_equal(model.representation.normalizer.mean, norm.mean)  # section 2's numbers
+assert np.array_equal(model.representation.normalizer.std, norm.std)
 
 # %% [markdown]
 # ## 4. Training, with the NaN watch on
 #
-# `fit.train` is `model.fit` with `diagnostics.NaNWatch` (notebook 03)
-# always on: had any loss term or gradient norm gone inf or NaN, training
-# would stop there, the last finite weights would come back and `result.event`
-# would name the term.  It also times the run.
+# `model.train` reads the corpus's training split through the representation
+# (and the validation split, for the `val_*` curves) and hands the arrays to
+# `fit.train`, the one training loop of the series.  That is `model.fit`
+# with `diagnostics.NaNWatch` (notebook 03) always on: had any loss term or
+# gradient norm gone inf or NaN, training would stop there, the last finite
+# weights would come back and `result.event` would name the term.  Batches
+# come in an order set by `(seed, epoch)` alone, and with `backup_dir` an
+# interrupted run started again resumes where it stopped.  It also times
+# the run.
 
 # %%
-show_source(fit.train, "keras.utils.set_random_seed")
+show_source(AudioModel.train, "val = ")
+show_source(AudioModel.training_data, "waves = corpus.waves")
+show_source(fit.train, "x, y = _inputs_and_labels")
 
 # %%
-result = fit.train(model, data.x["train"], data.x["validation"], epochs=EPOCHS,
-                        batch_size=BATCH_SIZE, seed=SEED, verbose=VERBOSE)
+result = model.train(corpus, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED, verbose=VERBOSE)
 print(result)
 assert result.finite, result.event
 
 # %% [markdown]
 # The loss curves.  Left: the reconstruction error on training and
-# validation clips.  Validation falls with training for the first twenty-odd
-# epochs, then levels off while training keeps improving: from there on the
-# model learns details of its 256 training clips more than bee sounds in
-# general (more clips would help; stopping earlier would lose little).
-# Middle: the KL term (nats; it grows as the encoder starts to use its code)
-# and the GAN terms.  Right: the discriminator's mean probability of "real"
-# on real and on decoded inputs; it wins most of the time, but not so
-# completely that its gradients vanish.
+# validation clips.  Validation falls with training at first; where it levels
+# off while training keeps improving (the cell prints the epoch of the lowest
+# validation error), the model starts to learn details of its training clips
+# more than bee sounds in general (more clips would help; stopping around
+# there would lose little).  Middle: the KL term (nats; it grows as the
+# encoder starts to use its code) and the GAN terms.  Right: the
+# discriminator's mean probability of "real" on real and on decoded inputs
+# (last-epoch values printed): it should win most of the time, but not so
+# completely that `D(fake)` sits at 0 and its gradients vanish.
 
 # %%
+history = result.history.history
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))
 plotting.plot_losses(result.history, axes[0], keys=["pixel", "val_pixel"],
                      title="reconstruction: squared error, summed over bins")
+axes[0].set_ylabel("squared error (normalised units$^2$, summed)")
 plotting.plot_losses(result.history, axes[1], keys=["kl", "val_kl", "gan_dec", "disc"],
                      title="KL (nats) and GAN losses")
+axes[1].set_ylabel("loss (nats)")
 plotting.plot_losses(result.history, axes[2], keys=["d_real", "d_fake"],
                      title="discriminator: mean P(real)")
 axes[2].set_ylabel("probability")
 plt.show()
+best_epoch = int(np.argmin(history["val_pixel"])) + 1
+print(f"lowest validation reconstruction error at epoch {best_epoch} of {result.epochs}; "
+      f"{len(corpus.labels('train'))} training clips")
+print(f"last epoch: D(real) {history['d_real'][-1]:.2f}, D(fake) {history['d_fake'][-1]:.2f}")
 
 # %% [markdown]
 # A trained model is only useful with the statistics that undo its scaling,
-# so `approaches.save` writes the `.keras` file and, beside it, a JSON
-# description: which representation the model speaks, with the normaliser's
-# statistics, the kinds and the sample rate.  That is all notebook 07 and the
-# `python -m beeutils.generate` command need to make sound from it.  Loading
-# uses Keras's `safe_mode`: no code is read from the file, every layer is a
-# registered `beeutils` class.  The reloaded model reconstructs exactly as the
-# one in memory.
+# so `model.save` writes the `.keras` file and, beside it, a JSON
+# description: the `ModelConfig`, the representation with the normaliser's
+# statistics, the kinds and the clip length.  That is all notebook 07 and the
+# `python -m beeutils.generate` command need to make sound from it.
+# `AudioModel.load` uses Keras's `safe_mode`: no code is read from the file,
+# every layer is a registered `beeutils` class.  The reloaded model encodes
+# the held-out clips to the same codes and decodes them to the same arrays as
+# the one in memory.
 
 # %%
-trained = approaches.TrainedApproach("magnitude", model, data.representation, data.kinds,
-                                     conditional=False, n_samples=data.waves["train"].shape[-1])
-model_file = approaches.save(trained, MODEL_PATH)
-loaded = approaches.load(model_file)
-same = np.array_equal(loaded.model.reconstruct(data.x["test"]),
-                      model.reconstruct(data.x["test"]))
+model_file = model.save(MODEL_PATH)
+loaded = AudioModel.load(model_file)
+test_waves = corpus.waves("test")
+z_test = model.encode(test_waves)
+same = (np.array_equal(loaded.encode(test_waves), z_test)
+        and np.array_equal(loaded.network.decode(z_test), model.network.decode(z_test)))
+print(loaded)
 print(f"{model_file.name} ({model_file.stat().st_size / 1e6:.1f} MB) + "
-      f"{model_file.with_suffix('.json').name}; identical reconstructions after reload: {same}")
-assert same and np.array_equal(loaded.representation.normalizer.mean, norm.mean)
+      f"{model_file.with_suffix('.json').name}; identical codes and decoder outputs after "
+      f"reload: {same}")
+assert same and np.array_equal(loaded.representation.normalizer.mean,
+                               model.representation.normalizer.mean)
 
 # %% [markdown]
 # ## 5. Reconstructions, seen and heard
 #
-# Each held-out clip goes through the encoder (posterior mean), the decoder,
-# the inverse scaling and Griffin-Lim.  We pick one test clip of each kind.
+# An `AudioModel` speaks audio: `model.reconstruct(waves)` encodes each clip
+# (posterior mean) and decodes the code back to a waveform.  Decoding is the
+# network's decoder followed by the representation's inverse, which for
+# magnitudes undoes the scaling and runs Griffin-Lim (section 8):
 
 # %%
-test_labels = data.labels["test"]
-pick = [test_labels.index(kind) for kind in data.kinds]
-recon_mag = fit.from_model_output(model.reconstruct(data.x["test"][pick]), norm)
-true_mag = data.mags["test"][pick]
-n_samples = data.waves["test"].shape[-1]
-recon_wave = fit.griffin_lim_waves(recon_mag, STFT, n_samples, GL_ITERS, seed=SEED)
-floor_wave = fit.griffin_lim_waves(true_mag, STFT, n_samples, GL_ITERS, seed=SEED)
+show_source(AudioModel.decode)
+show_source(vaegan.VAEGAN.decode_waves)
+show_source(MagnitudeRepresentation._decode)
+
+# %% [markdown]
+# We pick one test clip of each kind.  To *see* what the decoder drew we also
+# keep its magnitudes before Griffin-Lim, `representation.magnitudes` of the
+# decoder's arrays (`model.intended_magnitudes(z)` is the same thing), and
+# for reference the representation's own round trip of each clip: its true
+# magnitudes through the scaling and Griffin-Lim, the best any
+# magnitude-only model can do.
+
+# %%
+test_labels = corpus.labels("test")
+pick = [test_labels.index(kind) for kind in model.kinds]
+picked = test_waves[pick]
+recon_wave = model.reconstruct(picked)                       # audio in, audio out
+recon_mag = model.representation.magnitudes(model.network.decode(model.encode(picked)))
+true_mag = spectral.magnitudes(picked, STFT)
+floor_wave = model.representation.round_trip(picked)         # true magnitudes + Griffin-Lim
+print(f"{len(pick)} clips: waves {recon_wave.shape}, magnitudes {recon_mag.shape}")
 
 # %% [markdown]
 # Each real spectrogram above its reconstruction, with the same axes and the
@@ -354,7 +432,7 @@ plt.show()
 # %% [markdown]
 # Steady harmonic sounds come back well: the hum's stack of partials, the
 # rising pre-swarm partials, the toot's long rising syllable.  What the
-# 32-number code cannot hold is smoothed: short pulses come back blurred or
+# latent code cannot hold is smoothed: short pulses come back blurred or
 # run together (the quacks lose their sharp edges, the toot's short
 # syllables merge into one tone), and the fine texture of noise (hiss,
 # no-bee) returns as a smooth wash with a faint checkerboard, the footprint
@@ -362,36 +440,39 @@ plt.show()
 
 # %% [markdown]
 # Listen: for each kind, the original clip, Griffin-Lim on its **true**
-# magnitudes (the best any magnitude-only model can do; low-passed at 2 kHz
-# by the crop) and Griffin-Lim on the **reconstructed** magnitudes.
+# magnitudes (the representation's round trip; low-passed at the top of the
+# crop) and Griffin-Lim on the **reconstructed** magnitudes.
 
 # %%
 for j, i in enumerate(pick):
     display(Markdown(f"**{test_labels[i]}**: original · Griffin-Lim of the true "
                      "magnitudes (floor) · Griffin-Lim of the reconstruction"))
-    display(Audio(data.waves["test"][i], rate=STFT.sr), Audio(floor_wave[j], rate=STFT.sr),
+    display(Audio(test_waves[i], rate=STFT.sr), Audio(floor_wave[j], rate=STFT.sr),
             Audio(recon_wave[j], rate=STFT.sr))
 
 # %% [markdown]
 # **Is it hum?**  Two checks a listener makes without thinking: the pitch and
 # the harmonic stack.  There is a catch: the training set's *average*
-# spectrum already peaks near 240 Hz (the mean curve in section 2), so a
-# model that ignored its input would produce hum-pitched sound on average.
-# What shows that the model listens is that each reconstruction follows its
-# own clip: below, every held-out hum clip, its true fundamental (from the
-# synthesis recipe) and the fundamental of its reconstruction after
+# spectrum already peaks in the hum's range (the peak printed in section 2),
+# so a model that ignored its input would produce hum-pitched sound on
+# average.  What shows that the model listens is that each reconstruction
+# follows its own clip: below, every held-out hum clip, its true fundamental
+# (from the synthesis recipe) and the fundamental of its reconstruction after
 # Griffin-Lim (YIN, `metrics.fundamental_frequency`).
 
 # %%
 hum_idx = [i for i, kind in enumerate(test_labels) if kind == "hum"]
-hum_rec_mag = fit.from_model_output(model.reconstruct(data.x["test"][hum_idx]), norm)
-hum_rec_wave = fit.griffin_lim_waves(hum_rec_mag, STFT, n_samples, GL_ITERS, seed=SEED)
-f0_true = np.array([data.metas["test"][i]["f0_hz"] for i in hum_idx])
+hum_waves = test_waves[hum_idx]
+hum_rec_wave = model.reconstruct(hum_waves)
+hum_rec_mag = model.intended_magnitudes(model.encode(hum_waves))
+f0_true = np.array([corpus.metas("test")[i]["f0_hz"] for i in hum_idx])
 f0_rec = np.atleast_1d(metrics.fundamental_frequency(hum_rec_wave, STFT.sr))
 f0_error = np.abs(f0_rec - f0_true)
-rows = [f"| {i} | {t:.1f} | {r:.1f} |" for i, t, r in zip(hum_idx, f0_true, f0_rec)]
-display(Markdown("| held-out hum clip | true f0 (Hz) | reconstruction's f0 (Hz) |\n"
-                 "|---|---:|---:|\n" + "\n".join(rows)))
+per_clip = {f"clip {i}, true f0 {t:.1f} Hz": {"f0_rec": r, "f0_error": e}
+            for i, t, r, e in zip(hum_idx, f0_true, f0_rec, f0_error)}
+display(Markdown(evaluate.comparison_table(per_clip, rows=(
+    ("f0_rec", "reconstruction's f0 (YIN, after Griffin-Lim)", "Hz", None),
+    ("f0_error", "|f0 error| against the true f0", "Hz", True)))))
 print(f"median |f0 error|: {np.median(f0_error):.1f} Hz over a {np.ptp(f0_true):.0f} Hz spread "
       f"of true fundamentals")
 
@@ -401,7 +482,7 @@ print(f"median |f0 error|: {np.median(f0_error):.1f} Hz over a {np.ptp(f0_true):
 
 # %%
 profile_db = 20 * np.log10(hum_rec_mag[0].mean(axis=1) + 1e-6)    # (freq,)
-true_db = 20 * np.log10(data.mags["test"][hum_idx[0]].mean(axis=1) + 1e-6)
+true_db = 20 * np.log10(spectral.magnitudes(hum_waves[:1], STFT)[0].mean(axis=1) + 1e-6)
 at = lambda f: profile_db[int(round(f / STFT.bin_hz))]              # noqa: E731
 contrast = min(at(f0_true[0]), at(2 * f0_true[0])) - at(1.5 * f0_true[0])
 print(f"peaks at f0 and 2 f0 over the dip between them: {contrast:.1f} dB")
@@ -414,23 +495,28 @@ ax.set(xlabel="Frequency (Hz)", ylabel="mean magnitude (dB)",
        title="time-averaged spectrum of a held-out hum (dotted: harmonics of the true f0)")
 ax.legend()
 plt.show()
-if not CFG.fast:  # two epochs on six clips do not make a model
+if not CFG.fast:  # a fast-mode run is far too short to make a model
     in_band = (f0_rec >= HUM_BAND[0]) & (f0_rec <= HUM_BAND[1])
     assert in_band.all() and np.median(f0_error) < 8 and contrast > 6
 
 # %% [markdown]
 # ## 6. Prior samples: generation
 #
-# Now the generator proper: draw `z` from the prior `N(0, I)`, decode, undo
-# the scaling, run Griffin-Lim.  The model is unconditional: it does not know
-# about kinds, so it chooses one (or a mixture) by itself.  Expect mostly
-# hum-like harmonic stacks, some with piping-like glides or toot-like
-# partials blended in: a prior sample lands between the training clips' codes
-# as often as on one of them.
+# Now the generator proper: `model.generate(n, seed=...)` draws `z` from the
+# prior `N(0, I)` (`model.prior_latents`, which depends on the seed alone)
+# and decodes it: decoder, inverse scaling, Griffin-Lim.  For the pictures we
+# ask for the magnitudes the decoder drew for the same latents.  The model is
+# unconditional: it does not know about kinds, so it chooses one (or a
+# mixture) by itself.  Expect mostly hum-like harmonic stacks, some with
+# piping-like glides or toot-like partials blended in: a prior sample lands
+# between the training clips' codes as often as on one of them.
 
 # %%
-gen_mag = fit.from_model_output(model.sample(N_SHOW, seed=SEED + 1), norm)
-gen_wave = fit.griffin_lim_waves(gen_mag, STFT, n_samples, GL_ITERS, seed=SEED)
+show_source(AudioModel.generate)
+
+# %%
+gen_wave = model.generate(N_SHOW, seed=SEED + 1)
+gen_mag = model.intended_magnitudes(model.prior_latents(N_SHOW, seed=SEED + 1))
 gen_f0 = metrics.fundamental_frequency(gen_wave, STFT.sr)
 fig, axes = plotting.spectrogram_grid(
     list(gen_mag), STFT, titles=[f"sample {i}: f0 {f:.0f} Hz" for i, f in enumerate(gen_f0)],
@@ -441,26 +527,27 @@ display(*[Audio(w, rate=STFT.sr) for w in gen_wave])
 # %% [markdown]
 # ## 7. The latent space
 #
-# Where does the encoder put each kind?  The posterior means of every clip,
-# projected onto their two principal components.  The model was never told
-# the kinds, so any grouping is its own.  Two components of a 32-dimensional
-# code show only a slice of it: typically no-bee, hum and pre-swarm clips
-# form their own regions, while the pulsed sounds (toot, quack, piping,
-# waggle) and hiss overlap in this view.
+# Where does the encoder put each kind?  The posterior means of every clip
+# (`model.encode`), projected onto their two principal components.  The
+# model was never told the kinds, so any grouping is its own.  Two components
+# of the code (its size is `LATENT_DIM`) show only a slice of it: typically
+# no-bee, hum and pre-swarm clips form their own regions, while the pulsed
+# sounds (toot, quack, piping, waggle) and hiss overlap in this view.
 
 # %%
-x_all = np.concatenate([data.x[s] for s in ("train", "validation", "test")])
-labels_all = np.concatenate([data.labels[s] for s in ("train", "validation", "test")])
-z_mean, _ = model.encode(x_all)
+splits = ("train", "validation", "test")
+z_mean = np.concatenate([model.encode(corpus.waves(s)) for s in splits])
+labels_all = np.concatenate([corpus.labels(s) for s in splits])
 pca = PCA(n_components=2, random_state=SEED).fit(z_mean)
 z2 = pca.transform(z_mean)
 fig, ax = plt.subplots(figsize=(7, 5))
-for kind in data.kinds:
+for kind in model.kinds:
     sel = labels_all == kind
     ax.scatter(z2[sel, 0], z2[sel, 1], s=14, label=kind)
-ax.set(xlabel=f"PC 1 ({pca.explained_variance_ratio_[0]:.0%} of variance)",
-       ylabel=f"PC 2 ({pca.explained_variance_ratio_[1]:.0%})",
-       title="posterior means z_mean, 2-D PCA, coloured by sound kind")
+ax.set(xlabel=f"PC 1 of z_mean (latent units, 1 = prior std; "
+              f"{pca.explained_variance_ratio_[0]:.0%} of variance)",
+       ylabel=f"PC 2 (latent units; {pca.explained_variance_ratio_[1]:.0%})",
+       title=f"posterior means, {model.latent_dim}-d, 2-D PCA, coloured by sound kind")
 ax.legend(fontsize="small", loc="best")
 plt.show()
 
@@ -480,39 +567,55 @@ show_source(phase._compiled, "def body", "_, angles, _ = ")
 
 # %% [markdown]
 # Griffin-Lim only approaches its target.  So even **perfect** magnitudes, the
-# true ones, come back with an error: this is the floor no magnitude-only
-# model can go below.  Here it is in numbers on the clips above (spectral
-# convergence: energy of the magnitude error relative to the target, in dB;
-# log-spectral distance: RMS dB difference per frame), next to the
-# reconstructions, which carry the model's own error on top.  Both are
-# measured in the model's band, 0-2 kHz.  The last row asks how closely
-# Griffin-Lim can realise the generated magnitudes at all: a decoded
-# spectrogram need not be the STFT of any signal.
+# true ones, come back with an error: the representation's round trip
+# (`round_trip`: scale, then decode with Griffin-Lim) is the floor no
+# magnitude-only model can go below.  `evaluate.reconstruction_metrics`
+# measures it exactly as it measures the model's reconstructions, in the
+# model's band, against the clip low-passed at the crop with its true phase:
+# spectral convergence (energy of the magnitude error relative to the target,
+# dB), log-spectral distance (RMS dB difference per frame), waveform SNR and
+# the multi-resolution STFT distance.  Side by side, on the clips of section
+# 5: the floor; the decoded magnitudes *before* Griffin-Lim (the model's own
+# error, no phase involved: only the magnitude rows apply); the
+# reconstructions after Griffin-Lim, which carry both.  The last column asks
+# how closely Griffin-Lim can realise the generated magnitudes at all
+# (consistency): a decoded spectrogram need not be the STFT of any signal.
+# The waveform SNR is there to show what it cannot see: sample by sample,
+# a phase that is not the true one counts as noise, so for a magnitude-only
+# model even the floor scores near or below 0 dB (notebook 05 gives the
+# model the phase and makes this row meaningful).
 
 # %%
-def band_errors(target: np.ndarray, waves: np.ndarray) -> tuple[float, float]:
-    est = fit.magnitudes(waves, STFT)
-    return (float(np.mean(metrics.spectral_convergence_db(target, est))),
-            float(np.mean(metrics.log_spectral_distance(target, est))))
-
-
-sc_floor, lsd_floor = band_errors(true_mag, floor_wave)
-sc_rec, lsd_rec = band_errors(true_mag, recon_wave)
-sc_gen, _ = band_errors(gen_mag, gen_wave)
-display(Markdown(
-    "| Griffin-Lim on | spectral convergence (dB) | log-spectral distance (dB) |\n"
-    "|---|---:|---:|\n"
-    f"| true magnitudes (the floor) | {sc_floor:.1f} | {lsd_floor:.2f} |\n"
-    f"| reconstructed magnitudes, against the true ones | {sc_rec:.1f} | {lsd_rec:.2f} |\n"
-    f"| generated magnitudes, against themselves | {sc_gen:.1f} | |"))
-assert sc_floor < -15 and sc_floor < sc_rec
+picked_labels = [test_labels[i] for i in pick]
+picked_metas = [corpus.metas("test")[i] for i in pick]
+floor_scores = evaluate.reconstruction_metrics(STFT, picked, floor_wave, picked_labels,
+                                               picked_metas)
+recon_scores = evaluate.reconstruction_metrics(STFT, picked, recon_wave, picked_labels,
+                                               picked_metas)
+decoded_scores = {
+    "recon_sc_db": float(np.mean(metrics.spectral_convergence_db(true_mag, recon_mag))),
+    "recon_lsd_db": float(np.mean(metrics.log_spectral_distance(true_mag, recon_mag)))}
+gen_scores = {"consistency_sc_db": float(np.mean(metrics.spectral_convergence_db(
+    gen_mag, spectral.magnitudes(gen_wave, STFT))))}
+floor_rows = [row for row in evaluate.TABLE_ROWS
+              if row[0] in {"recon_snr_db", "recon_lsd_db", "recon_sc_db", "recon_mrstft",
+                            "consistency_sc_db"}]
+display(Markdown(evaluate.comparison_table({
+    "true magnitudes + Griffin-Lim (the floor)": floor_scores,
+    "decoded magnitudes, no Griffin-Lim": decoded_scores,
+    "reconstruction + Griffin-Lim": recon_scores,
+    "prior samples": gen_scores}, floor_rows)))
+assert floor_scores["recon_sc_db"] < -15
+assert floor_scores["recon_sc_db"] < recon_scores["recon_sc_db"]
 
 # %% [markdown]
-# Two things hide in "Griffin-Lim on the true magnitudes":
+# Three things hide in "Griffin-Lim on the true magnitudes":
 #
-# - **the crop**: the model keeps 0-2 kHz, so everything above is gone (the
-#   missing bins are zeros, a low-pass).  Bee sounds live below 2 kHz, but
-#   hissing and the no-bee crickets do not;
+# - **the crop**: the model keeps the lowest bins only, so everything above is
+#   gone (the missing bins are zeros, a low-pass).  Bee sounds live below the
+#   crop, but hissing and the no-bee crickets do not;
+# - **the scaling's clip** at 3 standard deviations: small, as the round
+#   trip of section 2 measured;
 # - **the phase**: Griffin-Lim's phase is not the true one.  Phase errors
 #   between frames smear pulse onsets and typically add a faint "phasey",
 #   reverberant colour.
@@ -522,9 +625,9 @@ assert sc_floor < -15 and sc_floor < sc_rec
 # plus Griffin-Lim, then the model's reconstruction.
 
 # %%
-j_hum = list(data.kinds).index("hum")
-hum_original = data.waves["test"][pick[j_hum]]
-hum_lowpass = fit.lowpass_reference(hum_original[None], STFT)[0]
+j_hum = list(model.kinds).index("hum")
+hum_original = test_waves[pick[j_hum]]
+hum_lowpass = spectral.lowpass_reference(hum_original[None], STFT)[0]
 for name, wave in (("original", hum_original), ("crop only (true phase)", hum_lowpass),
                    ("crop + Griffin-Lim (the floor)", floor_wave[j_hum]),
                    ("model reconstruction + Griffin-Lim", recon_wave[j_hum])):
@@ -534,60 +637,73 @@ for name, wave in (("original", hum_original), ("crop only (true phase)", hum_lo
 # ### Our Griffin-Lim against librosa's
 #
 # `bench.compare_with_librosa` runs both on the same full-band magnitudes from
-# the same random initial phases, with the same 32 iterations and momentum
-# 0.99: quality (spectral convergence, lower is better) should agree, and the
-# batched TensorFlow loop should be faster than librosa's clip-by-clip loop.
+# the same random initial phases, with the iterations and momentum the
+# model's representation uses (printed below): quality (spectral convergence,
+# lower is better) should agree, and the batched TensorFlow loop should be
+# faster than librosa's clip-by-clip loop.
 
 # %%
-cmp = bench.compare_with_librosa(data.waves["test"][:N_LIBROSA], STFT.replace(n_freq_keep=None),
-                                  n_iter=GL_ITERS, momentum=0.99, seed=SEED)
-display(Markdown(
-    f"| {cmp['n_clips']} clips, {cmp['n_iter']} iterations | ours (TensorFlow, batched) | "
-    f"librosa |\n|---|---:|---:|\n"
-    f"| spectral convergence (dB) | {cmp['sc_db_ours']:.2f} | {cmp['sc_db_librosa']:.2f} |\n"
-    f"| wall clock (s) | {cmp['seconds_ours']:.2f} | {cmp['seconds_librosa']:.2f} |\n"
-    f"| CPU time, all threads (s) | {cmp['cpu_seconds_ours']:.2f} | "
-    f"{cmp['cpu_seconds_librosa']:.2f} |"))
+gl = model.representation
+cmp = bench.compare_with_librosa(test_waves[:N_LIBROSA], STFT.replace(n_freq_keep=None),
+                                 n_iter=gl.n_iter, momentum=gl.momentum, seed=SEED)
+print(f"{cmp['n_clips']} clips, {cmp['n_iter']} iterations, momentum {cmp['momentum']}")
+display(Markdown(evaluate.comparison_table(
+    {"ours (TensorFlow, batched)": {"sc_db": cmp["sc_db_ours"], "seconds": cmp["seconds_ours"],
+                                    "cpu_seconds": cmp["cpu_seconds_ours"]},
+     "librosa": {"sc_db": cmp["sc_db_librosa"], "seconds": cmp["seconds_librosa"],
+                 "cpu_seconds": cmp["cpu_seconds_librosa"]}},
+    rows=(("sc_db", "spectral convergence, full band", "dB", True),
+          ("seconds", "wall clock", "s", True),
+          ("cpu_seconds", "CPU time, all threads", "s", True)))))
 assert abs(cmp["sc_db_ours"] - cmp["sc_db_librosa"]) < 0.5
 
 # %% [markdown]
 # ## 9. The numbers
 #
-# `fit.evaluate_magnitude_model` measures everything at once on the
-# held-out clips, each number beside its reference:
+# `evaluate.evaluate_model` measures everything at once on the held-out
+# clips, from audio, as it does for every model of the series:
 #
-# - **reconstruction**: spectral convergence and log-spectral distance in the
-#   0-2 kHz band after Griffin-Lim, against the floor above; the
-#   multi-resolution STFT distance (Parallel WaveGAN's three resolutions)
-#   of the waveform from the clip low-passed at 2 kHz with its true phase,
-#   against the same distance for Griffin-Lim on the true magnitudes.  The
-#   reference is low-passed so that the numbers are about phase and model,
-#   not about the crop;
-# - **generation**: `N_GENERATED` prior samples against real clips passed
-#   through the *same* crop and Griffin-Lim (otherwise the phase and the
-#   missing 2-8 kHz would dominate every distance).  The Frechet distance
-#   between Gaussians fitted to standardised hand-made features (log-mel and
-#   MFCC statistics) of generated and held-out clips, divided by the same
-#   distance between training and held-out clips: 1 would mean "as close as
-#   real data gets";  NDB/K, the share of k-means bins of the training
-#   features where generated clips land in a significantly different
-#   proportion (held-out real clips score the floor); and the fundamental
-#   frequency.
+# - **reconstruction**: waveform SNR, spectral convergence and log-spectral
+#   distance in the model's band, and the multi-resolution STFT distance
+#   (Parallel WaveGAN's), all against the clip low-passed at the crop with
+#   its true phase.  The reference is low-passed so that the numbers are
+#   about phase and model, not about the crop.  The `floor_*` keys are the
+#   same metrics for the representation's round trip (section 8, now on every
+#   held-out clip);
+# - **generation**: `N_GENERATED` prior samples against real clips low-passed
+#   in the same way (otherwise the missing band above the crop would dominate
+#   every distance).  The Frechet distance between Gaussians fitted to
+#   standardised hand-made features (log-mel and MFCC statistics) of
+#   generated and held-out clips, divided by the same distance between
+#   training and held-out clips: 1 would mean "as close as real data gets";
+#   NDB/K, the share of k-means bins of the training features where generated
+#   clips land in a significantly different proportion (held-out real clips
+#   score the floor); and the fundamental frequency.
+#
+# `evaluate.comparison_table` renders a column per result; the second column
+# holds each metric's floor (or real data's value), taken from the same dict.
 
 # %%
-scores, eval_waves = fit.evaluate_magnitude_model(
-    model, data, n_iter=GL_ITERS, n_generated=N_GENERATED, seed=SEED, return_waves=True)
-display(Markdown(fit.metrics_table(scores)))
-print(f"evaluation took {scores['eval_seconds']:.0f} s")
-assert scores["sc_floor_db"] < scores["sc_model_db"]
+scores, eval_waves = evaluate.evaluate_model(model, corpus, n_generated=N_GENERATED, seed=SEED,
+                                             return_waves=True)
+reference = {"recon" + key[len("floor"):]: value for key, value in scores.items()
+             if key.startswith("floor_")}
+reference.update(ndb_k=scores["ndb_k_floor"], gen_share_hum_band=scores["data_share_hum_band"])
+display(Markdown(evaluate.comparison_table(
+    {"magnitude VAE-GAN": scores, "floor / real data": reference},
+    rows=[row for row in evaluate.TABLE_ROWS if row[0] != "floor_lsd_db"])))
+print(f"evaluation took {scores['eval_seconds']:.0f} s; generation runs at "
+      f"{scores['generate_x_realtime']:.1f} x real time")
+assert scores["floor_sc_db"] < scores["recon_sc_db"]
 
 # %% [markdown]
 # **Reading the table.**  The reconstruction rows sit well above their
 # floors: the decoder's magnitudes are smoother than the real ones (a VAE
 # averages what it cannot encode), and Griffin-Lim adds its phase error on
-# top.  Most of the gap is the model's, not the phase's: compare the
-# log-spectral distance of the decoded magnitudes (no phase involved) with
-# the same distance after Griffin-Lim.
+# top.  How much of the gap is the model's and how much the phase's?
+# Section 8's table answers on one clip per kind: compare the log-spectral
+# distance of the decoded magnitudes (no phase involved) with the floor's
+# and with the same distance after Griffin-Lim.
 #
 # The generation rows compare *distributions*, and the generator is
 # unconditional: it does not choose "hum", it draws from everything it
@@ -596,10 +712,12 @@ assert scores["sc_floor_db"] < scores["sc_model_db"]
 # (Wasserstein distance, in Hz), and the share of clips whose f0 falls in the
 # hum band.  That share counts waggle, pre-swarm and late worker piping too,
 # whose fundamentals overlap the hum's, so it says "hum-pitched", not "hum".
-# The held-out sets are small (four clips per kind), so the floors themselves
-# are noisy: read differences of a few tens of per cent as ties.
+# The held-out sets are small (the corpus summary of section 1 gives the
+# counts), so the floors themselves are noisy: read differences of a few tens
+# of per cent as ties.
 #
-# The f0 distributions side by side:
+# The f0 distributions side by side, and the median f0 of the held-out clips
+# of each kind:
 
 # %%
 f0_gen_all = eval_waves["f0_generated"]
@@ -607,24 +725,32 @@ f0_data_all = eval_waves["f0_data"]
 bins = np.linspace(80, 800, 37)
 fig, ax = plt.subplots(figsize=(9, 3.2))
 ax.hist(f0_data_all[np.isfinite(f0_data_all)], bins=bins, density=True, alpha=0.6,
-        label=f"held-out clips through Griffin-Lim (n={np.isfinite(f0_data_all).sum()})")
+        label=f"held-out clips, low-passed (n={np.isfinite(f0_data_all).sum()})")
 ax.hist(f0_gen_all[np.isfinite(f0_gen_all)], bins=bins, density=True, alpha=0.6,
         label=f"generated (n={np.isfinite(f0_gen_all).sum()})")
 ax.axvspan(*HUM_BAND, color="grey", alpha=0.2, label="hum band")
-ax.set(xlabel="fundamental frequency, YIN median (Hz)", ylabel="density",
+ax.set(xlabel="fundamental frequency, YIN median (Hz)", ylabel="density (1/Hz)",
        title="f0 of generated clips against the corpus")
 ax.legend(fontsize="small")
 plt.show()
+for kind in model.kinds:
+    f0_kind = f0_data_all[np.asarray(test_labels) == kind]
+    f0_kind = f0_kind[np.isfinite(f0_kind)]
+    median = f"{np.median(f0_kind):.0f} Hz" if f0_kind.size else "unvoiced"
+    print(f"{kind:>14}: held-out median f0 {median}")
+print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
+      f"(held-out clips: {scores['data_share_hum_band']:.0%})")
 
 # %% [markdown]
 # The histogram says what the table's NDB/K says: the generator
-# **over-produces the majority**.  Five of the eight kinds have fundamentals
-# near 200-300 Hz, and generated clips crowd into that band, while the
-# queens' 350 Hz quacks and 500 Hz toots are rare or missing.  This is the
-# VAE side of the model at work: prior samples fall between the codes of
-# the training clips, and the average of many kinds is hum-like.  Conditioning
-# on the kind (notebook 07) is the direct cure; a better representation
-# (notebooks 05 and 06) makes each sound cheaper to encode.
+# **over-produces the majority**.  Most kinds have fundamentals in or near
+# the hum band (the per-kind medians printed above), and generated clips
+# crowd into that band, while the queens' higher-pitched quacks and toots are
+# rare or missing.  This is the VAE side of the model at work: prior samples
+# fall between the codes of the training clips, and the average of many
+# kinds is hum-like.  Conditioning on the kind (notebook 07) is the direct
+# cure; a better representation (notebooks 05 and 06) makes each sound
+# cheaper to encode.
 
 # %% [markdown]
 # ## What we learned
@@ -633,15 +759,19 @@ plt.show()
 #   mean and standard deviation of the log magnitude over the *training set*
 #   (SpecGAN), clipped to the `tanh` range, saved beside the model.
 #   Per-clip statistics cannot be undone for a sample drawn from the prior.
+# - `AudioModel` holds the network, the fitted representation and the
+#   `ModelConfig` that built them: `build`, `train`, `encode`, `decode`,
+#   `reconstruct`, `generate`, `save` and `load` all speak audio, and
+#   notebooks 05 to 07 use the very same calls for other representations.
 # - With notebook 03's fixes on (normalised inputs, squared error, clamped
 #   log-variance, GAN losses from logits) the VAE-GAN trains with every loss
 #   term finite; `NaNWatch` stays on anyway and would say where it broke.
 # - Reconstructions keep the pitch and the harmonic stack of hum; the
-#   decoder smooths what the 32-number code cannot hold (pulse timing, the
+#   decoder smooths what the latent code cannot hold (pulse timing, the
 #   fine noise texture).
 # - A magnitude spectrogram is half of the STFT.  Griffin-Lim finds a phase,
 #   but not the true one: even perfect magnitudes come back with an error
-#   (the floor measured above) and often a phasey colour, and the 2 kHz crop removes
+#   (the `floor_*` numbers) and often a phasey colour, and the crop removes
 #   what lies above it.  No magnitude-only model can beat that floor.
 # - Our batched TensorFlow Griffin-Lim matches librosa's quality from the
 #   same initial phases, and runs a whole batch at once.

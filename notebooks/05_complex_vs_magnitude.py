@@ -36,18 +36,18 @@
 # **Prerequisites:** `04_magnitude_vaegan` (the model, its training and the
 # metrics); `02_bee_audio_and_stft` for the STFT.
 #
-# **Run time on a CPU (measured on 2 cores shared with other jobs, so
-# pessimistic):** full mode about 10 minutes (622 s), of which training the
-# three models takes 563 s (400 steps of 16 clips each: 186, 219 and 158 s);
-# fast mode (`BEE_FAST=1`) 37 to 83 s in four runs.  The training cell
-# prints the time each model took on your machine.
+# **Run time on a CPU:** most of a full-mode run is training the three
+# models, `EPOCHS` epochs each; the training cell prints the time each model
+# took on your machine, and the tables of sections 5 and 8 repeat it.  Fast
+# mode (`BEE_FAST=1`) trains a tiny corpus for one epoch and is checked by the
+# test suite to stay within its fast-mode time budget.
 
 # %% [markdown]
 # ## Setup
 
 # %%
-import dataclasses
 import os
+import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -56,17 +56,18 @@ import numpy as np
 from IPython.display import HTML, Audio, Markdown, display
 
 import beeutils
-from beeutils.models import approaches
 from beeutils.data import datasets
-from beeutils.evaluation import evaluate
-from beeutils.evaluation import metrics
-from beeutils.ui import plotting
+from beeutils.data import synth
 from beeutils.dsp import representations
 from beeutils.dsp import spectral
-from beeutils.data import synth
-from beeutils.training import fit
-from beeutils.source import show_source
 from beeutils.dsp.spectral import STFTConfig
+from beeutils.evaluation import evaluate
+from beeutils.evaluation import metrics
+from beeutils.models import vaegan
+from beeutils.models.audio_model import AudioModel, model_path
+from beeutils.models.configs import ModelConfig, VAEGANConfig
+from beeutils.source import show_source
+from beeutils.ui import plotting
 
 CFG = beeutils.setup(seed=0)
 print(f"fast mode: {CFG.fast}")
@@ -90,7 +91,6 @@ DECODER_WIDTHS = (8, 16, 32, 64)
 DISC_WIDTHS = (16, 32, 64)
 KL_WEIGHT = 1.0
 GAN_WEIGHT = 1.0
-GL_ITERS = 32                               # Griffin-Lim iterations for the magnitude model
 N_GENERATED = 8 if CFG.fast else 256        # prior samples for the generation metrics
 N_LISTEN = 2 if CFG.fast else 4             # prior samples per model in the listening grid
 VERBOSE = 2                                 # Keras: one line per epoch
@@ -98,6 +98,8 @@ NAMES = ("magnitude", "real_imag", "logmag_if")
 IF_DITHER_DB = -40.0                        # section 7: random IF below this level (dB re peak)
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
 print(STFT)
+print(f"hop: {STFT.hop} samples = {1000 * STFT.hop / STFT.sr:.0f} ms; bin width "
+      f"{STFT.bin_hz:.3f} Hz; model band 0-{STFT.n_freq_keep * STFT.bin_hz:.0f} Hz")
 
 # %% [markdown]
 # ## 1. What phase is, on a bee's hum
@@ -192,26 +194,43 @@ assert abs(if_median - hum_meta["f0_hz"]) < STFT.bin_hz / 2
 # 04 measured what the guess costs.  The question of this notebook: does a
 # model do better if it is given the whole complex STFT?
 
+
 # %% [markdown]
 # ## 2. Three representations of the same clips
 #
 # `beeutils.dsp.representations` holds them, each built from an `STFTConfig`,
 # fitted on the training split (only the scaling is learnt), with
 # `encode_batch` (waveforms -> `(n, freq, time, channels)`), `decode_batch`
-# (the inverse) and `get_config` (all it needs is saved with a model):
+# (the inverse), `magnitudes` (the linear magnitudes an array stands for) and
+# `get_config` (all it needs is saved with a model):
 #
 # | name | channels | values | back to sound |
 # |---|---|---|---|
 # | `magnitude` | log magnitude, SpecGAN's per-frequency scaling (notebook 04) | clipped to [-1, 1] | Griffin-Lim: a phase is estimated |
-# | `real_imag` | real and imaginary parts of the compressed STFT | about [-1.8, 1.8] | inverse STFT: exact |
-# | `logmag_if` | the same log magnitude (not clipped) and the IF | about [-2.3, 1.5] and [-1, 1] | integrate the IF, inverse STFT: exact |
+# | `real_imag` | real and imaginary parts of the compressed STFT | scaled per bin, not clipped | inverse STFT: exact |
+# | `logmag_if` | the same log magnitude (not clipped) and the IF | scaled, not clipped; IF in [-1, 1] | integrate the IF, inverse STFT: exact |
 #
 # Raw real and imaginary parts span many orders of magnitude (a loud
-# partial's bins are 10^6 times a quiet bin's), so `real_imag` first
-# compresses the STFT with a power law that keeps the phase, `|X|^0.3 X/|X|`
-# (80 dB of range become 24 dB), then divides each frequency bin by 3 times
+# partial's bins against the quiet ones between partials; the cell below
+# measures it on the hum), so `real_imag` first compresses the STFT with a
+# power law that keeps the phase, `|X|^alpha X/|X|`, which multiplies every
+# range in dB by `alpha`, then divides each frequency bin by `n_std` times
 # its RMS over the training set: every bin then weighs about the same in the
 # squared error, as with the per-frequency scaling of the magnitudes.
+
+# %%
+defaults = representations.RealImagRepresentation(STFT)   # the settings every model uses
+hum_mag = np.abs(hum_spec)
+quiet_bin = float(np.percentile(hum_mag[hum_mag > 0], 1))
+hum_range_db = 20 * np.log10(hum_mag.max() / quiet_bin)
+print(f"hum clip: loudest bin / quietest 1 % of bins = {hum_range_db:.0f} dB (a factor of "
+      f"{10 ** (hum_range_db / 20):,.0f} in amplitude); after the power law with alpha = "
+      f"{defaults.alpha}: {defaults.alpha * hum_range_db:.0f} dB; n_std = {defaults.n_std}")
+
+# %% [markdown]
+# The code of those two steps (`_fit` learns the scales, `_encode` applies
+# them), and of `logmag_if`'s way back to sound: integrate the IF into a
+# phase, put it on the magnitudes, inverse STFT.
 
 # %%
 show_source(representations.RealImagRepresentation._fit)
@@ -221,26 +240,45 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 
 # %% [markdown]
 # The log-magnitude channel of `logmag_if` is not clipped: clipping caps the
-# loudest bins of pulsed sounds at 3 standard deviations, and on this corpus
-# that alone would limit a perfect model to about 35 dB of waveform SNR on
-# toots and piping (under 10 dB on the worst clip) instead of over 130 dB.
-# Its values (and `real_imag`'s) pass slightly beyond +-1, so those two
-# decoders end in a linear layer instead of `tanh`.
+# loudest bins of pulsed sounds (toots, piping) at a few standard deviations,
+# so that even a perfect model could not give them back; section 3 measures what
+# it would cost.  Its values (and `real_imag`'s) pass slightly beyond +-1, so
+# those two decoders end in a linear layer instead of `tanh`.
 #
-# The same corpus as notebook 04, prepared once per representation by
-# `fit.prepare_data`; the magnitude data is exactly notebook 04's.
+# One call makes each model.  `AudioModel.build` takes a `ModelConfig`
+# (which approach, which STFT grid, which network settings), fits the
+# approach's representation on the corpus's training split and builds the
+# network for its `(freq, time, channels)`, seeded.  The weights are
+# random until section 4 trains them; until then we only use each model's
+# fitted `representation`.
+
+# %%
+show_source(AudioModel.build)
+
+# %% [markdown]
+# The same corpus as notebook 04, and the three models, identical but for the
+# approach name.  Printed for each: the shape of its training arrays, their
+# range, and how many values fall beyond +-1 in each channel.
 
 # %%
 corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=SEED)
 print(corpus.summary())
-datas = {name: fit.prepare_data(corpus, name, config=STFT) for name in NAMES}
-for name, data in datas.items():
-    x = data.x["train"]
+models = {
+    name: AudioModel.build(
+        ModelConfig(name, STFT, VAEGANConfig(
+            latent_dim=LATENT_DIM, widths=DECODER_WIDTHS, encoder_widths=ENCODER_WIDTHS,
+            disc_widths=DISC_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)),
+        corpus, seed=SEED)
+    for name in NAMES}
+train_waves = corpus.waves("train")
+for name, model in models.items():
+    x = model.representation.encode_batch(train_waves)
     share = np.mean(np.abs(x) > 1, axis=(0, 1, 2))
     print(f"{name:>10}: x {x.shape}, range [{x.min():.2f}, {x.max():.2f}], "
           f"beyond +-1 per channel: {', '.join(f'{s:.2%}' for s in share)}")
-assert datas["magnitude"].input_shape == (128, 128, 1)
-assert datas["real_imag"].input_shape == datas["logmag_if"].input_shape == (128, 128, 2)
+assert models["magnitude"].representation.shape() == (128, 128, 1)
+assert (models["real_imag"].representation.shape()
+        == models["logmag_if"].representation.shape() == (128, 128, 2))
 
 # %% [markdown]
 # What each model sees of the hum clip above.  The magnitude is the same
@@ -257,7 +295,7 @@ assert datas["real_imag"].input_shape == datas["logmag_if"].input_shape == (128,
 # background noise is random.
 
 # %%
-hum_x = {name: datas[name].representation.encode(hum) for name in NAMES}
+hum_x = {name: models[name].representation.encode(hum) for name in NAMES}
 hum_db = spectral.amplitude_to_db(np.abs(hum_spec), ref="max")
 hum_if_shown = np.ma.masked_where(hum_db < -40, hum_x["logmag_if"][..., 1])
 extent = (times[0], times[-1], freqs[0], freqs[-1])
@@ -270,42 +308,52 @@ for ax, (title, values) in zip(axes, panels):
     image = ax.imshow(values, origin="lower", aspect="auto", extent=extent, cmap=cmap,
                       vmin=-1, vmax=1, interpolation="nearest")
     ax.set(xlabel="Time (s)", ylabel="Frequency (Hz)", title=title, ylim=(0, 1000))
-    fig.colorbar(image, ax=ax, pad=0.01, label="model input value")
+    fig.colorbar(image, ax=ax, pad=0.01, label="model input value (dimensionless)")
 plt.show()
 
 # %% [markdown]
 # ## 3. The floor of each representation
 #
 # Before any training: how good is a *perfect* model of each representation?
-# Encode the held-out clips and decode them straight away.  The reference is
-# each clip low-passed at the 2 kHz crop with its true phase
-# (`fit.lowpass_reference`), so the numbers are about the
-# representation, not the crop.  The waveform SNR only means something where
-# the phase survives; the log-spectral distance compares magnitudes only.
+# Encode the held-out clips and decode them straight away
+# (`representation.round_trip`).  The reference is each clip low-passed at
+# the 2 kHz crop with its true phase (`spectral.lowpass_reference`), so the
+# numbers are about the representation, not the crop.  The waveform SNR only
+# means something where the phase survives; the log-spectral distance
+# compares magnitudes only.  Two extra rows: the true magnitudes with random
+# phases (what "no phase at all" sounds like), and `logmag_if` with its log
+# magnitude clipped to [-1, 1] as the magnitude representation clips it.
 
 # %%
-test_waves = datas["magnitude"].waves["test"]
-lowpass = fit.lowpass_reference(test_waves, STFT)
-true_mag = fit.magnitudes(test_waves, STFT)
-floor_waves = {name: datas[name].representation.round_trip(test_waves) for name in NAMES}
-# The same true magnitudes with random phases: what "no phase at all" sounds like.
+test_waves = corpus.waves("test")
+test_labels = corpus.labels("test")
+n_samples = test_waves.shape[-1]
+lowpass = spectral.lowpass_reference(test_waves, STFT)
+true_mag = spectral.magnitudes(test_waves, STFT)
+floor_waves = {name: models[name].representation.round_trip(test_waves) for name in NAMES}
 rng = np.random.default_rng(SEED)
 random_phase = spectral.istft(
     spectral.uncrop(true_mag * np.exp(2j * np.pi * rng.random(true_mag.shape)), STFT), STFT,
-    length=test_waves.shape[-1])
+    length=n_samples)
+if_rep = models["logmag_if"].representation
+x_clipped = if_rep.encode_batch(test_waves)
+x_clipped[..., 0] = np.clip(x_clipped[..., 0], -1.0, 1.0)
+clipped = if_rep.decode_batch(x_clipped, n_samples)
+gl_iters = models["magnitude"].representation.n_iter
 floor_rows = {"magnitude, random phase": random_phase,
-              f"magnitude + Griffin-Lim ({GL_ITERS} iterations)": floor_waves["magnitude"],
+              f"magnitude + Griffin-Lim ({gl_iters} iterations)": floor_waves["magnitude"],
               "real_imag, inverse STFT": floor_waves["real_imag"],
-              "logmag_if, integrated IF + inverse STFT": floor_waves["logmag_if"]}
+              "logmag_if, integrated IF + inverse STFT": floor_waves["logmag_if"],
+              "logmag_if, log magnitude clipped to [-1, 1]": clipped}
 floor = {}
 lines = ["| perfect model of | waveform SNR (dB) | log-spectral distance (dB) | "
          "multi-resolution STFT distance |", "|---|---:|---:|---:|"]
 for label, wave in floor_rows.items():
     snr = float(np.mean(metrics.snr_db(lowpass, wave)))
     lsd = float(np.mean(metrics.log_spectral_distance(true_mag,
-                                                      fit.magnitudes(wave, STFT))))
+                                                      spectral.magnitudes(wave, STFT))))
     mrstft = float(metrics.multi_resolution_stft_distance(lowpass, wave, STFT.sr))
-    floor[label] = snr
+    floor[label] = {"snr": snr, "lsd": lsd}
     lines.append(f"| {label} | {snr:.1f} | {lsd:.2f} | {mrstft:.3f} |")
 display(Markdown("\n".join(lines)))
 snr_floor = {name: float(np.mean(metrics.snr_db(lowpass, floor_waves[name]))) for name in NAMES}
@@ -313,18 +361,34 @@ assert snr_floor["real_imag"] > 60 and snr_floor["logmag_if"] > 60
 assert snr_floor["magnitude"] < 10
 
 # %% [markdown]
-# The complex representations lose nothing (over 100 dB is float32
+# What clipping would cost, kind by kind: the waveform SNR of the exact
+# `logmag_if` round trip against the clipped one (mean over the held-out
+# clips of each kind, and the worst clip).
+
+# %%
+snr_exact = metrics.snr_db(lowpass, floor_waves["logmag_if"])
+snr_clipped = metrics.snr_db(lowpass, clipped)
+for kind in corpus.kinds:
+    rows = np.array([label == kind for label in test_labels])
+    if rows.any():
+        print(f"{kind:>14}: exact {snr_exact[rows].mean():6.1f} dB, clipped "
+              f"{snr_clipped[rows].mean():6.1f} dB (worst clip {snr_clipped[rows].min():.1f} dB)")
+
+# %% [markdown]
+# The complex representations lose nothing (their SNR is float32
 # round-off).  The magnitude's floor is Griffin-Lim's: its magnitudes come
 # close, but its phase is not the clip's, so the waveform is a different one
 # (an SNR at or below 0 dB means the error is as large as the signal) even
 # where it sounds alike.  Random phases are no worse by that measure (both
 # waveforms are unrelated to the original) but far worse in magnitude: the
-# sound they make does not even have the magnitudes they started from (a
-# log-spectral distance of 9 dB against Griffin-Lim's 2).  Listen on the hum
+# sound they make does not even have the magnitudes they started from (the
+# cell below prints the two log-spectral distances).  Listen on the hum
 # clip of the test split:
 
 # %%
-test_labels = datas["magnitude"].labels["test"]
+gl_label = f"magnitude + Griffin-Lim ({gl_iters} iterations)"
+print(f"log-spectral distance: random phase {floor['magnitude, random phase']['lsd']:.1f} dB, "
+      f"Griffin-Lim {floor[gl_label]['lsd']:.1f} dB")
 i_hum = test_labels.index("hum")
 for label, wave in (("original, low-passed at 2 kHz", lowpass[i_hum]),
                     *((name, w[i_hum]) for name, w in floor_rows.items())):
@@ -333,44 +397,44 @@ for label, wave in (("original, low-passed at 2 kHz", lowpass[i_hum]),
 # %% [markdown]
 # ## 4. The same model, the same budget, three representations
 #
-# `fit.build_vaegan` is notebook 04's `build_magnitude_vaegan` for any
-# `(freq, time, channels)`: the same encoder, decoder, discriminator, losses
-# and optimisers; the representation only chooses the decoder's output
-# activation and the model's name.
+# `AudioModel.build` handed each `VAEGANConfig` to `vaegan.build_vaegan`,
+# notebook 04's model for any `(freq, time, channels)`: the same encoder,
+# decoder, discriminator, losses and optimisers.  The representation only
+# chooses the decoder's output activation (the config's
+# `output_activation="auto"` takes the representation's) and the model's
+# name.
 
 # %%
-show_source(fit.build_vaegan, "if representation")
+show_source(VAEGANConfig.build)
+show_source(vaegan.build_vaegan, "activation = (")
+
+# %% [markdown]
+# Train each for `EPOCHS` epochs on the same clips in the same order
+# (`model.train` orders the batches by seed and epoch, and stops at the first
+# non-finite loss).  Each run prints its steps and seconds.
 
 # %%
-models, runs = {}, {}
-for name in NAMES:
-    data = datas[name]
-    print(f"--- {name}: input {data.input_shape}, output activation "
-          f"{data.representation.output_activation}")
-    models[name] = fit.build_vaegan(
-        data.input_shape, data.representation, LATENT_DIM, DECODER_WIDTHS, DISC_WIDTHS,
-        seed=SEED, encoder_widths=ENCODER_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)
-    runs[name] = fit.train(models[name], data.x["train"], data.x["validation"],
-                                epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
-                                verbose=VERBOSE)
-    print(runs[name])
+runs = {}
+for name, model in models.items():
+    rep = model.representation
+    print(f"--- {name}: input {rep.shape()}, output activation "
+          f"{rep.output_activation or 'linear'}")
+    runs[name] = model.train(corpus, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
+                             verbose=VERBOSE)
 for name, run in runs.items():
     print(f"{name:>10}: {run}")
     assert run.finite, run.event
 
 # %% [markdown]
 # The two complex models are saved where notebook 07 and
-# `python -m beeutils.generate` look for them (notebook 04 saved the magnitude
-# model), each with the representation that turns its output into sound.
+# `python -m beeutils.generate` look for them, each with the representation
+# that turns its output into sound.  The magnitude model is not: notebook 04
+# trained and saved its own for longer, and this one must not overwrite it.
 
 # %%
 for name in ("real_imag", "logmag_if"):
-    data = datas[name]
-    saved = approaches.save(
-        approaches.TrainedApproach(name, models[name], data.representation, data.kinds,
-                                   conditional=False, n_samples=data.waves["train"].shape[-1]),
-        approaches.model_path(name))
-    print(f"saved {saved.relative_to(beeutils.config.ROOT)}")
+    saved = models[name].save(model_path(name))
+    print(f"saved {saved.relative_to(beeutils.config.ROOT)} (+ {saved.with_suffix('.json').name})")
 
 # %% [markdown]
 # The reconstruction loss of each model on training and validation clips.
@@ -383,42 +447,54 @@ fig, axes = plt.subplots(1, 3, figsize=(15, 3.3))
 for ax, name in zip(axes, NAMES):
     plotting.plot_losses(runs[name].history, ax, keys=["pixel", "val_pixel"],
                          title=f"{name}: squared error, summed over bins")
+    ax.set_ylabel(f"squared error ({name} units², summed)")
 plt.show()
 
 # %% [markdown]
 # ## 5. The numbers
 #
-# `fit.evaluate_representation_model` decodes each model's
-# reconstructions of the held-out clips and `N_GENERATED` prior samples with
-# the representation's own inverse, then hands the audio to
-# `evaluate.evaluate_waves`, the one yardstick of the series (notebooks
-# 04 to 07 and the benchmark): everything in the 0-2 kHz band against the
-# clips low-passed there with their true phase.
+# `evaluate.evaluate_model` asks each model for audio, through the same
+# `AudioModel` calls for all three: reconstructions of the held-out clips
+# and `N_GENERATED` decoded prior samples, each turned into sound by the
+# model's own representation (`decode` -> `network.decode_waves` ->
+# `representation.decode_batch`).  It hands the audio to
+# `evaluate.evaluate_waves`, the one yardstick of the series (notebooks 04 to
+# 07 and the benchmark): everything in the 0-2 kHz band against the clips
+# low-passed there with their true phase.
 #
 # - **reconstruction**: waveform SNR (only a model that keeps phase can score
 #   above 0 dB), log-spectral distance and spectral convergence of the
 #   magnitudes, multi-resolution STFT distance, and the pitch error on
-#   held-out hum;
+#   held-out hum.  The floor row is section 3's round trip measured the way
+#   the reconstructions are (the audio band-limited once more, which leaks a
+#   little), so it sits slightly above section 3's table;
 # - **consistency**: spectral convergence between the magnitude a model
-#   *meant* for its prior samples and the magnitude of the audio that comes
-#   out.  A generated spectrogram need not be the STFT of any signal;
-#   Griffin-Lim and the inverse STFT each turn it into the nearest thing
-#   that is, and this measures how far that moved it;
+#   *meant* for its prior samples (`model.intended_magnitudes`) and the
+#   magnitude of the audio that comes out.  A generated spectrogram need not
+#   be the STFT of any signal; Griffin-Lim and the inverse STFT each turn it
+#   into the nearest thing that is, and this measures how far that moved it;
 # - **generation**: Frechet distance ratio (1 = as close as real held-out
 #   clips are to the training clips), NDB/K, the f0 distribution distance
 #   and the share of hum-pitched samples (real data: the held-out share).
 
 # %%
-show_source(fit.evaluate_representation_model, "rep = ", "out = dict(out)")
+show_source(evaluate.evaluate_model, "original = corpus.waves(split)",
+            'metrics["generate_x_realtime"]')
+show_source(AudioModel.decode)
+show_source(vaegan.VAEGAN.decode_waves)
+show_source(vaegan.VAEGAN.intended_magnitudes)
+
+# %% [markdown]
+# Each model through that one function; the table is `evaluate.comparison_table`,
+# the renderer every notebook uses.
 
 # %%
 results, eval_waves = {}, {}
-for name in NAMES:
-    scores, waves = fit.evaluate_representation_model(
-        models[name], datas[name], n_generated=N_GENERATED, seed=SEED, return_waves=True)
-    scores["train_seconds"] = runs[name].seconds
-    results[name], eval_waves[name] = scores, waves
-    print(f"{name:>10}: evaluated in {scores['eval_seconds']:.0f} s")
+for name, model in models.items():
+    start = time.perf_counter()
+    results[name], eval_waves[name] = evaluate.evaluate_model(
+        model, corpus, n_generated=N_GENERATED, seed=SEED, return_waves=True)
+    print(f"{name:>10}: evaluated in {time.perf_counter() - start:.0f} s (decoding included)")
 display(Markdown(evaluate.comparison_table(results)))
 print(f"held-out share of hum-pitched clips: {results['magnitude']['data_share_hum_band']:.2f}; "
       f"Frechet distance floor (train vs held-out): {results['magnitude']['fd_floor']:.1f}")
@@ -426,7 +502,7 @@ for name, scores in results.items():
     for key in ("recon_snr_db", "recon_lsd_db", "recon_mrstft", "consistency_sc_db",
                 "fd_ratio", "ndb_k"):
         assert np.isfinite(scores[key]), (name, key)
-    assert eval_waves[name]["generated"].shape == (N_GENERATED, test_waves.shape[-1])
+    assert eval_waves[name]["generated"].shape == (N_GENERATED, n_samples)
 
 # %% [markdown]
 # ## 6. Listen
@@ -466,7 +542,7 @@ fig, axes = plt.subplots(len(show_kinds), 4, figsize=(16, 2.7 * len(show_kinds))
 for row, kind in enumerate(show_kinds):
     i = test_labels.index(kind)
     ref = float(true_mag[i].max())
-    mags = [true_mag[i]] + [fit.magnitudes(eval_waves[n]["recon"][i], STFT) for n in NAMES]
+    mags = [true_mag[i]] + [spectral.magnitudes(eval_waves[n]["recon"][i], STFT) for n in NAMES]
     for col, (mag, what) in enumerate(zip(mags, ["original", *NAMES])):
         plotting.show_spectrogram(mag, STFT, axes[row, col], ref=ref, vmin=-80, vmax=0,
                                   colorbar=col == 3, title=f"{kind}: {what}")
@@ -481,16 +557,23 @@ display(audio_grid({name: list(eval_waves[name]["generated"][:N_LISTEN]) for nam
                    [f"sample {j}" for j in range(N_LISTEN)]))
 
 # %% [markdown]
-# Consistency, seen: for the first prior sample of each model, the magnitude
-# it meant to produce (top) and the magnitude of the sound that came out
+# Consistency, seen.  What a decoder *meant* is the array it drew for a
+# latent, read as magnitudes by its representation; the same prior latents
+# as `evaluate_model` (`model.prior_latents(N_GENERATED, SEED)`) give the
+# same samples.  For the first prior sample of each model: the magnitude it
+# meant to produce (top) and the magnitude of the sound that came out
 # (bottom).  Where the two differ, the decoded spectrogram was not the STFT
 # of any signal and the inverse had to compromise.
 
 # %%
+gen_mag = {}
+for name, model in models.items():
+    drawn = model.network.decode(model.prior_latents(N_GENERATED, SEED))  # (n, freq, time, ch)
+    gen_mag[name] = model.representation.magnitudes(drawn)                # (n, freq, time)
 fig, axes = plt.subplots(2, 3, figsize=(15, 5.4))
 for col, name in enumerate(NAMES):
-    meant = eval_waves[name]["gen_mag"][0]
-    produced = fit.magnitudes(eval_waves[name]["generated"][0], STFT)
+    meant = gen_mag[name][0]
+    produced = spectral.magnitudes(eval_waves[name]["generated"][0], STFT)
     ref = float(meant.max())
     plotting.show_spectrogram(meant, STFT, axes[0, col], ref=ref, vmin=-80, vmax=0,
                               colorbar=col == 2, title=f"{name}: meant")
@@ -507,34 +590,41 @@ plt.show()
 # background noise), a decoder trained with a squared error predicts its
 # mean, 0.  IF 0 in every such bin means each of them advances by exactly its
 # centre frequency, and with a hop of a quarter window those advances are
-# whole multiples of a quarter turn: every 4 frames (64 ms) all of them are
-# back in line and add up to a click, a 15.6 Hz click train under the sound
-# (a test in `tests/test_representations.py` shows it on a synthetic case).
-# Is that what makes the `logmag_if` output less consistent than the
-# magnitude model's?  Noise's true IF is random, so decode with random IF in
-# the quiet bins and measure: `LogMagIFRepresentation(...,
-# dither_below_db=IF_DITHER_DB)` replaces the IF of bins more than 40 dB
-# below the clip's loudest bin (just above the corpus's noise floor) by
-# uniform noise.  The model is the same; only the decoding changes.
+# whole multiples of a quarter turn: every 4 frames all of them are back in
+# line and add up to a click, a click train under the sound (a test in
+# `tests/test_representations.py` shows it on a synthetic case).  Is that
+# what makes the `logmag_if` output less consistent than the magnitude
+# model's?  Noise's true IF is random, so decode with random IF in the quiet
+# bins and measure: `LogMagIFRepresentation(...,
+# dither_below_db=IF_DITHER_DB)` replaces the IF of bins more than
+# `-IF_DITHER_DB` dB below the clip's loudest bin by uniform noise.  The
+# network is the same trained one; only the decoding changes, so we wrap it
+# in a second `AudioModel` with the dithered representation (and the same
+# training record).
 
 # %%
 show_source(representations.LogMagIFRepresentation._decode)
+print(f"frames per realignment: n_fft / hop = {STFT.n_fft // STFT.hop}, "
+      f"i.e. a click train at {STFT.sr / STFT.n_fft:.1f} Hz")
+
+# %% [markdown]
+# Evaluate the same trained network through the dithered representation, and
+# count how many of its generated bins the dither touches.
 
 # %%
-if_data = datas["logmag_if"]
-dithered = representations.LogMagIFRepresentation.from_config(
-    {**if_data.representation.get_config(), "dither_below_db": IF_DITHER_DB, "seed": SEED})
-scores, waves = fit.evaluate_representation_model(
-    models["logmag_if"], dataclasses.replace(if_data, representation=dithered),
-    n_generated=N_GENERATED, seed=SEED, return_waves=True)
-scores["train_seconds"] = runs["logmag_if"].seconds
-results["logmag_if + dither"], eval_waves["logmag_if + dither"] = scores, waves
-gen_mag = eval_waves["logmag_if"]["gen_mag"]
-quiet = gen_mag < gen_mag.max(axis=(1, 2), keepdims=True) * 10 ** (IF_DITHER_DB / 20)
+base = models["logmag_if"]
+dithered_rep = representations.LogMagIFRepresentation.from_config(
+    {**base.representation.get_config(), "dither_below_db": IF_DITHER_DB, "seed": SEED})
+dithered = AudioModel(base.config, base.network, dithered_rep, base.kinds, base.n_samples)
+dithered.train_result = base.train_result
+results["logmag_if + dither"], eval_waves["logmag_if + dither"] = evaluate.evaluate_model(
+    dithered, corpus, n_generated=N_GENERATED, seed=SEED, return_waves=True)
+quiet = gen_mag["logmag_if"] < (gen_mag["logmag_if"].max(axis=(1, 2), keepdims=True)
+                                * 10 ** (IF_DITHER_DB / 20))
 print(f"bins dithered: {quiet.mean():.1%} of the generated spectrograms' bins")
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
 for ax, name in zip(axes, ("logmag_if", "logmag_if + dither")):
-    produced = fit.magnitudes(eval_waves[name]["generated"][0], STFT)
+    produced = spectral.magnitudes(eval_waves[name]["generated"][0], STFT)
     plotting.show_spectrogram(produced, STFT, ax, vmin=-80, colorbar=ax is axes[-1],
                               title=f"prior sample 0 through {name}")
 plt.show()
@@ -546,8 +636,10 @@ display(audio_grid({name: [eval_waves[name]["recon"][i_hum]]
 # %% [markdown]
 # ## 8. All the numbers
 #
-# The table of section 5 with the dithered decoding as a fourth column (the
-# same trained model as `logmag_if`, hence the same training time).
+# The table of section 5 with the dithered decoding as a fourth column: the
+# same trained network as `logmag_if`, hence the same training time.  Its
+# floor row is the dithered round trip of the true clips, what dithering
+# costs a perfect model.
 
 # %%
 display(Markdown(evaluate.comparison_table(results)))
@@ -555,93 +647,115 @@ display(Markdown(evaluate.comparison_table(results)))
 # %% [markdown]
 # ## 9. What the numbers say
 #
-# Measured in one full-mode run (your run prints its own tables above; with
-# other seeds or machines the numbers move by some per cent, the ranking
-# should not):
+# The cell below reads your run's numbers and prints, for each question,
+# the comparison that answers it.  In fast mode (one epoch on a tiny corpus)
+# the trained models have learnt next to nothing and only the floors are
+# meaningful; run in full mode to judge the models.  What a full-mode run
+# showed when this notebook was written, and what to check in yours:
 #
-# | | magnitude | real_imag | logmag_if |
-# |---|---:|---:|---:|
-# | perfect model (section 3): waveform SNR / log-spectral distance | -2.7 dB / 2.2 dB | 141 dB / 0.3 dB | 134 dB / 0.3 dB |
-# | trained: waveform SNR | -2.2 dB | 0.0 dB | -0.9 dB |
-# | trained: log-spectral distance | 8.5 dB | 94.9 dB | 10.4 dB |
-# | trained: multi-resolution STFT distance | 1.02 | 2.89 | 1.09 |
-# | trained: held-out hum, median f0 error | 0.8 Hz | 4.8 Hz | 1.0 Hz |
-# | consistency of the output (spectral convergence) | -14.5 dB | -3.0 dB | -7.2 dB |
-# | Frechet distance ratio / NDB/K | 3.8 / 0.88 | 86 / 1.00 | 3.0 / 0.96 |
-# | training time, 400 steps | 186 s | 219 s | 158 s |
-#
-# **The floor is real.**  With perfect magnitudes, Griffin-Lim gives back the
-# right spectrum to 2.2 dB but not the waveform (SNR -2.7 dB), while both
-# complex representations are exact.  The answer's claim holds for the
-# representation.
+# **The floor is real.**  With perfect magnitudes, Griffin-Lim gives back
+# nearly the right spectrum but not the waveform, while both complex
+# representations are exact.  The claim that a magnitude spectrogram loses
+# something holds for the representation.
 #
 # **But no model here comes near any floor.**  The magnitude model's
-# reconstructions are 8.5 dB (log-spectral distance) from the truth, four
-# times Griffin-Lim's 2.2 dB floor in the same unit: what limits a 32-number
-# VAE-GAN after 400 steps is the model, not the missing phase.  And keeping
-# the phase in the representation does not make a model reproduce it: no
-# trained model reaches a positive waveform SNR on held-out clips.  The exact
-# phase of a jittering partial, of beating bees and of background noise
-# cannot be predicted from a 32-number code, so the decoder cannot draw it.
+# reconstructions sit several times further (log-spectral distance) from the
+# truth than Griffin-Lim's floor: what limits a VAE-GAN with a `LATENT_DIM`-number
+# code after this budget is the model, not the missing phase.  And keeping the phase in the
+# representation does not make a model reproduce it: no trained model
+# reached a positive waveform SNR on held-out clips.  The exact phase of a
+# jittering partial, of beating bees and of background noise cannot be
+# predicted from so short a code, so the decoder cannot draw it.
 #
-# **`real_imag` fails outright.**  Its training loss stays flat at the
-# variance of the data for all 25 epochs: the decoder learns to output the
-# mean, zero, in every bin, which is near silence (log-spectral distance
-# 95 dB, Frechet ratio 86).  In those two channels the value of a bin flips
-# sign from frame to frame at a rate set by the partial's exact frequency and
-# starting phase; over the training clips the best squared-error guess for
-# every bin is zero.  A VAE with a squared error is the wrong tool for raw
-# phase.
+# **`real_imag` fails outright.**  Its training loss stayed flat at the
+# variance of the data: the decoder learnt to output the mean, zero, in every
+# bin, which is near silence (by far the largest log-spectral distance and
+# Frechet ratio of the table).  In those two channels the value of a bin
+# flips sign from frame to frame at a rate set by the partial's exact
+# frequency and starting phase; over the training clips the best
+# squared-error guess for every bin is zero.  A VAE with a squared error is
+# the wrong tool for raw phase.
 #
 # **`logmag_if` trains like the magnitude model**, as it should: the same
 # magnitude channel, plus an IF channel that is predictable where there is
-# sound.  Its reconstructions are a little worse (10.4 against 8.5 dB
-# log-spectral distance, 1.09 against 1.02 multi-resolution distance, the hum
-# pitch equally right), its generation a little better by the Frechet ratio
-# (3.0 against 3.8) and a little worse by NDB/K (0.96 against 0.88): on this
-# data, ties.  Its output is less self-consistent (-7.2 dB against -14.5 dB):
-# the decoded IF and magnitudes do not form the STFT of any signal, and the
+# sound.  Its reconstructions and generation came out close to the magnitude
+# model's (on this data, ties), but its output is less self-consistent: the
+# decoded IF and magnitudes do not form the STFT of any signal, and the
 # inverse STFT leaves the mismatch in the sound as interference (the
 # checkered texture and the stripes at the onset in the spectrograms above),
-# where 32 Griffin-Lim iterations project the magnitude model's output onto a
-# consistent one.  Dithering the IF of the quiet bins changed none of this
-# (consistency -7.16 against -7.15 dB, Frechet ratio 3.02 against 2.94): the
-# model's spectrograms rarely drop 40 dB below their peak, so the click
+# where Griffin-Lim's iterations project the magnitude model's output onto
+# a consistent one.  Dithering the IF of the quiet bins changed next to
+# nothing: the model's spectrograms rarely drop `-IF_DITHER_DB` dB below
+# their peak (the share of bins dithered, printed in section 7), so the click
 # train of a mean IF is not the problem; the IF in the bins that sound is.
 #
 # **Where magnitude + Griffin-Lim is good enough:** here, everywhere.  At
-# this model size and budget it is as good as or better than both complex
-# representations on every reconstruction metric, on pitch and on
-# consistency, and it trains no slower (the differences in training time are
-# the shared machine's load: two input channels only widen the first and
-# last convolutions).  The phase floor would start to matter once magnitudes
-# are within a couple of dB of the truth (a much larger or longer-trained
-# model), and first for pulsed sounds, whose onsets Griffin-Lim smears.  To
-# get phase-coherent sound without asking a network to regress phase at all,
-# generate the phase by construction: notebook 06's oscillator bank
-# integrates its own frequencies.
+# this model size and budget it was as good as or better than both complex
+# representations on reconstruction, pitch and consistency, and it trains no
+# slower (differences in training time on a shared machine are its load:
+# two input channels only widen the first and last convolutions).  The phase
+# floor would start to matter once the magnitudes come close to the truth
+# (a much larger or longer-trained model), and first for pulsed
+# sounds, whose onsets Griffin-Lim smears.  To get phase-coherent sound
+# without asking a network to regress phase at all, generate the phase by
+# construction: notebook 06's oscillator bank integrates its own frequencies.
+
+# %%
+mag, ri, lif, dith = (results[n] for n in (*NAMES, "logmag_if + dither"))
+ri_pixel = runs["real_imag"].history.history["pixel"]                # one value per epoch
+print("The floor (perfect models, section 3's table):")
+for label, values in floor.items():
+    print(f"  {label:>44}: waveform SNR {values['snr']:6.1f} dB, "
+          f"log-spectral distance {values['lsd']:.2f} dB")
+print("Trained models against their floors, both measured by evaluate_model "
+      "(log-spectral distance, dB):")
+for name in NAMES:
+    r = results[name]
+    print(f"  {name:>10}: {r['recon_lsd_db']:.2f} against a floor of {r['floor_lsd_db']:.2f} "
+          f"({r['recon_lsd_db'] / max(r['floor_lsd_db'], 1e-9):.1f} times)")
+best_snr = max(results[n]["recon_snr_db"] for n in NAMES)
+print(f"Best trained waveform SNR on held-out clips: {best_snr:.2f} dB "
+      f"({'positive' if best_snr > 0 else 'none positive'})")
+print(f"real_imag against magnitude: log-spectral distance {ri['recon_lsd_db']:.1f} vs "
+      f"{mag['recon_lsd_db']:.1f} dB, Frechet ratio {ri['fd_ratio']:.1f} vs "
+      f"{mag['fd_ratio']:.1f}, last epoch's training loss / first epoch's: "
+      f"{ri_pixel[-1] / ri_pixel[0]:.2f}")
+print(f"logmag_if against magnitude: log-spectral distance {lif['recon_lsd_db']:.1f} vs "
+      f"{mag['recon_lsd_db']:.1f} dB, multi-resolution {lif['recon_mrstft']:.2f} vs "
+      f"{mag['recon_mrstft']:.2f}, Frechet ratio {lif['fd_ratio']:.2f} vs "
+      f"{mag['fd_ratio']:.2f}, NDB/K {lif['ndb_k']:.2f} vs {mag['ndb_k']:.2f}")
+print(f"Consistency (dB, lower is better): magnitude {mag['consistency_sc_db']:.2f}, "
+      f"logmag_if {lif['consistency_sc_db']:.2f}, with dither {dith['consistency_sc_db']:.2f}; "
+      f"Frechet ratio with dither {dith['fd_ratio']:.2f} vs {lif['fd_ratio']:.2f}")
+print("Training time (s): " + ", ".join(f"{n} {results[n]['train_seconds']:.0f}" for n in NAMES)
+      + f", {runs['magnitude'].steps} steps each")
 
 # %% [markdown]
 # ## What we learned
 #
 # - The phase of an STFT bin turns through several whole cycles per frame;
 #   what carries information is its advance, the instantaneous frequency:
-#   the exact pitch that sounds in the bin, frame by frame (about 2 Hz from
-#   the hum's true fundamental, where the bin centre was 4.7 Hz off).
+#   the exact pitch that sounds in the bin, frame by frame (section 1: closer
+#   to the hum's true fundamental than the bin's centre is).
 # - Keeping the phase makes the representation invertible: real/imaginary
-#   parts and log magnitude + IF come back through the inverse STFT at over
-#   100 dB SNR; magnitudes only through Griffin-Lim's estimate.
+#   parts and log magnitude + IF come back through the inverse STFT to
+#   float32 round-off; magnitudes only through Griffin-Lim's estimate.
 # - Raw complex values need an invertible compression (a phase-preserving
-#   power law here) and per-frequency scaling before a network can learn them.
+#   power law here) and per-frequency scaling before a network can learn
+#   them; clipping them, as the magnitude representation does, would cost
+#   the exact inverse on pulsed sounds.
+# - One contract serves all three: `AudioModel.build`, `train`, `save` and
+#   `evaluate.evaluate_model` never ask which representation they hold; the
+#   representation alone decides how arrays become sound.
 # - Dropping the phase does leave a floor (Griffin-Lim on perfect
-#   magnitudes: 2.2 dB log-spectral distance, no waveform match), but a
-#   32-number VAE-GAN trained for 400 steps sits far above it (8.5 dB): at
-#   this scale the model, not the phase, is the limit.
-# - The same model on real and imaginary parts learns nothing (it outputs
-#   the mean, silence); on log magnitude + IF it matches the magnitude model
-#   (ties on reconstruction and generation) but its output is less
-#   consistent, and no representation made the model reproduce held-out
-#   waveforms.  Magnitudes + Griffin-Lim are good enough here.
+#   magnitudes: close spectra, no waveform match), but a small VAE-GAN
+#   trained on this budget sat far above it in full mode: at this scale the
+#   model, not the phase, is the limit.
+# - The same model on real and imaginary parts learnt nothing in full mode
+#   (it output the mean, silence); on log magnitude + IF it matched the
+#   magnitude model but its output was less consistent, and no
+#   representation made the model reproduce held-out waveforms.  Magnitudes
+#   + Griffin-Lim are good enough here.
 #
 # **Next:** [06 · An oscillator bank](06_oscillator_bank.ipynb): the answer's
 # keyboard taken literally, a decoder that drives harmonic oscillators and

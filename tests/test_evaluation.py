@@ -6,7 +6,7 @@ import pytest
 from beeutils.evaluation import evaluate
 from beeutils.data import synth
 from beeutils.dsp.spectral import STFTConfig
-from beeutils.training.fit import lowpass_reference, magnitudes
+from beeutils.dsp.spectral import lowpass_reference, magnitudes
 
 SR = 16000
 DURATION = 0.512

@@ -269,6 +269,8 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
       magnitude encoder: the error of the missing phase alone);
     - ``generate_x_realtime``: seconds of audio generated per second of
       computing, decoding included;
+    - ``eval_seconds``: the whole evaluation, reconstruction and decoding
+      included;
     - ``train_seconds``, ``train_examples_per_s``, ``train_steps``,
       ``nonfinite_steps`` (0 when training stayed finite), when the model
       was trained in this session.
@@ -283,6 +285,7 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
             the band-limited ``lowpass``, ``recon``, ``generated``) and
             ``f0_generated``, ``f0_data``.
     """
+    began = time.perf_counter()
     original = corpus.waves(split)
     labels, metas = list(corpus.labels(split)), list(corpus.metas(split))
     recon = model.reconstruct(original, labels if model.conditional else None)
@@ -302,6 +305,7 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
                     if k.startswith("recon_")})
     metrics["generate_x_realtime"] = (n_generated * model.n_samples / model.sr
                                       / max(gen_seconds, 1e-9))
+    metrics["eval_seconds"] = time.perf_counter() - began  # decoding included
     result = model.train_result
     if result is not None:
         n_train = len(corpus.labels("train"))

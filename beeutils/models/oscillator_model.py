@@ -905,7 +905,8 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
     def training_inputs(self, x: np.ndarray, waves: np.ndarray) -> dict[str, np.ndarray]:
         """What ``fit`` receives: ``training_inputs(x, waves)`` (encoder input,
         measured f0 contour, target audio)."""
-        return training_inputs(x, waves, sr=self.synth.sr, hop=self.synth.hop)
+        return training_inputs(x, waves, sr=self.synth.sr, hop=self.synth.hop,
+                               max_hz=self.synth.max_hz)
 
     def decode_waves(self, z: np.ndarray, labels: Any, representation: Any,
                      n_samples: int) -> np.ndarray:
