@@ -24,7 +24,8 @@ SCRIPT = textwrap.dedent("""
     import tensorflow as tf
     from beeutils.dsp import spectral
     from beeutils.data import streaming
-    from beeutils.training import fit
+    from beeutils.models.configs import VAEGANConfig
+    from beeutils.models.vaegan import build_vaegan
 
     out = {"names": names}
     strategy = distributed.make_strategy()
@@ -32,10 +33,12 @@ SCRIPT = textwrap.dedent("""
     out["replicas"] = strategy.num_replicas_in_sync
     x = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype("float32")
 
-    def build():
-        return fit.build_magnitude_vaegan(
-            (32, 32, 1), latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
-            encoder_widths=(4, 8), dense_units=16, seed=0)
+    # train_distributed seeds Keras (the weights) before calling these
+    TINY = VAEGANConfig(latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
+                        encoder_widths=(4, 8), dense_units=16)
+
+    def build(n_classes=0):
+        return build_vaegan((32, 32, 1), TINY, n_classes=n_classes, seed=0)
 
     initial = {}
 
@@ -47,11 +50,15 @@ SCRIPT = textwrap.dedent("""
     model, result = distributed.train_distributed(build_and_remember, x, strategy, epochs=1,
                                                   batch_size=8)
     variable = model.encoder.weights[0].value  # the tf.Variable under Keras' wrapper
+    # the optimisers' moments, built by compile() inside the scope, are mirrored too
+    moments = [v for v in model.enc_optimizer.variables if v.path.endswith("_momentum")]
     copies = [np.asarray(v) for v in strategy.experimental_local_results(variable)]
     out["mirrored"] = {
         "finite": result.finite, "steps": result.steps,
         "history": {k: v[-1] for k, v in result.history.history.items()},
         "variable_type": type(variable).__name__,
+        "moment_types": sorted({type(v.value).__name__ for v in moments}),
+        "iterations": int(np.asarray(model.enc_optimizer.iterations)),
         "copies": len(copies),
         "copies_equal": all(np.array_equal(copies[0], c) for c in copies[1:]),
         "moved": float(np.max(np.abs(copies[0] - initial["kernel"]))),
@@ -64,10 +71,7 @@ SCRIPT = textwrap.dedent("""
     # a kind-conditioned model: (x, one-hot labels)
     onehot = np.eye(2, dtype="float32")[np.arange(16) % 2]
     _, conditional = distributed.train_distributed(
-        lambda: fit.build_magnitude_vaegan(
-            (32, 32, 1), latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
-            encoder_widths=(4, 8), dense_units=16, seed=0, n_classes=2),
-        (x, onehot), strategy, epochs=1, batch_size=8)
+        lambda: build(n_classes=2), (x, onehot), strategy, epochs=1, batch_size=8)
     out["conditional"] = {"finite": conditional.finite, "steps": conditional.steps}
 
     # streamed windows -> STFT magnitudes -> the same distributed training
@@ -117,6 +121,7 @@ def test_vaegan_trains_under_mirrored_strategy(run):
     assert all(np.isfinite(v) for v in mirrored["history"].values())
     # one variable, a copy per replica, identical after the updates, and trained
     assert mirrored["variable_type"] == "MirroredVariable"
+    assert mirrored["moment_types"] == ["MirroredVariable"] and mirrored["iterations"] == 2
     assert mirrored["copies"] == 2 and mirrored["copies_equal"]
     assert mirrored["moved"] > 0
 
@@ -147,11 +152,13 @@ WORKER = textwrap.dedent("""
     from beeutils.training import distributed
     strategy = distributed.make_strategy()  # MultiWorkerMirroredStrategy from TF_CONFIG
     import numpy as np
-    from beeutils.training import fit
+    from beeutils.models.configs import VAEGANConfig
+    from beeutils.models.vaegan import build_vaegan
     x = np.random.default_rng(0).uniform(-1, 1, (32, 32, 32, 1)).astype("float32")
-    build = lambda: fit.build_magnitude_vaegan(
-        (32, 32, 1), latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
-        encoder_widths=(4, 8), dense_units=16, seed=0)
+    config = VAEGANConfig(latent_dim=4, widths=(4, 8), disc_widths=(4, 8),
+                          encoder_widths=(4, 8), dense_units=16)
+    # the weights come from the seed train_distributed sets: the same on both workers
+    build = lambda: build_vaegan((32, 32, 1), config, seed=0)
     model, result = distributed.train_distributed(build, x, strategy, epochs=1, batch_size=8)
     import tensorflow as tf
     print("RESULT " + json.dumps({

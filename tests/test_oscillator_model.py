@@ -1,5 +1,7 @@
 """The oscillator-bank VAE on tiny clips: f0 tracking, training, save/load, stages."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,17 +10,24 @@ keras = pytest.importorskip("keras")
 from beeutils.models import vaegan  # noqa: E402
 from beeutils.dsp import ddsp  # noqa: E402
 from beeutils.models import oscillator_model as om  # noqa: E402
+from beeutils.models.configs import OscillatorConfig  # noqa: E402
 from beeutils.data import synth  # noqa: E402
 from beeutils.training import fit  # noqa: E402
-from beeutils.dsp.normalize import PerFrequencyNormalizer  # noqa: E402
+from beeutils.dsp.representations import MagnitudeRepresentation  # noqa: E402
 from beeutils.dsp.spectral import STFTConfig  # noqa: E402
 
 SR = 16000
 N = 8192                      # 0.512 s
 STFT = STFTConfig(n_fft=1024, hop=256, n_freq_keep=32, n_frames=32)
 SHAPE = (32, 32, 1)
-TINY = dict(latent_dim=4, encoder_widths=(4, 8), dense_units=16, decoder_width=8,
-            f0_width=4, n_harmonics=8, n_noise_bands=17, fft_sizes=(512, 128))
+TINY = OscillatorConfig(latent_dim=4, encoder_widths=(4, 8), dense_units=16, decoder_width=8,
+                        f0_width=4, n_harmonics=8, n_noise_bands=17, fft_sizes=(512, 128))
+
+
+def build(seed, n_classes=0, config=TINY):
+    """The tiny model with reproducible weights (the builder does not seed Keras)."""
+    keras.utils.set_random_seed(seed)
+    return om.build_oscillator_vae(SHAPE, config, N, SR, n_classes=n_classes, seed=seed)
 
 
 def tone(f0, seconds=N / SR, amp=0.5):
@@ -35,16 +44,15 @@ def clips():
             waves.append(wave)
             labels.append(kind)
     waves = np.stack(waves)
-    mags = fit.magnitudes(waves, STFT)
-    norm = PerFrequencyNormalizer().fit(mags)
-    x = fit.to_model_input(mags, norm)
-    return waves, x, np.array([0, 0, 0, 1, 1, 1]), norm
+    representation = MagnitudeRepresentation(STFT).fit(waves)
+    x = representation.encode_batch(waves)   # normalised log magnitudes, (6, 32, 32, 1)
+    return waves, x, np.array([0, 0, 0, 1, 1, 1]), representation
 
 
 @pytest.fixture(scope="module")
 def trained(clips):
     waves, x, _, _ = clips
-    model = om.build_oscillator_vae(SHAPE, N, SR, seed=0, **TINY)
+    model = build(0)
     result = fit.train(model, om.training_inputs(x, waves), epochs=3, batch_size=3,
                             seed=0, verbose=0)
     return model, result
@@ -145,6 +153,18 @@ def test_reconstruct_and_sample_shapes_and_seeds(trained, clips):
         model.sample_waves(2, seed=3, labels=[0, 1])
 
 
+def test_compile_builds_the_optimiser_on_every_generator_variable():
+    model = build(3)
+    assert model.optimizer.built and int(model.optimizer.iterations) == 0
+    generator = (model.encoder.trainable_variables + model.f0_decoder.trainable_variables
+                 + model.control_decoder.trainable_variables)
+    # Adam: a first and a second moment per generator variable, shaped like it
+    moments = [v for v in model.optimizer.variables
+               if v.path.endswith(("_momentum", "_velocity"))]
+    assert sorted(tuple(v.shape) for v in moments) == sorted(
+        tuple(v.shape) for v in generator for _ in range(2))
+
+
 def test_keras_file_round_trip_gives_identical_audio(trained, clips, tmp_path):
     model, _ = trained
     waves, x, _, _ = clips
@@ -154,28 +174,61 @@ def test_keras_file_round_trip_gives_identical_audio(trained, clips, tmp_path):
     assert isinstance(loaded, om.OscillatorVAE)
     np.testing.assert_array_equal(loaded.reconstruct_waves(x), model.reconstruct_waves(x))
     np.testing.assert_array_equal(loaded.sample_waves(2, seed=1), model.sample_waves(2, seed=1))
-    # Training can resume: the optimiser state came back too.
+    # The optimiser state came back too (its variables exist from compile()):
+    # the step count and Adam's moments, not a fresh optimiser.
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 6
+    saved = [np.asarray(v) for v in model.optimizer.variables]
+    restored = [np.asarray(v) for v in loaded.optimizer.variables]
+    assert len(restored) == len(saved) > 2
+    assert any(np.any(v != 0) for v in saved if v.ndim)     # moments, not zeros
+    for a, b in zip(saved, restored):
+        np.testing.assert_array_equal(a, b)
+    # Training can resume from there.
     result = fit.train(loaded, om.training_inputs(x, waves), epochs=1, batch_size=3,
-                            verbose=0)
-    assert result.finite
+                       verbose=0)
+    assert result.finite and int(loaded.optimizer.iterations) == 8
+
+
+def test_the_audio_boundary(trained, clips):
+    """What ``AudioModel`` asks any network: its fit inputs, its audio, and the
+    magnitudes it meant (none: the bank writes audio)."""
+    model, _ = trained
+    waves, x, _, representation = clips
+    inputs = model.training_inputs(x, waves)
+    expected = om.training_inputs(x, waves, sr=SR, hop=om.HOP)
+    assert set(inputs) == set(expected) == {"x", "f0", "wave"}
+    for key in expected:
+        np.testing.assert_array_equal(inputs[key], expected[key])
+    # it follows the model's frame rate, not the module's default
+    coarse = build(4, config=TINY.replace(hop=256))
+    assert coarse.training_inputs(x, waves)["f0"].shape == (6, N // 256)
+    z = np.random.default_rng(2).standard_normal((3, model.latent_dim)).astype(np.float32)
+    audio = model.decode_waves(z, None, representation, N)
+    assert audio.shape == (3, N) and np.all(np.isfinite(audio))
+    np.testing.assert_array_equal(audio, model.decode(z))   # the bank's audio, no inversion
+    assert model.intended_magnitudes(z, None, representation) is None
 
 
 def test_conditional_model_trains_and_samples_by_kind(clips):
-    waves, x, ids, _ = clips
-    model = om.build_oscillator_vae(SHAPE, N, SR, n_classes=2, seed=1, **TINY)
+    waves, x, ids, representation = clips
+    model = build(1, n_classes=2)
     onehot = np.eye(2, dtype=np.float32)[ids]
     result = fit.train(model, (om.training_inputs(x, waves), onehot), epochs=1,
                             batch_size=3, verbose=0)
     assert result.finite
     assert model.sample_waves(3, seed=0, labels=[1, 1, 1]).shape == (3, N)
     assert model.reconstruct_waves(x, labels=ids).shape == waves.shape
+    z = np.zeros((2, model.latent_dim), np.float32)
+    by_kind = [model.decode_waves(z, [k, k], representation, N) for k in (0, 1)]
+    np.testing.assert_array_equal(by_kind[1], model.decode(z, [1, 1]))
+    assert not np.array_equal(by_kind[0], by_kind[1])      # the label reaches the bank
     with pytest.raises(ValueError, match="conditioned"):
         model.sample_waves(2, seed=0)
 
 
 def test_adversarial_stage_freezes_the_encoder(clips):
     waves, x, _, _ = clips
-    model = om.build_oscillator_vae(SHAPE, N, SR, seed=2, **TINY)
+    model = build(2)
     inputs = om.training_inputs(x, waves)
     fit.train(model, inputs, epochs=1, batch_size=3, verbose=0)
     encoder_before = [w.copy() for w in model.encoder.get_weights()]
@@ -192,15 +245,17 @@ def test_adversarial_stage_freezes_the_encoder(clips):
 
 
 def test_the_oscillator_decoder_inside_the_vaegan(clips):
-    waves, x, _, norm = clips
+    waves, x, _, representation = clips
     keras.utils.set_random_seed(0)
     frames = N // om.HOP
+    stft = dataclasses.asdict(STFT)
+    norm = representation.normalizer.get_config()
+    # in graph, audio -> exactly the encoder's input
+    np.testing.assert_allclose(np.asarray(om.LogMagnitude(stft, norm)(waves)), x, atol=1e-4)
     decoder = om.build_vaegan_decoder(
         om.build_f0_decoder(4, frames, width=4), om.build_control_decoder(4, frames, 8, 17,
                                                                           width=8),
-        om.OscillatorSynth(SR, om.HOP, N, om.MAX_HZ, seed=0),
-        {"sr": SR, "n_fft": 1024, "hop": 256, "n_freq_keep": 32, "n_frames": 32},
-        norm.get_config())
+        om.OscillatorSynth(SR, om.HOP, N, om.MAX_HZ, seed=0), stft, norm)
     model = vaegan.VAEGAN(vaegan.build_encoder(SHAPE, 4, (4, 8), dense_units=16), decoder,
                           vaegan.build_discriminator(SHAPE, (4, 8)), pixel_loss="mse",
                           seed=0)

@@ -204,7 +204,7 @@ def training_inputs(x: np.ndarray, waves: np.ndarray, *, sr: int = 16000, hop: i
 
     Args:
         x: ``(n, freq, time, 1)`` normalised log magnitudes (the encoder's
-            input, e.g. ``training.prepare_magnitude_data(...).x[split]``).
+            input, ``MagnitudeRepresentation.encode_batch(waves)``).
         waves: ``(n, samples)`` the same clips as audio, full band.
         sr: sample rate in Hz.
         hop: samples per control frame (as the model's).

@@ -263,7 +263,7 @@ def train_distributed(
 
     Args:
         build_model_fn: ``() -> model``, e.g. ``lambda:
-            training.build_magnitude_vaegan(shape, ...)``; it runs inside the
+            vaegan.build_vaegan(shape, VAEGANConfig())``; it runs inside the
             scope, so every variable (weights, optimiser moments, metric
             trackers) is mirrored.  An uncompiled model is compiled with its
             defaults.
