@@ -24,35 +24,36 @@
 # **You will learn**
 # - how to read the benchmark (`python -m beeutils.bench`): which approach
 #   wins what, and at what cost;
-# - how to listen to every approach on the same clips;
+# - how to listen to every approach on the same clips, and measure the
+#   models you have with the benchmark's yardstick;
 # - conditional generation: a VAE-GAN told which kind to make ("five queen
 #   toots"), and an honest check of whether it obeys;
 # - latent interpolation, and saving what you like as wav files;
-# - bringing your own recordings: the NU-Hive and BUZZ layouts, levels and
-#   spectra, fine-tuning, generating;
+# - bringing your own recordings: the NU-Hive and BUZZ layouts, a split by
+#   recording, levels and spectra, fine-tuning, generating;
 # - scaling out: streaming random windows from long recordings with
 #   `tf.data`, and training under `tf.distribute.MirroredStrategy`;
 # - the `python -m beeutils.generate` command.
 #
 # **Prerequisites:** notebooks 04 to 06 (the approaches compared here).  If
-# you ran them, their trained models are loaded from `build/models/`;
-# otherwise they are trained here with a smaller budget.
+# you ran them on the corpus used here, their trained models are loaded from
+# `build/models/`; otherwise they are trained here with a smaller budget.
 #
-# **Run time on a CPU (measured on 2 cores):** full mode 6 minutes (344 s)
-# when the four models are already in `build/models/` (saved by notebooks
-# 04-06 or by `python -m beeutils.bench --save-models build/models`), of which
-# training the kind-conditioned model takes 286 s; without them it trains the
-# four itself, about 14 minutes more (the benchmark trained the same four in
-# 817 s).  Fast mode (`BEE_FAST=1`) 70 s (126 s while other jobs shared the
-# cores).
+# **Run time on a CPU:** fast mode (`BEE_FAST=1`) stays within the test
+# suite's budget (`tests/test_notebooks.py`).  In full mode most of the time
+# goes to training: the kind-conditioned model always, and the four
+# approaches too when `build/models/` has none that fit this corpus (saved by
+# notebooks 04-06, `python -m beeutils.train` or
+# `python -m beeutils.bench --save-models build/models`).  Each training
+# cell prints the time it took, and the last cell the time of the whole run.
 
 # %% [markdown]
 # ## Setup
 #
-# One extra line here: the last section trains on two *logical* CPU devices,
-# and TensorFlow only lets us split the processor before it starts, so we ask
-# for the split first.  Nothing else changes: on a machine with GPUs the same
-# call leaves them alone and the strategy uses them.
+# One extra line here: the section on scaling out trains on two *logical* CPU
+# devices, and TensorFlow only lets us split the processor before it starts,
+# so we ask for the split first.  Nothing else changes: on a machine with GPUs
+# the same call leaves them alone and the strategy uses them.
 
 # %%
 import os
@@ -69,24 +70,19 @@ import numpy as np
 from IPython.display import Audio, Markdown, display
 
 import beeutils
-from beeutils.models import approaches
-from beeutils.data import audio
-from beeutils.evaluation import bench
-from beeutils.models import classify
-from beeutils.models import conditional
-from beeutils.data import datasets
-from beeutils.training import distributed
-from beeutils.ui import generator_widgets
-from beeutils.ui import plotting
-from beeutils.data import readers
-from beeutils.dsp import spectral
-from beeutils.data import streaming
-from beeutils.data import synth
-from beeutils.training import fit
 from beeutils.config import ROOT
-from beeutils.source import show_source
+from beeutils.data import audio, datasets, readers, streaming, synth
+from beeutils.dsp import spectral
 from beeutils.dsp.spectral import STFTConfig
+from beeutils.evaluation import bench, conditional, evaluate
+from beeutils.models import vaegan
+from beeutils.models.audio_model import AudioModel, ModelFileError, model_path
+from beeutils.models.configs import APPROACHES, ModelConfig, VAEGANConfig
+from beeutils.source import show_source
+from beeutils.training import distributed
+from beeutils.ui import generator_widgets, plotting
 
+RUN_START = time.perf_counter()
 CFG = beeutils.setup(seed=0)
 distributed.logical_cpus(2)
 print(f"fast mode: {CFG.fast}")
@@ -103,6 +99,8 @@ DURATION = 1.024 if CFG.fast else 2.048          # seconds per clip
 STFT = STFTConfig(n_frames=64 if CFG.fast else 128)  # 0-2 kHz, as in notebooks 04-06
 EPOCHS = 1 if CFG.fast else 30                   # per approach, when not loaded
 COND_EPOCHS = 2 if CFG.fast else 60              # the kind-conditioned model
+TUNE_EPOCHS = 1 if CFG.fast else 10              # fine-tuning on the recordings
+N_GENERATED = 16 if CFG.fast else 128            # prior samples per model when measuring
 PER_KIND = 2 if CFG.fast else 8                  # generated clips per kind in the check
 BENCH_JSON = ROOT / "results" / "bench.json"
 OUT = CFG.build_dir / "07"
@@ -127,23 +125,30 @@ else:
     tiny = bench.BenchSettings(clips_per_kind=CLIPS_PER_KIND, duration=DURATION, epochs=1,
                                n_generated=16, gl_clips=8, synth_repeats=1)
     results = bench.run(tiny)
-display(Markdown(bench.results_table(results)))
+machine, settings = results["machine"], results["settings"]
+print(f"measured on: {machine['device']}, {machine['cpu_count']} cores ({machine['cpu']}), "
+      f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}; "
+      f"{settings['epochs']} epochs per approach, {settings['clips_per_kind']} clips per kind")
+display(Markdown(evaluate.comparison_table({row["name"]: row for row in results["models"]},
+                                           evaluate.table_rows(*bench.MODEL_KEYS[1:]))))
 
 # %% [markdown]
-# The table in pictures.  Reconstruction (left): how close each model's
-# version of a held-out clip is, in log-spectral distance (lower is better).
-# Generation (middle): the Frechet distance ratio, 1 meaning that generated
-# clips are as close to held-out clips as training clips are.  Cost (right):
-# training time with the same number of steps.
+# The table in pictures, with the winner of each row named below it.
+# Reconstruction (left): how close each model's version of a held-out clip
+# is, in log-spectral distance (lower is better).  Generation (middle): the
+# Frechet distance ratio, 1 meaning that generated clips are as close to
+# held-out clips as training clips are.  Cost (right): training time with the
+# same number of steps.
 
 # %%
 rows = results["models"]
 names = [r["name"] for r in rows]
+panels = (("recon_lsd_db", "log-spectral distance (dB)"),
+          ("fd_ratio", "Frechet distance ratio (1 = real data)"),
+          ("train_seconds", "training time (s)"))
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-for ax, key, label in zip(axes, ("recon_lsd", "fd_ratio", "train_seconds"),
-                          ("log-spectral distance (dB)", "Frechet distance ratio",
-                           "training time (s)")):
-    values = [np.nan if r[key] is None else r[key] for r in rows]
+for ax, (key, label) in zip(axes, panels):
+    values = [np.nan if r.get(key) is None else r[key] for r in rows]
     ax.bar(names, values, color=["C0", "C1", "C2", "C3"][: len(names)])
     ax.set_ylabel(label)
     ax.set_xlabel("approach")
@@ -151,46 +156,74 @@ for ax, key, label in zip(axes, ("recon_lsd", "fd_ratio", "train_seconds"),
     ax.tick_params(axis="x", rotation=20)
 fig.suptitle("Benchmark: every approach, same data, same budget")
 plt.show()
+for key, label in panels:
+    values = {r["name"]: r[key] for r in rows if r.get(key) is not None}
+    best = min(values, key=values.get)
+    print(f"lowest {label}: {best} ({values[best]:.2f})")
+print("non-finite training steps, all approaches together:",
+      sum(r["nonfinite_steps"] or 0 for r in rows))
 
 # %% [markdown]
 # ## 2 · Listening to every approach
 #
 # Numbers summarise; ears decide.  We take the corpus, and for each approach
 # either load the model its notebook saved (`build/models/<name>.keras`) or,
-# if there is none, train one here.  `beeutils.models.approaches` hides what differs
+# if there is none that fits this corpus, train one here.  Every approach is
+# an `AudioModel` (`beeutils.models.audio_model`), which hides what differs
 # (Griffin-Lim, inverse STFT, oscillator bank) behind audio in, audio out:
+# `reconstruct` is `encode` then `decode`, and `decode` lets the network turn
+# its arrays into sound.
 
 # %%
-show_source(approaches.TrainedApproach.reconstruct_waves)
-show_source(approaches.TrainedApproach.decode_latents)
+show_source(AudioModel.reconstruct)
+show_source(AudioModel.decode)
+
+# %% [markdown]
+# Loading, building and training are the same calls as in notebooks 04-06.
+# A saved model is used only if it was trained on clips like these (same
+# kinds, clip length and STFT grid); a missing, unreadable or old-format file
+# raises `ModelFileError`, and we train a fresh model instead.
 
 # %%
 corpus = datasets.make_corpus(clips_per_kind=CLIPS_PER_KIND, duration=DURATION, seed=SEED)
 print(corpus.summary())
+N_SAMPLES = corpus.waves("train").shape[-1]
 
 
 def load_or_train(name, conditional=False, epochs=EPOCHS):
     """The model notebook 04/05/06 saved, if it fits this corpus; else train one."""
-    path = approaches.model_path(name + ("_by_kind" if conditional else ""))
-    if path.exists():
-        try:
-            trained = approaches.load(path)
-            if (trained.kinds == corpus.kinds and trained.n_samples == corpus.waves().shape[-1]
-                    and trained.config == STFT):
-                print(f"{name}: loaded {path.relative_to(ROOT)}")
-                return trained
-        except approaches.ModelFileError as err:
-            print(f"{name}: {err}")
-    start = time.perf_counter()
-    trained = approaches.train_approach(name, corpus, STFT, epochs=epochs, seed=SEED,
-                                        conditional=conditional)
-    print(f"{name}: trained here in {time.perf_counter() - start:.0f} s "
-          f"({trained.train_result})")
-    approaches.save(trained, path)
-    return trained
+    path = model_path(name + ("_by_kind" if conditional else ""))
+    try:
+        model = AudioModel.load(path)
+        if (model.approach == name and model.conditional == conditional
+                and model.kinds == tuple(corpus.kinds) and model.n_samples == N_SAMPLES
+                and model.config.stft == STFT):
+            print(f"{name}: loaded {path.relative_to(ROOT)}")
+            return model
+        print(f"{name}: {path.relative_to(ROOT)} was trained on other clips; training here")
+    except ModelFileError as err:
+        print(f"{name}: {err}; training here")
+    model = AudioModel.build(ModelConfig(name, STFT, conditional=conditional), corpus,
+                             seed=SEED)
+    result = model.train(corpus, epochs=epochs, seed=SEED, verbose=0)
+    print(f"{name}: trained here, {result}")
+    model.save(path)
+    return model
 
 
-trained_models = {name: load_or_train(name) for name in approaches.APPROACHES}
+trained_models = {name: load_or_train(name) for name in APPROACHES}
+
+# %% [markdown]
+# Before listening, the same yardstick as the scoreboard, applied to the
+# models at hand (`evaluate.evaluate_model`: held-out reconstructions and
+# prior samples, measured from audio in the 0-2 kHz band).  Models trained
+# here in fast mode are barely trained, so expect poor scores; the point is
+# that a loaded model and a benchmarked one are measured identically.
+
+# %%
+scores = {name: evaluate.evaluate_model(model, corpus, n_generated=N_GENERATED, seed=SEED)
+          for name, model in trained_models.items()}
+display(Markdown(evaluate.comparison_table(scores)))
 
 # %% [markdown]
 # Three held-out clips (a hum, a queen toot, worker piping) and each
@@ -201,10 +234,10 @@ trained_models = {name: load_or_train(name) for name in approaches.APPROACHES}
 test_waves, test_labels = corpus.waves("test"), corpus.labels("test")
 picks = [test_labels.index(k) for k in ("hum", "queen_toot", "worker_pipe")]
 clips = test_waves[picks]
-grid = {"original (low-passed)": fit.lowpass_reference(clips, STFT)}
-for name, trained in trained_models.items():
-    grid[name] = trained.reconstruct_waves(clips)
-samples = {name: trained.generate_waves(2, seed=SEED) for name, trained in trained_models.items()}
+grid = {"original (low-passed)": spectral.lowpass_reference(clips, STFT)}
+for name, model in trained_models.items():
+    grid[name] = model.reconstruct(clips)
+samples = {name: model.generate(2, seed=SEED) for name, model in trained_models.items()}
 
 titles = [test_labels[i] for i in picks]
 fig, axes = plt.subplots(len(grid), 3, figsize=(11, 2.1 * len(grid)), squeeze=False)
@@ -213,6 +246,7 @@ for r, (row_name, waves) in enumerate(grid.items()):
         plotting.show_spectrogram(spectral.magnitude(spectral.stft(wave, STFT)), STFT,
                                   ax=axes[r, c], fmax=2000, colorbar=False,
                                   title=f"{row_name}: {titles[c]}")
+fig.tight_layout()
 plt.show()
 display(generator_widgets.listening_grid(grid, titles, SR))
 display(generator_widgets.listening_grid(samples, ["sample 1", "sample 2"], SR))
@@ -227,13 +261,17 @@ display(generator_widgets.listening_grid(samples, ["sample 1", "sample 2"], SR))
 # asks "real, *and* of this kind?").  The same `VAEGAN`, with `n_classes`:
 
 # %%
-from beeutils.models import vaegan
-
 show_source(vaegan.build_decoder, "if n_classes", "activation_layer")
+
+# %% [markdown]
+# The conditional model is the magnitude approach with `conditional=True`
+# in its `ModelConfig`, saved as `magnitude_by_kind`; everything else
+# (building, training, saving) is the same call.  A conditional model must be
+# told the kind: `generate(n, kind=...)`.
 
 # %%
 cond = load_or_train("magnitude", conditional=True, epochs=COND_EPOCHS)
-toots = cond.generate_waves(5, seed=SEED, kind="queen_toot")
+toots = cond.generate(5, kind="queen_toot", seed=SEED)
 print("five queen toots:", toots.shape)
 display(Audio(np.concatenate(toots), rate=SR))
 
@@ -241,42 +279,49 @@ display(Audio(np.concatenate(toots), rate=SR))
 # Does it obey?  A check we can trust needs a judge that does not share the
 # model's mistakes: a small classifier (`beeutils.models.classify`: hand-made
 # spectral features and logistic regression) trained on real corpus clips.
-# The real clips go through the same 0-2 kHz crop and Griffin-Lim as the
-# model's output, so the judge is not grading phase or bandwidth.  We report
-# how often it recognises held-out real clips (its own accuracy) next to how
-# often it recognises the kind we asked for.  Every kind is asked of the same
-# latents, so a model that ignored the label would score exactly chance.
+# The real clips first go through the model's representation and back
+# (`representation.round_trip`: for magnitudes, the 0-2 kHz crop and a fresh
+# Griffin-Lim phase), so the judge is not grading phase or bandwidth:
 
 # %%
-data = fit.prepare_data(corpus, cond.representation)
-judge = conditional.fit_kind_classifier(data, seed=SEED)
-real = conditional.band_limited_real(data, "test", seed=SEED)
-real_accuracy = judge.score(real, data.labels["test"])
-asked = [k for k in corpus.kinds for _ in range(PER_KIND)]
-generated = np.concatenate([cond.generate_waves(PER_KIND, seed=SEED, kind=k)
-                            for k in corpus.kinds])
-check = classify.conditional_accuracy(judge, generated, asked)
-chance = 1 / len(corpus.kinds)
-print(f"judge on held-out real clips: {real_accuracy:.2f}; "
-      f"generated clips recognised as the kind asked for: {check['accuracy']:.2f} "
-      f"(chance {chance:.2f})")
-display(Markdown("| kind asked for | recognised |\n|---|---:|\n" + "\n".join(
-    f"| {k} | {v:.2f} |" for k, v in check["per_kind"].items())))
-assert 0.0 <= check["accuracy"] <= 1.0 and len(check["per_kind"]) == len(corpus.kinds)
-if not CFG.fast:  # measured: 0.52, four times chance; a label-blind model scores chance
-    assert check["accuracy"] > 2 * chance
+show_source(conditional.model_band_real)
 
 # %% [markdown]
-# **What the full run measured** (60 epochs, 480 steps of 32 clips, 286 s):
-# the judge recognised every held-out real clip (1.00), and 0.52 of the
-# generated clips as the kind asked for, four times chance (0.125).  Per
-# kind: hiss and hum 1.00, no bee 0.88, pre-swarm 0.75, queen toot 0.50, but
-# queen quack, waggle run and worker piping 0.00.  The model has learnt the
-# kinds of the steady sounds; the pulsed calls (a quack's short pulses,
-# piping's syllables, the waggle's bursts) come out smeared into hum or noise
-# at this budget: a model that is blurry in time cannot render pulses.
-# Ask for a quack and listen: it is not a quack yet.  A longer training run,
-# or a decoder with a finer time resolution, is the next thing to try.
+# We report how often the judge recognises held-out real clips (its own
+# accuracy) next to how often it recognises the kind we asked for.  Every kind
+# is asked of the same latents, so a model that ignored the label would score
+# exactly chance:
+
+# %%
+show_source(conditional.evaluate_conditional, "z = model.prior_latents", "predicted = ")
+
+# %%
+check = conditional.evaluate_conditional(cond, corpus, n_per_kind=PER_KIND, seed=SEED)
+print(f"judge on held-out real clips: {check['real_accuracy']:.2f}; "
+      f"generated clips recognised as the kind asked for: {check['gen_accuracy']:.2f} "
+      f"(chance {check['chance']:.2f}); different kinds heard from one latent: "
+      f"{check['gen_distinct_kinds_per_z']:.1f} of {len(cond.kinds)}")
+kind_rows = [("all", "all kinds", "share", False)] + [
+    (k, k, "share", False) for k in cond.kinds]
+display(Markdown(evaluate.comparison_table(
+    {"held-out real clips": {"all": check["real_accuracy"], **check["real_per_kind"]},
+     "generated, kind asked for": {"all": check["gen_accuracy"], **check["gen_per_kind"]}},
+    kind_rows)))
+assert 0.0 <= check["gen_accuracy"] <= 1.0 and len(check["gen_per_kind"]) == len(cond.kinds)
+if not CFG.fast:  # a label-blind model scores exactly chance
+    assert check["gen_accuracy"] > check["chance"]
+
+# %% [markdown]
+# **Reading the check.**  Compare each kind's two columns.  Where the
+# generated share comes close to the real one, the model has learnt that
+# kind; where it sits near chance, the label did little.  Expect the steady
+# sounds (hum, hiss, no bee) to be learnt first: they fill the spectrogram
+# evenly.  The pulsed calls (a quack's short pulses, piping's syllables, the
+# waggle's bursts) ask for sharp timing, and a decoder that is blurry in time
+# smears them into hum or noise.  If that is what your run shows, a longer
+# training run or a decoder with a finer time resolution is the next thing
+# to try; in fast mode the model has barely trained, so the numbers only
+# show that the check runs.
 #
 # Try it yourself: pick a kind, press *Generate*, listen, press *Save to wav*
 # for the ones you like (they land in `build/07/generated/`).
@@ -307,6 +352,7 @@ for ax, t, wave in zip(axes, np.linspace(0, 1, 5), steps):
     plotting.show_spectrogram(spectral.magnitude(spectral.stft(wave, STFT)), STFT, ax=ax,
                               fmax=2000, colorbar=False, title=f"t = {t:.2f}")
 fig.suptitle("From a hum (t = 0) to a queen toot (t = 1) in latent space")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -321,17 +367,18 @@ plt.show()
 # - **BUZZ**: short clips in class folders (`bee/`, `cricket/`, `noise/`);
 # - anything else: subfolders as labels.
 #
-# Set `RECORDINGS` to your folder.  Without one, we write a small folder in the
-# NU-Hive layout from the synthesiser (two "recordings" with bee and no-bee
-# stretches, one hive queenright and one queenless) so that every step below
-# runs.
+# Set `RECORDINGS` (or the `BEE_RECORDINGS` environment variable) to your
+# folder.  Without one, we write a small folder in the NU-Hive layout from the
+# synthesiser (four "recordings" with bee and no-bee stretches, two hives
+# queenright and two queenless) so that every step below runs.
 
 # %%
 RECORDINGS = os.environ.get("BEE_RECORDINGS")
 if RECORDINGS is None:
     RECORDINGS = OUT / "demo_hive"
     RECORDINGS.mkdir(exist_ok=True)
-    for state, seed in (("Active", 1), ("Missing Queen", 2)):
+    for state, seed in (("Active", 1), ("Active", 2), ("Missing Queen", 3),
+                        ("Missing Queen", 4)):
         parts, lab, t = [], [], 0.0
         for i, kind in enumerate(["hum", "nobee", "hum", "pre_swarm", "nobee", "hum"]):
             wave, _ = synth.synthesize(kind, duration=4.0, seed=seed * 10 + i)
@@ -342,24 +389,38 @@ if RECORDINGS is None:
         audio.save_audio(RECORDINGS / f"{name}.wav", np.concatenate(parts), sr=SR)
         (RECORDINGS / f"{name}.lab").write_text(name + "\n" + "\n".join(lab) + "\n.\n")
 print("layout:", readers.detect_layout(RECORDINGS))
-hive = readers.read_recordings(RECORDINGS, sr=SR, length=corpus.waves().shape[-1],
-                               label="bee")
-print(hive.summary())
+
+# %% [markdown]
+# `readers.training_corpus` cuts the recordings into clips as long as the
+# corpus's (from a NU-Hive folder, the stretches marked `bee`) and splits them
+# **by recording**: every clip of one file goes to the same split.  Neighbouring clips of one recording sound alike (same
+# microphone, same colony, same minute), so a split by clip would test the
+# model on near copies of what it learnt.  The report says which recordings
+# went where.
+
+# %%
+hive_corpus = readers.training_corpus(RECORDINGS, duration=DURATION, seed=SEED, sr=SR)
+print("labels:", ", ".join(hive_corpus.kinds))
+print(hive_corpus.split_report())
+for recording, split in hive_corpus.file_splits().items():
+    print(f"{split:>10}: {os.path.basename(recording)}")
+assert hive_corpus.waves("train").shape[-1] == N_SAMPLES
 
 # %% [markdown]
 # Before training on anything, look at it.  Level first: a recording that
-# peaks at full scale is clipped; one 60 dB below is mostly the recorder's own
-# noise.  Then the average spectrum: where is the energy, and does it fit the
-# model's 0-2 kHz band?
+# peaks at full scale is clipped; one far below it is mostly the recorder's
+# own noise.  Then the average spectrum: where is the energy, and does it fit
+# the model's 0-2 kHz band?
 
 # %%
-peak_db = 20 * np.log10(np.max(np.abs(hive.waves), axis=-1) + 1e-12)
-rms_db = 20 * np.log10(np.sqrt(np.mean(hive.waves**2, axis=-1)) + 1e-12)
-print(f"{len(hive)} segments: peak {np.median(peak_db):.1f} dBFS (median), "
+hive_waves = hive_corpus.waves("all")
+peak_db = 20 * np.log10(np.max(np.abs(hive_waves), axis=-1) + 1e-12)
+rms_db = 20 * np.log10(np.sqrt(np.mean(hive_waves**2, axis=-1)) + 1e-12)
+print(f"{len(hive_waves)} segments: peak {np.median(peak_db):.1f} dBFS (median), "
       f"RMS {np.median(rms_db):.1f} dBFS (median), "
       f"{np.mean(peak_db > -0.1):.0%} touching full scale")
 full = STFTConfig(n_freq_keep=None, n_frames=None)
-mean_spectrum = np.mean(np.abs(spectral.stft(hive.waves, full)) ** 2, axis=(0, -1))
+mean_spectrum = np.mean(np.abs(spectral.stft(hive_waves, full)) ** 2, axis=(0, -1))
 fig, ax = plt.subplots(figsize=(8, 3))
 ax.semilogy(full.frequencies(), mean_spectrum)
 ax.axvspan(0, STFT.frequencies(cropped=True)[-1], color="C2", alpha=0.15,
@@ -374,17 +435,24 @@ plt.show()
 # Fine-tuning: start from the magnitude model trained on the corpus (its
 # weights already know what bee sounds look like) and train a little more on
 # the recordings, keeping the corpus's scaling so the weights still fit their
-# inputs.  A few epochs adapt it to your hive's microphone and colony far
-# faster than training from scratch.
+# inputs.  A few epochs can then adapt it to your hive's microphone and
+# colony, where a new model would start from nothing.
+#
+# The recordings' labels (printed above) are not the corpus's kinds.  The
+# unconditional model never reads a label, so `train` takes them as they are
+# (a model conditioned on kind would refuse: its one-hot columns mean the
+# corpus's kinds).  The model is trained in place, so from here on
+# `trained_models["magnitude"]` holds the fine-tuned weights (the copy saved
+# in `build/models/` keeps the corpus's).
 
 # %%
-base = trained_models["magnitude"]
-x_hive = base.representation.encode_batch(hive.waves)
-tuned = fit.train(base.model, x_hive, epochs=1 if CFG.fast else 10,
-                       batch_size=min(16, len(x_hive)), seed=SEED, verbose=0)
+hive_model = trained_models["magnitude"]
+tuned = hive_model.train(hive_corpus, epochs=TUNE_EPOCHS,
+                         batch_size=min(16, len(hive_corpus.labels("train"))), seed=SEED,
+                         verbose=0)
 print("fine-tuning:", tuned)
 assert tuned.finite
-hive_samples = base.generate_waves(3, seed=SEED + 1)
+hive_samples = hive_model.generate(3, seed=SEED + 1)
 display(Audio(np.concatenate(hive_samples), rate=SR))
 
 # %% [markdown]
@@ -396,8 +464,8 @@ display(Audio(np.concatenate(hive_samples), rate=SR))
 # `fit` consumes directly.
 
 # %%
-windows = streaming.random_windows(RECORDINGS, length=corpus.waves().shape[-1], sr=SR,
-                                   batch_size=8, seed=SEED, n_windows=32)
+windows = streaming.random_windows(RECORDINGS, length=N_SAMPLES, sr=SR, batch_size=8,
+                                   seed=SEED, n_windows=32)
 start = time.perf_counter()
 n = sum(int(batch.shape[0]) for batch in windows)
 print(f"{n} random windows streamed in {time.perf_counter() - start:.2f} s")
@@ -411,25 +479,35 @@ print("mapped to model inputs:", next(iter(as_inputs)).shape)
 # first cell); on a machine with GPUs, `make_strategy()` picks the GPUs
 # instead, and on several machines `MultiWorkerMirroredStrategy` with a
 # `TF_CONFIG` does the same across the network.  The model code does not
-# change: it is built inside the strategy's scope and `fit` does the rest.
+# change: the network is built from its config inside the strategy's scope
+# (`train_distributed` calls the function it is given there), and `fit` does
+# the rest.
+
+# %%
+show_source(VAEGANConfig.build)
 
 # %%
 strategy = distributed.make_strategy()
 print(f"{type(strategy).__name__} with {strategy.num_replicas_in_sync} replicas")
-x_small = base.representation.encode_batch(corpus.waves("train"))
+magnitude_model = trained_models["magnitude"]
+x_small = magnitude_model.training_data(corpus, "train")   # what AudioModel.train feeds fit
 _, result = distributed.train_distributed(
-    lambda: fit.build_vaegan(x_small.shape[1:], base.representation, seed=SEED),
-    x_small, strategy, epochs=1, batch_size=8)
+    lambda: magnitude_model.config.network.build(x_small.shape[1:],
+                                                 magnitude_model.representation, N_SAMPLES,
+                                                 seed=SEED),
+    x_small, strategy, epochs=1, batch_size=8, seed=SEED)
 print("distributed training:", result)
+assert result.finite
 
 # %% [markdown]
 # ## 7 · From the command line
 #
 # Every model this notebook trained was saved with its description beside it
-# (`approaches.save`), which is all the generate command needs:
+# (`AudioModel.save` writes a `.json` next to the `.keras` file), which is all
+# the generate command needs:
 
 # %%
-model_file = approaches.model_path("magnitude_by_kind")
+model_file = model_path("magnitude_by_kind")
 command = [sys.executable, "-m", "beeutils.generate", "--model", str(model_file),
            "--kind", "queen_toot", "--n", "3", "--out", str(OUT / "cli")]
 print(" ".join(command[1:]))
@@ -437,26 +515,26 @@ done = subprocess.run(command, capture_output=True, text=True, check=True)
 print(done.stdout)
 written = sorted((OUT / "cli").glob("queen_toot_*.wav"))
 assert len(written) >= 3 and all(p.with_suffix(".png").exists() for p in written)
+print(f"this run of the notebook took {time.perf_counter() - RUN_START:.0f} s")
 
 # %% [markdown]
 # ## What we learned
 #
-# - The scoreboard (`results/bench.json`, 2 CPU cores, same data and budget
-#   for all): magnitude + Griffin-Lim reconstructs best (log-spectral
-#   distance 8.6 dB, MR-STFT 1.04); the oscillator bank generates best
-#   (Frechet ratio 2.75, against 3.82 for log magnitude + IF and 4.89 for
-#   magnitude) with no phase retrieval at all; real and imaginary parts do
-#   not train with this model (the decoder settles on near silence).  No
-#   approach produced a single non-finite loss.
-#
-# - One yardstick for all: every approach is measured from the audio it
-#   produces, in the same band, against the same held-out clips.
+# - The scoreboard (`results/bench.json`, same data and budget for all)
+#   names a winner per row, printed under its bar charts: which approach
+#   reconstructs best, which generates best, which trains fastest, and
+#   whether any produced a non-finite loss.  Read the table itself for how
+#   large the gaps are.
+# - One yardstick for all: every approach is an `AudioModel`, measured by
+#   `evaluate_model` from the audio it produces, in the same band, against
+#   the same held-out clips, whether the benchmark trained it, a notebook
+#   saved it or this notebook trained it.
 # - A kind-conditioned VAE-GAN can be asked for a kind; whether it delivers
 #   is a measurement (a classifier next to its own accuracy on real clips),
 #   not an impression.
-# - Your own recordings go through the same readers, checks and models; the
-#   data pipeline streams windows from long files and the same training code
-#   runs on one CPU, several GPUs or several machines.
+# - Your own recordings go through the same readers, a split by recording,
+#   checks and models; the data pipeline streams windows from long files and
+#   the same training code runs on one CPU, several GPUs or several machines.
 #
 # This is the end of the series.  Back to the [start](01_mnist_vaegan.ipynb),
 # or run `python -m beeutils.bench` on your machine and compare.

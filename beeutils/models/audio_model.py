@@ -180,7 +180,8 @@ class AudioModel:
         again resumes where it stopped.
 
         Args:
-            corpus: the corpus the model was built for (same kinds).
+            corpus: the corpus to learn from (a conditional model: the
+                same kinds, in the same order, as the one it was built for).
             epochs: total passes over the training split.
             batch_size: clips per step.
             seed: batch order.
@@ -193,9 +194,13 @@ class AudioModel:
         """
         from beeutils.training.fit import train
 
-        if tuple(corpus.kinds) != self.kinds:
+        if self.conditional and tuple(corpus.kinds) != self.kinds:
+            # Another kind list would give every one-hot column another meaning.
             raise ValueError(f"the model was built for kinds {list(self.kinds)}, the corpus "
                              f"has {list(corpus.kinds)}")
+        # An unconditional model reads no label: it may go on learning from
+        # other recordings (fine-tuning), and then knows their kinds.
+        self.kinds = tuple(corpus.kinds)
         val = (self.training_data(corpus, "validation") if len(corpus.labels("validation"))
                else None)
         self.train_result = train(self.network, self.training_data(corpus, "train"), val,
