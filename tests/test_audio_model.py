@@ -64,6 +64,18 @@ def test_every_approach_speaks_audio(corpus, trained):
         assert not np.array_equal(gen, model.generate(3, seed=2)), name
 
 
+def test_an_empty_split_is_refused_clearly(trained):
+    class NoTest:
+        kinds = KINDS
+
+        def waves(self, split):
+            return np.zeros((0, 8192), np.float32)
+
+    assert trained["magnitude"].reconstruct(np.zeros((0, 8192), np.float32)).shape == (0, 8192)
+    with pytest.raises(ValueError, match="'test' split is empty"):
+        evaluate_model(trained["magnitude"], NoTest())
+
+
 def test_spectrogram_decoders_draw_magnitudes_the_bank_writes_audio(trained):
     z = trained["magnitude"].prior_latents(2)
     assert trained["magnitude"].intended_magnitudes(z).shape == (2, CFG.n_freq_keep, 32)

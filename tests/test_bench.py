@@ -82,7 +82,7 @@ def test_models_on_a_folder_of_recordings(tmp_path):
     from beeutils.data import synth
 
     for label, kind in (("bee", "hum"), ("nobee", "nobee")):
-        for i in range(2):  # 2 files x 3 s -> 5 segments of 0.512 s each
+        for i in range(3):  # 3 files per label (one per split) x 3 s -> 5 segments each
             wave, _ = synth.synthesize(kind, duration=3.0, seed=i)
             audio.save_audio(tmp_path / label / f"{kind}_{i}.wav", wave, sr=16000)
     settings = dataclasses.replace(TINY, approaches=("magnitude",))

@@ -287,6 +287,9 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     """
     began = time.perf_counter()
     original = corpus.waves(split)
+    if not len(original):
+        raise ValueError(f"the {split!r} split is empty: split by file, a corpus needs at "
+                         "least 3 recordings of each label for train, validation and test")
     labels, metas = list(corpus.labels(split)), list(corpus.metas(split))
     recon = model.reconstruct(original, labels if model.conditional else None)
     z = model.prior_latents(n_generated, seed)

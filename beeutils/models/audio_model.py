@@ -253,6 +253,8 @@ class AudioModel:
         """Encode and decode: the model's version of each clip, ``(n, samples)``.
         Runs in batches of ``batch_size`` clips (bounded memory)."""
         waves = np.atleast_2d(waves)
+        if not len(waves):
+            return np.zeros((0, self.n_samples), np.float32)
         kinds = ([kind] * len(waves) if kind is None or isinstance(kind, str)
                  else list(kind))
         parts = []
