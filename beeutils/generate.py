@@ -9,6 +9,15 @@ and, unless ``--no-png``, a spectrogram ``.png`` beside each.  Models saved by
 the notebooks and ``python -m beeutils.train`` (``AudioModel.save``) live in ``build/models/``: a
 ``.keras`` file with a ``.json`` description beside it that says how to turn
 the network's output into sound.
+
+Every batch is checked for broken clips (``beeutils.evaluation.broken``:
+silent, clipped, NaN/inf).  All clips are still written, so you can listen
+to what went wrong; NaN and inf samples are written as 0 (a wav cannot hold
+them).  When some clips are broken a one-line summary goes to stderr and the
+exit status stays 0; when every clip is broken the command prints
+``error: every clip is broken: ...`` and exits 1.  Bad arguments or model
+files exit 2, and so does a spectrogram model whose output holds NaN/inf:
+its representation refuses to turn that into audio at all.
 """
 
 from __future__ import annotations
@@ -16,11 +25,28 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["generate_files", "main"]
+from beeutils.evaluation.broken import BrokenReport, broken_report, zero_nonfinite
+
+__all__ = ["Generated", "generate_clips", "generate_files", "main"]
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What ``generate_clips`` wrote.
+
+    Attributes:
+        paths: the wav paths, one per clip, in clip order.
+        report: which clips are silent, clipped or non-finite (computed on
+            the model's output, before NaN/inf were zeroed for writing).
+    """
+
+    paths: list[Path]
+    report: BrokenReport
 
 
 def _save_png(path: Path, wave: np.ndarray, sr: int, title: str) -> None:
@@ -40,9 +66,9 @@ def _save_png(path: Path, wave: np.ndarray, sr: int, title: str) -> None:
     plt.close(fig)
 
 
-def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
-                   kind: str | None = None, seed: int = 0, png: bool = True) -> list[Path]:
-    """Sample ``n`` clips from a saved model and write them as wav (and png).
+def generate_clips(model_path: str | Path, out_dir: str | Path, n: int = 8,
+                   kind: str | None = None, seed: int = 0, png: bool = True) -> Generated:
+    """Sample ``n`` clips from a saved model, write them, and check them.
 
     Args:
         model_path: the ``.keras`` file (its ``.json`` description beside it).
@@ -54,7 +80,8 @@ def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
         png: also write a spectrogram per clip.
 
     Returns:
-        The wav paths written.
+        The wav paths written and the ``BrokenReport`` of the clips.  Broken
+        clips are written too (non-finite samples as 0), so they can be heard.
 
     Raises:
         beeutils.models.audio_model.ModelFileError: missing, unreadable or
@@ -66,7 +93,10 @@ def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     model = AudioModel.load(model_path)
-    waves = model.generate(n, kind=kind, seed=seed)
+    raw = np.asarray(model.generate(n, kind=kind, seed=seed))
+    report = broken_report(raw)
+    # The report keeps the evidence; the files must still be valid audio.
+    waves = zero_nonfinite(raw)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = kind or "sample"
@@ -77,7 +107,14 @@ def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
         if png:
             _save_png(path.with_suffix(".png"), wave, model.sr, f"{model.approach}: {stem} {i}")
         paths.append(path)
-    return paths
+    return Generated(paths, report)
+
+
+def generate_files(model_path: str | Path, out_dir: str | Path, n: int = 8,
+                   kind: str | None = None, seed: int = 0, png: bool = True) -> list[Path]:
+    """``generate_clips`` returning only the wav paths written (see there for
+    the arguments); use ``generate_clips`` to learn which clips are broken."""
+    return generate_clips(model_path, out_dir, n, kind, seed, png).paths
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,12 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     config.setup(seed=args.seed)
     try:
-        paths = generate_files(args.model, args.out, args.n, args.kind, args.seed,
-                               png=not args.no_png)
+        result = generate_clips(args.model, args.out, args.n, args.kind, args.seed,
+                                png=not args.no_png)
     except (ModelFileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {len(paths)} clips to {args.out}")
+    print(f"wrote {len(result.paths)} clips to {args.out}")
+    report = result.report
+    if report.all_broken:
+        # A script that only checks the exit status must not take these as samples.
+        print(f"error: every clip is broken: {report.summary()}", file=sys.stderr)
+        return 1
+    if report.n_broken:
+        print(f"warning: {report.summary()}", file=sys.stderr)
     return 0
 
 

@@ -88,7 +88,10 @@ def test_config_is_frozen_and_round_trips_through_json():
         config.approach = "magnitude"  # type: ignore[misc]
     again = ModelConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.representation == "magnitude"
-    assert ModelConfig("real_imag").network == VAEGANConfig()
+    assert ModelConfig("magnitude").network == VAEGANConfig()
+    # The complex model is judged by its sound: its default says so.
+    assert ModelConfig("real_imag").network == VAEGANConfig(waveform_weight=100.0,
+                                                            pixel_weight=0.01)
     with pytest.raises(TypeError, match="takes a OscillatorConfig"):
         ModelConfig("oscillator", network=TINY)
     with pytest.raises(ValueError, match="unknown approach"):

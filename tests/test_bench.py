@@ -1,5 +1,6 @@
 """The benchmark command: JSON schema, sanity, table, on a tiny budget."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,6 +10,8 @@ from beeutils.evaluation import bench
 
 TINY = bench.BenchSettings(clips_per_kind=3, duration=0.512, epochs=1, batch_size=4,
                            n_generated=8, gl_clips=4, gl_iter=4, synth_repeats=1)
+#: Two seeds of the two quickest approaches: the multi-seed path in seconds.
+TINY_PAIR = dataclasses.replace(TINY, approaches=("magnitude", "logmag_if"))
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +28,19 @@ def results(tmp_path_factory):
     out = json.loads(path.read_text())
     out["_folder"] = folder
     return out
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """``--quick --seeds 0 1`` on ``TINY_PAIR``."""
+    path = tmp_path_factory.mktemp("bench_seeds") / "bench.json"
+    original = bench.QUICK
+    bench.QUICK = TINY_PAIR
+    try:
+        assert bench.main(["--quick", "--seeds", "0", "1", "--json", str(path)]) == 0
+    finally:
+        bench.QUICK = original
+    return json.loads(path.read_text())
 
 
 def test_trained_models_are_saved_for_the_generate_command(results):
@@ -46,6 +62,111 @@ def test_json_has_the_documented_keys(results):
     assert results["settings"]["clips_per_kind"] == TINY.clips_per_kind
 
 
+def test_quick_runs_one_seed_and_reports_no_spread(results):
+    assert results["seeds"] == [0] and results["settings"]["seeds"] == [0]
+    (run,) = results["runs"]
+    assert run["seed"] == 0 and run["models"] == results["models"]
+    for entry in results["aggregate"]:
+        for key in ("recon_lsd_db", "silent_clips", "train_examples_per_s"):
+            assert entry[key]["sd"] is None and len(entry[key]["values"]) == 1, key
+    assert "±" not in bench.results_table(results)
+
+
+def test_seeded_json_has_per_seed_rows_and_an_aggregate(seeded):
+    names = list(TINY_PAIR.approaches)
+    assert seeded["seeds"] == [0, 1] and seeded["settings"]["seeds"] == [0, 1]
+    assert {"synthesis", "stft", "griffin_lim", "machine", "settings", "seconds", "seeds",
+            "runs", "aggregate", "models"} <= set(seeded)
+    assert [run["seed"] for run in seeded["runs"]] == [0, 1]
+    for run in seeded["runs"]:
+        assert [row["name"] for row in run["models"]] == names
+        for row in run["models"]:
+            assert set(bench.MODEL_KEYS) <= set(row), (run["seed"], row["name"])
+            assert 0 <= row["silent_clips"] <= row["n_generated"]
+            assert 0 <= row["nonfinite_clips"] <= row["n_generated"]
+    assert [entry["name"] for entry in seeded["aggregate"]] == names
+    for entry in seeded["aggregate"]:
+        for key in bench.MODEL_KEYS[1:]:
+            assert set(entry[key]) == {"mean", "sd", "values"}, key
+            assert len(entry[key]["values"]) == 2, key
+    # The seed reaches the corpus and the weights: the two runs differ.
+    lsd = seeded["aggregate"][0]["recon_lsd_db"]["values"]
+    assert lsd[0] != lsd[1]
+    # ``models`` keeps one scalar row per approach: the means.
+    for row, entry in zip(seeded["models"], seeded["aggregate"]):
+        assert row["name"] == entry["name"]
+        assert row["fd_ratio"] == pytest.approx(entry["fd_ratio"]["mean"])
+
+
+def test_aggregate_is_numpys_mean_and_sample_sd(seeded):
+    for entry in seeded["aggregate"]:
+        for key, summary in entry.items():
+            if key == "name":
+                continue
+            per_seed = [next(r[key] for r in run["models"] if r["name"] == entry["name"])
+                        for run in seeded["runs"]]
+            assert summary["values"] == per_seed, key
+            if any(v is None for v in per_seed):  # NaN in a seed: no mean claimed
+                assert summary["mean"] is None and summary["sd"] is None, key
+                continue
+            assert summary["mean"] == pytest.approx(np.mean(per_seed)), key
+            assert summary["sd"] == pytest.approx(np.std(per_seed, ddof=1)), key
+
+
+def test_aggregate_of_one_seed_and_of_a_missing_value():
+    runs = [{"seed": k, "models": [{"name": "a", "x": x, "c": c, "label": "t"}]}
+            for k, x, c in ((0, 1.0, float("nan")), (1, 2.0, 1.0), (2, 4.0, 2.0))]
+    (entry,) = bench.aggregate_runs(runs)
+    assert "label" not in entry
+    assert entry["x"]["mean"] == pytest.approx(7 / 3)
+    assert entry["x"]["sd"] == pytest.approx(np.std([1.0, 2.0, 4.0], ddof=1))
+    assert np.isnan(entry["c"]["mean"]) and np.isnan(entry["c"]["sd"])
+    (single,) = bench.aggregate_runs(runs[:1])
+    assert single["x"] == {"mean": 1.0, "sd": None, "values": [1.0]}
+
+
+def test_table_shows_mean_and_sd_for_several_seeds(seeded):
+    table = bench.results_table(seeded)
+    assert "Mean ± sd over 2 seeds" in table
+    lsd = next(line for line in table.splitlines() if "log-spectral distance" in line)
+    assert lsd.count("±") == len(TINY_PAIR.approaches)
+    entry = seeded["aggregate"][0]["recon_lsd_db"]
+    digits = 3 if abs(entry["mean"]) < 10 else 1
+    assert f"{entry['mean']:.{digits}f} ± {entry['sd']:.{digits}f}" in lsd
+    assert "| generation: silent clips" in table and "| generation: clips with NaN" in table
+
+
+def test_seed_cells_format():
+    from beeutils.evaluation.evaluate import format_value
+
+    assert format_value({"mean": 4.8912, "sd": 0.3104, "values": [4.6, 5.2]}) == "4.891 ± 0.310"
+    assert format_value({"mean": 12.71, "sd": 0.282, "values": [12.5, 12.9]}) == "12.7 ± 0.3"
+    assert format_value({"mean": 0.0, "sd": 0.0, "values": [0, 0, 0]}) == "0"
+    assert format_value({"mean": 2.5, "sd": None, "values": [2.5]}) == "2.500"
+    assert format_value({"mean": None, "sd": None, "values": [None, None]}) == "n/a"
+
+
+@pytest.mark.parametrize("argv, seeds", [
+    ([], (0, 1, 2)),
+    (["--quick"], (0,)),
+    (["--seeds", "0", "1"], (0, 1)),
+    (["--quick", "--seeds", "3", "5", "7"], (3, 5, 7)),
+    (["--seeds", "4"], (4,)),
+])
+def test_seeds_on_the_command_line(argv, seeds):
+    _, settings = bench.parse_args(argv)
+    assert settings.seeds == seeds and settings.seed == seeds[0]
+    assert settings.epochs == (bench.QUICK if "--quick" in argv else bench.FULL).epochs
+
+
+@pytest.mark.parametrize("argv", [["--seeds"], ["--seeds", "0", "0"], ["--seeds", "x"]])
+def test_bad_seeds_are_refused(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert "--seeds" in capsys.readouterr().err
+
+
 def test_numbers_are_sane(results):
     assert results["synthesis"]["x_realtime_median"] > 1
     assert results["stft"]["max_relative_error"] < 1e-4
@@ -55,6 +176,7 @@ def test_numbers_are_sane(results):
     assert gl["n_clips"] == TINY.gl_clips
     for row in results["models"]:
         assert row["nonfinite_steps"] == 0, row["name"]
+        assert row["nonfinite_clips"] == 0, row["name"]
         for key in ("recon_mrstft", "recon_lsd_db", "fd_ratio", "ndb_k", "train_seconds",
                     "train_examples_per_s", "generate_x_realtime"):
             assert row[key] is not None and np.isfinite(row[key]) and row[key] >= 0, key
@@ -66,6 +188,7 @@ def test_table_lists_every_approach(results):
     for name in bench.FULL.approaches:
         assert f" {name} |" in header
     assert "| training time | s |" in table
+    assert "| generation: silent clips" in table and "| training speed |" in table
     assert "Griffin-Lim" in table and "Machine: " in table
 
 

@@ -1,7 +1,8 @@
 """The benchmark behind the README's results table.
 
-    python -m beeutils.bench                 # full run (tens of minutes on a CPU)
-    python -m beeutils.bench --quick         # under 15 minutes on 2 CPU cores
+    python -m beeutils.bench                 # full run, seeds 0 1 2 (~45 min on 2 cores)
+    python -m beeutils.bench --quick         # one seed, under 15 minutes on 2 CPU cores
+    python -m beeutils.bench --seeds 0 1 2 3 4   # any seeds, with or without --quick
     python -m beeutils.bench --json build/bench.json
     python -m beeutils.bench --data ~/hive   # your recordings instead of the corpus
     python -m beeutils.bench --save-models build/models   # keep the trained models
@@ -16,11 +17,34 @@ It measures, on this machine:
   iterations on a batch of 64 clips (quality and time);
 - ``models``: every approach of the series (``magnitude``, ``real_imag``,
   ``logmag_if``, ``oscillator``) trained with the same data and budget, and
-  measured with ``beeutils.evaluation.evaluate``;
+  measured with ``beeutils.evaluation.evaluate``, once per seed;
 - ``machine``: processor, GPUs, library versions.
 
-The JSON written with ``--json`` has exactly those top-level keys (plus
-``settings`` and ``seconds``); notebook 07 reads it.
+Seeds.  Each seed ``k`` of ``--seeds`` trains and measures every approach
+afresh, and ``k`` seeds everything of that run: the synthetic corpus (with
+``--data``, the shuffle of the recordings into splits), the initial weights,
+the batch order, the prior samples and k-means.  The spread over seeds thus
+covers both the draw of the data and the initialisation, which is what a
+reader comparing two approaches needs to know: whether a difference outlives
+a different corpus and a different start.  The signal-processing parts do
+not learn anything; they run once, with the first seed.
+
+The JSON written with ``--json`` has the keys above (``models`` holds one
+row per approach: the run's own row for one seed, the mean over seeds for
+several), plus
+
+- ``seeds``: the seeds, in order;
+- ``runs``: ``[{"seed": k, "models": [row, ...], "seconds": s}, ...]``, the
+  per-seed rows as measured;
+- ``aggregate``: one entry per approach, ``{"name": ..., key: {"mean": m,
+  "sd": s, "values": [one per seed]}, ...}`` for every numeric key of the
+  rows; ``sd`` is the sample standard deviation (ddof=1) and ``null`` for a
+  single seed (one run measures no spread; 0 would claim it has none);
+  ``mean`` and ``sd`` are ``null`` when a value is NaN in any seed (a
+  metric that does not apply, e.g. consistency for the oscillator);
+- ``settings`` and ``seconds`` (the whole run).
+
+Notebook 07 reads it.
 """
 
 from __future__ import annotations
@@ -31,7 +55,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +66,8 @@ if TYPE_CHECKING:
 
 #: Keys every entry of ``models`` carries (after ``name``, the rows of its table).
 MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "fd_ratio", "ndb_k", "nonfinite_steps",
-              "train_examples_per_s", "train_seconds", "generate_x_realtime")
+              "silent_clips", "nonfinite_clips", "train_examples_per_s", "train_seconds",
+              "generate_x_realtime")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +84,10 @@ class BenchSettings:
         gl_iter: Griffin-Lim iterations (timing and model decoding).
         synth_repeats: timed syntheses per kind.
         approaches: which approaches to train.
-        seed: seeds corpus, weights and sampling.
+        seeds: one full training and measurement of every approach per
+            seed; each seeds corpus, weights, batch order and sampling.
+            The first also seeds the signal-processing parts and is the
+            one whose models ``--save-models`` keeps.
     """
 
     clips_per_kind: int = 40
@@ -71,12 +99,26 @@ class BenchSettings:
     gl_iter: int = 32
     synth_repeats: int = 11
     approaches: tuple[str, ...] = ("magnitude", "real_imag", "logmag_if", "oscillator")
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)
+
+    def __post_init__(self) -> None:
+        seeds = tuple(int(k) for k in self.seeds)
+        if not seeds:
+            raise ValueError("at least one seed is needed")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must differ, got {list(seeds)}")
+        object.__setattr__(self, "seeds", seeds)  # a list from JSON or argparse -> tuple
+
+    @property
+    def seed(self) -> int:
+        """The first seed: signal-processing parts and saved models."""
+        return self.seeds[0]
 
 
-#: ``--quick``: the same measurements with a smaller corpus and budget.
+#: ``--quick``: the same measurements with a smaller corpus and budget, one seed.
 QUICK = BenchSettings(clips_per_kind=16, epochs=8, n_generated=64, synth_repeats=3)
-FULL = BenchSettings()
+#: The full run: three seeds, so that the table reads mean ± sd.
+FULL = BenchSettings(seeds=(0, 1, 2))
 
 
 # ------------------------------------------------------------------ machine
@@ -268,7 +310,8 @@ def bench_griffin_lim(waves: np.ndarray, n_iter: int) -> dict[str, Any]:
 
 
 def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
-                 verbose: int = 0, save_dir: str | Path | None = None) -> list[dict[str, Any]]:
+                 verbose: int = 0, save_dir: str | Path | None = None,
+                 seed: int | None = None) -> list[dict[str, Any]]:
     """Train and measure every approach on the same data with the same budget.
 
     Args:
@@ -278,19 +321,26 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         verbose: Keras progress display.
         save_dir: save each trained model here as ``<name>.keras``
             (``AudioModel.save``), for notebook 07 and ``beeutils.generate``.
+        seed: seeds the corpus (or the split of ``data_dir``), weights,
+            batch order, prior samples and k-means; ``None``: the first of
+            ``settings.seeds``.
 
     Returns:
         One dict per approach with ``MODEL_KEYS`` and every
-        ``evaluate.evaluate_model`` metric.
+        ``evaluate.evaluate_model`` metric; ``silent_clips`` and
+        ``nonfinite_clips`` count the broken clips among the
+        ``n_generated`` prior samples (``evaluation.broken.broken_report``
+        on the band-limited clips that the generation metrics measured).
     """
     from beeutils.data.readers import training_corpus
     from beeutils.dsp.spectral import STFTConfig
+    from beeutils.evaluation.broken import broken_report
     from beeutils.evaluation.evaluate import evaluate_model
     from beeutils.models.audio_model import AudioModel
     from beeutils.models.configs import ModelConfig
 
-    corpus = training_corpus(data_dir, settings.clips_per_kind, settings.duration,
-                             settings.seed)
+    seed = settings.seed if seed is None else int(seed)
+    corpus = training_corpus(data_dir, settings.clips_per_kind, settings.duration, seed)
     # The default crop (0-2 kHz) and, as STFTConfig() does for 2.048 s, every
     # frame but the last (centred on the end of the clip, half padding).
     n_samples = corpus.waves("train").shape[-1]
@@ -298,17 +348,75 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
     rows = []
     for name in settings.approaches:
         print(f"[bench] training {name} ...", flush=True)
-        model = AudioModel.build(ModelConfig(name, stft), corpus, seed=settings.seed)
+        model = AudioModel.build(ModelConfig(name, stft), corpus, seed=seed)
         model.train(corpus, epochs=settings.epochs, batch_size=settings.batch_size,
-                    seed=settings.seed, verbose=verbose)
+                    seed=seed, verbose=verbose)
         if save_dir is not None:
             model.save(Path(save_dir) / f"{name}.keras")
-        row = {"name": name, **evaluate_model(model, corpus, n_generated=settings.n_generated,
-                                              seed=settings.seed)}
+        measured, waves = evaluate_model(model, corpus, n_generated=settings.n_generated,
+                                         seed=seed, return_waves=True)
+        # The clips the generation metrics saw: a silent or NaN clip there is
+        # one the listener would get, and counting it costs no second decoding.
+        broken = broken_report(waves["generated"]).to_dict()
+        row = {"name": name, **measured, "silent_clips": int(broken["silent"]),
+               "nonfinite_clips": int(broken["nonfinite"])}
         rows.append(row)
-        print(f"[bench] {name}: trained in {row['train_seconds']:.0f} s, "
-              f"LSD {row['recon_lsd_db']:.2f} dB, FD ratio {row['fd_ratio']:.2f}", flush=True)
+        print(f"[bench] {name} (seed {seed}): trained in {row['train_seconds']:.0f} s, "
+              f"LSD {row['recon_lsd_db']:.2f} dB, FD ratio {row['fd_ratio']:.2f}, "
+              f"{row['silent_clips']} silent / {row['nonfinite_clips']} non-finite of "
+              f"{row['n_generated']} generated", flush=True)
     return rows
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def aggregate_runs(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and spread over seeds of every numeric key, per approach.
+
+    Args:
+        runs: ``[{"seed": k, "models": [row, ...]}, ...]``, one per seed,
+            each with a row per approach (``bench_models``).
+
+    Returns:
+        One dict per approach, in the order of the first run:
+        ``{"name": ..., key: {"mean": m, "sd": s, "values": [...]}, ...}``
+        for every key whose values are numbers (``None`` counts as NaN);
+        ``values`` in the order of ``runs``, ``sd`` the sample standard
+        deviation (ddof=1), ``None`` for a single run.  A NaN in any run
+        makes ``mean`` and ``sd`` NaN: a metric that is missing for one seed
+        is not averaged over the others without saying so.
+    """
+    if not runs:
+        raise ValueError("no runs to aggregate")
+    out = []
+    for first in runs[0]["models"]:
+        name = first["name"]
+        rows = []
+        for run in runs:
+            match = [r for r in run["models"] if r["name"] == name]
+            if len(match) != 1:
+                raise ValueError(f"seed {run.get('seed')}: {len(match)} rows for {name!r}")
+            rows.append(match[0])
+        entry: dict[str, Any] = {"name": name}
+        for key in first:
+            values = [r.get(key) for r in rows]
+            if key == "name" or not all(v is None or _is_number(v) for v in values) \
+                    or all(v is None for v in values):
+                continue
+            numbers = np.array([np.nan if v is None else float(v) for v in values])
+            entry[key] = {"mean": float(np.mean(numbers)),
+                          "sd": float(np.std(numbers, ddof=1)) if len(numbers) > 1 else None,
+                          "values": values}
+        out.append(entry)
+    return out
+
+
+def mean_rows(aggregate: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of ``aggregate_runs`` with each summary replaced by its mean."""
+    return [{k: (v["mean"] if isinstance(v, Mapping) else v) for k, v in entry.items()}
+            for entry in aggregate]
 
 
 # -------------------------------------------------------------------- table
@@ -325,7 +433,11 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def results_table(results: dict[str, Any]) -> str:
-    """The benchmark as Markdown: signal-processing lines, then the models."""
+    """The benchmark as Markdown: signal-processing lines, then the models.
+
+    With several seeds each model cell reads ``mean ± sd`` over the seeds
+    (``aggregate``), with one seed the run's own value.
+    """
     from beeutils.evaluation.evaluate import comparison_table, table_rows
 
     lines = []
@@ -351,8 +463,13 @@ def results_table(results: dict[str, Any]) -> str:
                      f"ours {_fmt(g['sc_db_ours'])} dB in {_fmt(g['seconds_ours'])} s, "
                      f"librosa {_fmt(g['sc_db_librosa'])} dB in "
                      f"{_fmt(g['seconds_librosa'])} s ({_fmt(g['speed_ratio'], 1)}x).")
-    models = results.get("models") or []
+    seeds = results.get("seeds") or []
+    aggregate = results.get("aggregate") or []
+    models = aggregate if len(seeds) > 1 and aggregate else (results.get("models") or [])
     if models:
+        if models is aggregate:
+            seed_list = ", ".join(str(k) for k in seeds)
+            lines += ["", f"Mean ± sd over {len(seeds)} seeds ({seed_list}; sample sd)."]
         lines += ["", comparison_table({row["name"]: row for row in models},
                                       table_rows(*MODEL_KEYS[1:]))]
     return "\n".join(lines)
@@ -381,18 +498,30 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
         verbose: int = 0, save_dir: str | Path | None = None) -> dict[str, Any]:
     """Run the benchmark; returns the results as JSON-ready values.
 
+    The models are trained and measured once per seed of
+    ``settings.seeds``; the signal-processing parts run once, with the
+    first seed.
+
     Args:
         settings: ``QUICK``, ``FULL`` or your own ``BenchSettings``.
         data_dir: recordings to train and evaluate the models on.
         parts: which parts to run (``machine`` always runs).
         verbose: Keras progress display while training.
-        save_dir: where to save the trained models (``None``: not saved).
+        save_dir: where to save the first seed's trained models as
+            ``<save_dir>/<name>.keras`` (``None``: not saved).  Only the
+            first seed's: that is where notebook 07 and
+            ``beeutils.generate`` look, and the other seeds' models serve
+            the spread, not the listening.
+
+    Returns:
+        The keys of the module docstring (``seeds``, ``runs``, ``aggregate``
+        and ``models`` when ``parts`` has ``models``).
     """
     from beeutils import config
 
     config.setup(seed=settings.seed)
     start = time.perf_counter()
-    results: dict[str, Any] = {"machine": machine_info(),
+    results: dict[str, Any] = {"machine": machine_info(), "seeds": list(settings.seeds),
                                "settings": dataclasses.asdict(settings)}
     results["settings"]["data"] = str(data_dir) if data_dir else "synthetic corpus"
     clips = None
@@ -405,29 +534,70 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
     if "griffin_lim" in parts:
         results["griffin_lim"] = bench_griffin_lim(clips, settings.gl_iter)
     if "models" in parts:
-        results["models"] = bench_models(settings, data_dir, verbose, save_dir)
+        runs = []
+        for seed in settings.seeds:
+            began = time.perf_counter()
+            # Seed the global generators too: anything not handed a seed
+            # explicitly (Keras initialisers, dropout) then follows the seed.
+            config.seed_everything(seed)
+            rows = bench_models(settings, data_dir, verbose,
+                                save_dir if seed == settings.seed else None, seed=seed)
+            runs.append({"seed": seed, "models": rows, "seconds": time.perf_counter() - began})
+        results["runs"] = runs
+        results["aggregate"] = aggregate_runs(runs)
+        # Scalars per approach, as before seeds existed (notebook 07 plots these).
+        results["models"] = runs[0]["models"] if len(runs) == 1 else mean_rows(
+            results["aggregate"])
     results["seconds"] = time.perf_counter() - start
     return _jsonable(results)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m beeutils.bench",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="smaller corpus and budget (under 15 minutes on 2 CPU cores)")
+                        help="smaller corpus and budget, one seed (under 15 minutes on 2 "
+                             "CPU cores)")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="K",
+                        help="train and measure every approach once per seed; each seeds the "
+                             "corpus (or the split of --data), the weights and the sampling "
+                             f"(default: {' '.join(map(str, FULL.seeds))}; with --quick: "
+                             f"{' '.join(map(str, QUICK.seeds))})")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--data", type=Path,
                         help="folder of recordings to use instead of the synthetic corpus")
     parser.add_argument("--skip-models", action="store_true",
                         help="signal processing only (seconds, not minutes)")
     parser.add_argument("--save-models", type=Path, metavar="DIR",
-                        help="save the trained models here (e.g. build/models, where "
-                             "notebook 07 and beeutils.generate look)")
+                        help="save the first seed's trained models here as DIR/NAME.keras "
+                             "(e.g. build/models, where notebook 07 and beeutils.generate "
+                             "look)")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, BenchSettings]:
+    """The command line's arguments and the ``BenchSettings`` they select.
+
+    ``--quick`` starts from ``QUICK`` (one seed), otherwise from ``FULL``
+    (seeds 0 1 2); ``--seeds`` replaces the seeds of either.  Exits with a
+    usage error (status 2) for repeated seeds or a missing ``--data`` folder.
+    """
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.data is not None and not args.data.is_dir():
         parser.error(f"--data {args.data}: no such folder")
+    settings = QUICK if args.quick else FULL
+    if args.seeds is not None:
+        if len(set(args.seeds)) != len(args.seeds):
+            parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
+        settings = dataclasses.replace(settings, seeds=tuple(args.seeds))
+    return args, settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, settings = parse_args(argv)
     parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
-    results = run(QUICK if args.quick else FULL, args.data, parts, save_dir=args.save_models)
+    results = run(settings, args.data, parts, save_dir=args.save_models)
     print(results_table(results))
     print(f"\n{results['seconds']:.0f} s in total", flush=True)
     if args.json:

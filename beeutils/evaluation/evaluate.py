@@ -161,11 +161,22 @@ def reconstruction_metrics(
         ``recon_snr_db``, ``recon_sc_db``, ``recon_lsd_db``, ``recon_mrstft``,
         ``hum_recon_f0_in_band``, ``hum_recon_f0_error_hz``.
     """
-    from beeutils.dsp.spectral import lowpass_reference, magnitudes
+    from beeutils.dsp.spectral import lowpass_reference
+
+    return _band_reconstruction_metrics(config, original, lowpass_reference(original, config),
+                                        lowpass_reference(recon, config), labels, metas,
+                                        hum_band)
+
+
+def _band_reconstruction_metrics(
+    config: STFTConfig, original: np.ndarray, lowpass: np.ndarray, recon_band: np.ndarray,
+    labels: Sequence[str], metas: Sequence[Mapping[str, Any]], hum_band: tuple[float, float],
+) -> dict[str, float]:
+    """``reconstruction_metrics`` on clips already low-passed to the band
+    (``lowpass`` of ``original``, ``recon_band`` of the reconstruction)."""
+    from beeutils.dsp.spectral import magnitudes
     from beeutils.evaluation import metrics
 
-    lowpass = lowpass_reference(original, config)
-    recon_band = lowpass_reference(recon, config)
     true_mag, recon_mag = magnitudes(original, config), magnitudes(recon_band, config)
     out = {
         "recon_snr_db": float(np.mean(metrics.snr_db(lowpass, recon_band))),
@@ -232,7 +243,8 @@ def evaluate_waves(
     gen_band = lowpass_reference(generated, config)
 
     out: dict[str, Any] = {"n_test": int(len(original))}
-    out.update(reconstruction_metrics(config, original, recon, labels, metas, hum_band))
+    out.update(_band_reconstruction_metrics(config, original, lowpass, recon_band, labels,
+                                            metas, hum_band))
 
     if intended_gen_mag is None:
         out["consistency_sc_db"] = float("nan")
@@ -342,6 +354,8 @@ ROWS: dict[str, tuple[str, str, bool | None]] = {
     "gen_share_hum_band": ("generation: share with f0 in the hum band", "share", None),
     "data_share_hum_band": ("real data: share with f0 in the hum band", "share", None),
     "nonfinite_steps": ("non-finite training steps", "", True),
+    "silent_clips": ("generation: silent clips (peak < 1e-4)", "clips", True),
+    "nonfinite_clips": ("generation: clips with NaN or inf", "clips", True),
     "train_examples_per_s": ("training speed", "examples/s", False),
     "train_seconds": ("training time", "s", True),
     "generate_x_realtime": ("generation speed", "x real time", False),
@@ -365,7 +379,27 @@ TABLE_ROWS = table_rows("recon_snr_db", "recon_lsd_db", "recon_sc_db", "floor_ls
 
 def format_value(value: Any) -> str:
     """A table cell: integers as they are, floats to 3 decimals (1 from 10
-    up), ``n/a`` for NaN or inf, empty for None."""
+    up), ``n/a`` for NaN or inf, empty for None.
+
+    A summary over seeds, ``{"mean": m, "sd": s, "values": [...]}`` (as
+    ``bench.aggregate_runs`` writes), reads ``m ± s``; just ``m`` when ``s``
+    is None (one seed); the count itself when the values are integers that
+    all agree (e.g. ``0`` non-finite steps in every seed); ``n/a`` when the
+    mean is missing or NaN.
+    """
+    if isinstance(value, Mapping):
+        values = list(value.get("values") or [])
+        if values and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                          for v in values) and len(set(values)) == 1:
+            return str(int(values[0]))
+        mean, sd = value.get("mean"), value.get("sd")
+        if mean is None or not np.isfinite(float(mean)):
+            return "n/a"
+        if sd is None or not np.isfinite(float(sd)):
+            return format_value(mean)
+        # The sd to the mean's decimals: "12.7 ± 0.3", not "12.7 ± 0.282".
+        digits = 3 if abs(float(mean)) < 10 else 1
+        return f"{float(mean):.{digits}f} ± {float(sd):.{digits}f}"
     if value is None:
         return ""
     if isinstance(value, (int, np.integer)):
@@ -382,7 +416,8 @@ def comparison_table(results: Mapping[str, Mapping[str, Any]],
 
     Args:
         results: approach name -> its ``evaluate_waves`` dict (plus
-            ``train_seconds`` and anything else named in ``rows``).
+            ``train_seconds`` and anything else named in ``rows``); a value
+            may be a summary over seeds (``format_value``: ``mean ± sd``).
         rows: ``(key, description, unit, lower is better)``; a row whose key
             no approach has is left out.
 

@@ -18,7 +18,8 @@ from typing import Any
 from beeutils.dsp.spectral import STFTConfig
 
 __all__ = ["VAEGANConfig", "OscillatorConfig", "ModelConfig", "APPROACHES",
-           "REPRESENTATION_OF", "NETWORK_CONFIG_OF"]
+           "REPRESENTATION_OF", "NETWORK_CONFIG_OF", "DEFAULT_NETWORK_CHANGES",
+           "default_network"]
 
 #: The approaches, in the order the series introduces them.
 APPROACHES = ("magnitude", "real_imag", "logmag_if", "oscillator")
@@ -71,6 +72,12 @@ class VAEGANConfig(_Serialisable):
         feature_block: discriminator block whose output is the feature space.
         kl_weight, pixel_weight, feature_weight, gamma, gan_weight: loss
             weights (``beeutils.models.vaegan.VAEGAN``).
+        waveform_weight: weight of the multi-resolution STFT loss on the audio
+            of the reconstruction (representations with an exact inverse in
+            the graph: ``real_imag``); 0 leaves it out.
+        log_magnitude_weight: weight of the L1 distance of log magnitudes of
+            the decoder's real/imaginary output (``real_imag``); 0 leaves it
+            out.
         feature_reduction: ``"sum"`` or ``"mean"`` over feature axes.
         log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
         learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
@@ -91,6 +98,8 @@ class VAEGANConfig(_Serialisable):
     feature_reduction: str = "sum"
     gamma: float = 1.0
     gan_weight: float = 1.0
+    waveform_weight: float = 0.0
+    log_magnitude_weight: float = 0.0
     log_var_clamp: float = 10.0
     learning_rate: float = 1e-3
     disc_learning_rate: float = 1e-4
@@ -100,8 +109,21 @@ class VAEGANConfig(_Serialisable):
         """The compiled ``VAEGAN`` for ``representation``'s arrays."""
         from beeutils.models.vaegan import build_vaegan
 
+        waveform = None
+        if self.waveform_weight:
+            if representation.name != "real_imag":
+                raise ValueError(f"waveform_weight needs the real_imag representation, "
+                                 f"not {representation.name}")
+            import dataclasses
+
+            from beeutils.models.layers import CompressedComplexToWave
+
+            waveform = CompressedComplexToWave(dataclasses.asdict(representation.config),
+                                               representation.alpha,
+                                               representation.scale.tolist(), n_samples)
         return build_vaegan(input_shape, self, n_classes, representation.output_activation,
-                            seed=seed, name=f"{representation.name}_vaegan")
+                            seed=seed, name=f"{representation.name}_vaegan",
+                            waveform=waveform)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +174,23 @@ NETWORK_CONFIG_OF = {"magnitude": VAEGANConfig, "real_imag": VAEGANConfig,
                      "logmag_if": VAEGANConfig, "oscillator": OscillatorConfig}
 
 
+def default_network(approach: str) -> VAEGANConfig | OscillatorConfig:
+    """The network settings an approach starts from.
+
+    ``real_imag`` is judged by the sound of its output (a multi-resolution
+    STFT loss on the inverse STFT, weight 100) with a small squared error on
+    the parts (0.01): the squared error alone regresses every bin to zero,
+    which is silence.  Every other approach takes its class's defaults.
+    """
+    return NETWORK_CONFIG_OF[approach](**DEFAULT_NETWORK_CHANGES.get(approach, {}))
+
+
+#: Where an approach's default network differs from its class's defaults.
+DEFAULT_NETWORK_CHANGES: dict[str, dict[str, Any]] = {
+    "real_imag": {"waveform_weight": 100.0, "pixel_weight": 0.01},
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """One model: which approach, on which STFT grid, with which network.
@@ -175,7 +214,7 @@ class ModelConfig:
                              f"{', '.join(APPROACHES)}")
         expected = NETWORK_CONFIG_OF[self.approach]
         if self.network is None:
-            object.__setattr__(self, "network", expected())
+            object.__setattr__(self, "network", default_network(self.approach))
         elif not isinstance(self.network, expected):
             raise TypeError(f"the {self.approach} approach takes a {expected.__name__}, "
                             f"got {type(self.network).__name__}")

@@ -80,7 +80,7 @@ __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "b
            "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
-LOSS_TERMS = ("kl", "feature", "pixel", "gan_dec", "disc", "enc_loss", "dec_loss",
+LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "gan_dec", "disc", "enc_loss", "dec_loss",
               "total", "d_real", "d_fake")
 #: Global gradient norms the model tracks (train only).
 GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
@@ -426,9 +426,15 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         gan_prob_clip: float | None = None,
         seed: int | None = None,
         n_classes: int = 0,
+        waveform: keras.layers.Layer | None = None,
+        waveform_weight: float = 0.0,
+        waveform_fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
+        log_magnitude_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if waveform_weight and waveform is None:
+            raise ValueError("waveform_weight needs a waveform layer (arrays -> audio)")
         n_classes = _check_classes(n_classes)
         for part in (encoder, decoder, discriminator):
             width = label_width(part)
@@ -457,6 +463,12 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         self.gan_prob_clip = None if gan_prob_clip is None else float(gan_prob_clip)
         self.seed = seed
         self.n_classes = n_classes
+        self.waveform = waveform
+        self.waveform_weight = float(waveform_weight)
+        self.waveform_fft_sizes = tuple(int(n) for n in waveform_fft_sizes)
+        if log_magnitude_weight and int(encoder.inputs[0].shape[-1]) != 2:
+            raise ValueError("log_magnitude_weight needs real/imaginary (2-channel) inputs")
+        self.log_magnitude_weight = float(log_magnitude_weight)
         self.sampler = Sampling(seed=seed, log_var_clamp=self.log_var_clamp, name="sampling")
         # Prior draws use their own generator so that sampling noise for the
         # reconstructions and for the prior are independent streams.
@@ -529,15 +541,21 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             "gan_prob_clip": self.gan_prob_clip,
             "seed": self.seed,
             "n_classes": self.n_classes,
+            "waveform": (None if self.waveform is None
+                         else keras.saving.serialize_keras_object(self.waveform)),
+            "waveform_weight": self.waveform_weight,
+            "waveform_fft_sizes": list(self.waveform_fft_sizes),
+            "log_magnitude_weight": self.log_magnitude_weight,
         })
         return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "VAEGAN":
         config = dict(config)
-        for key in ("encoder", "decoder", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(
-                config[key], custom_objects=custom_objects)
+        for key in ("encoder", "decoder", "discriminator", "waveform"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(
+                    config[key], custom_objects=custom_objects)
         return cls(**config)
 
     # ---------------------------------------------------------------- forward
@@ -611,7 +629,17 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             pixel = losses.mse_pixels(x, x_tilde)
         else:
             pixel = ops.convert_to_tensor(0.0)
-        recon = self.feature_weight * feature + self.pixel_weight * pixel
+        if self.waveform_weight:
+            # The sound of the reconstruction against the sound of the input,
+            # at several resolutions: no bin's exact phase is asked for.
+            waveform = losses.multi_resolution_stft_loss(
+                self.waveform(x), self.waveform(x_tilde), fft_sizes=self.waveform_fft_sizes)
+        else:
+            waveform = ops.convert_to_tensor(0.0)
+        logmag = (losses.complex_log_magnitude_distance(x, x_tilde)
+                  if self.log_magnitude_weight else ops.convert_to_tensor(0.0))
+        recon = (self.feature_weight * feature + self.pixel_weight * pixel
+                 + self.waveform_weight * waveform + self.log_magnitude_weight * logmag)
         gan_kw = {"from_logits": self.gan_from_logits, "prob_clip": self.gan_prob_clip}
         gan_dec = losses.gan_generator_loss([logit_tilde, logit_p], **gan_kw)
         disc = losses.gan_discriminator_loss(logit_real, [logit_tilde, logit_p], **gan_kw)
@@ -619,7 +647,8 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         enc_loss = self.kl_weight * kl + recon
         dec_loss = self.gamma * recon + self.gan_weight * gan_dec
         return {
-            "kl": kl, "feature": feature, "pixel": pixel, "gan_dec": gan_dec,
+            "kl": kl, "feature": feature, "pixel": pixel, "waveform": waveform, "logmag": logmag,
+            "gan_dec": gan_dec,
             "disc": disc, "enc_loss": enc_loss, "dec_loss": dec_loss,
             "total": enc_loss + dec_loss + disc,
             # Mean discriminator probabilities: is either side winning?
@@ -780,7 +809,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
 
 def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
                  output_activation: str | None = "tanh", seed: int | None = None,
-                 name: str = "vaegan") -> VAEGAN:
+                 name: str = "vaegan", waveform: keras.layers.Layer | None = None) -> VAEGAN:
     """The repaired VAE-GAN of notebooks 04 and 05, compiled.
 
     Everything notebook 03 found is fixed here: inputs are normalised and the
@@ -804,6 +833,9 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
             for the complex representations).
         seed: seed of the model's sampling noise.
         name: the model's name.
+        waveform: a layer from the decoder's arrays to audio
+            (``layers.CompressedComplexToWave``), needed when
+            ``config.waveform_weight`` is not 0.
 
     Returns:
         A compiled ``VAEGAN``.
@@ -825,6 +857,9 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
         pixel_loss="mse", pixel_weight=config.pixel_weight,
         gan_weight=config.gan_weight, log_var_clamp=config.log_var_clamp,
         gan_from_logits=True, seed=seed, name=name, n_classes=n_classes,
+        waveform=waveform if config.waveform_weight else None,
+        waveform_weight=config.waveform_weight,
+        log_magnitude_weight=config.log_magnitude_weight,
     )
     model.compile(_default_optimizer(config.learning_rate),
                   _default_optimizer(config.learning_rate),

@@ -32,7 +32,12 @@ import numpy as np
 
 from beeutils.training.diagnostics import NaNWatch
 
-__all__ = ["TrainResult", "SeededBatches", "train"]
+__all__ = ["SeededBatches", "TrainResult", "n_rows", "train"]
+
+
+def n_rows(inputs: Any) -> int:
+    """Examples in an array, or in a dict of arrays (its first value)."""
+    return len(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
 
 
 class SeededBatches(keras.utils.PyDataset):
@@ -55,8 +60,7 @@ class SeededBatches(keras.utils.PyDataset):
                  seed: int = 0) -> None:
         super().__init__()
         self.inputs, self.labels = inputs, labels
-        first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
-        self.n = int(len(first))
+        self.n = n_rows(inputs)
         if self.n == 0:
             raise ValueError("no training examples")
         self.batch_size, self.seed = int(batch_size), int(seed)
@@ -180,8 +184,7 @@ def train(model: Any, train_data: Any, validation_data: Any = None, epochs: int 
     validation = None
     if validation_data is not None:
         xv, yv = _inputs_and_labels(validation_data)
-        first = next(iter(xv.values())) if isinstance(xv, dict) else xv
-        if len(first):
+        if n_rows(xv):
             validation = (xv,) if yv is None else (xv, yv)
     watch, numbering = NaNWatch(verbose=True), _EpochSeeds(batches, seed)
     extra = [numbering, watch]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from beeutils.data import audio
+from beeutils.evaluation.broken import BrokenReport, broken_report, zero_nonfinite
 from beeutils.ui import plotting
 from beeutils.dsp import spectral
 from beeutils.ui.widgets import figure_png, wav_bytes
@@ -75,8 +76,12 @@ class GeneratorPanel:
         generate_button, save_button: ``Button``.
         players: ``HBox`` of ``Audio`` players, one per clip.
         image: ``Image`` with their spectrograms.
-        status: ``HTML`` with what happened last.
-        waves: the last clips, ``(n, samples)``; ``saved``: every path written.
+        status: ``HTML`` with what happened last; after ``generate`` it also
+            says how many clips are broken (silent, clipped, NaN/inf).
+        waves: the last clips, ``(n, samples)``, NaN/inf set to 0 (what is
+            played and saved); ``saved``: every path written.
+        last_report: ``BrokenReport`` of the last clips as the model gave
+            them (``None`` before the first press).
         widget: the ``VBox`` to display.
     """
 
@@ -100,6 +105,7 @@ class GeneratorPanel:
         self.image = w.Image(format="png", layout=w.Layout(max_width="1000px"))
         self.status = w.HTML()
         self.waves: np.ndarray | None = None
+        self.last_report: BrokenReport | None = None
         self.saved: list[Path] = []
         self.generate_button.on_click(lambda _b: self.generate())
         self.save_button.on_click(lambda _b: self.save())
@@ -113,19 +119,31 @@ class GeneratorPanel:
         return self.kind.value if self.model.conditional else None
 
     def generate(self) -> np.ndarray:
-        """Generate ``n`` clips of the selected kind, show and play them."""
+        """Generate ``n`` clips of the selected kind, check, show and play them.
+
+        Returns:
+            The clips ``(n, samples)`` with NaN/inf set to 0; which ones are
+            broken is in ``last_report`` and the status line.
+        """
         import ipywidgets as w
 
         seed = int(self.seed.value)
-        self.waves = np.asarray(self.model.generate(int(self.n.value), kind=self.asked_kind,
-                                                    seed=seed))
+        raw = np.asarray(self.model.generate(int(self.n.value), kind=self.asked_kind,
+                                             seed=seed))
+        self.last_report = broken_report(raw)
+        # Players and wav files cannot carry NaN: keep the report, zero the samples.
+        self.waves = zero_nonfinite(raw)
         label = self.asked_kind or "sample"
         self.players.children = [w.Audio(value=wav_bytes(wave, self.sr), format="wav",
                                          autoplay=False) for wave in self.waves]
         if self.render:
             self.image.value = _spectrogram_png(self.waves, self.sr,
                                                 [f"{label} {i}" for i in range(len(self.waves))])
-        self.status.value = html.escape(f"{len(self.waves)} x {label}, seed {seed}")
+        status = html.escape(f"{len(self.waves)} x {label}, seed {seed}")
+        if self.last_report.n_broken:
+            status += ('<br><span style="color:#8a1c00">'
+                       f"{html.escape(self.last_report.summary())}</span>")
+        self.status.value = status
         self.seed.value = seed + 1
         self.save_button.disabled = False
         return self.waves
