@@ -17,8 +17,10 @@
 # # 05 · Complex spectrograms against magnitudes
 #
 # The STFT is complex, and notebook 04 threw half of it away.  Here we keep
-# the phase, in two ways, train the *same* VAE-GAN with the *same* budget on
-# each representation, and measure all three with the same yardstick.
+# the phase, in two ways, find out why the obvious loss teaches a complex
+# model nothing but silence, fix it by judging the model's output by its
+# sound, and then measure, with the same yardstick for every model, whether
+# keeping the phase beats magnitudes + Griffin-Lim.
 #
 # **You will learn**
 # - what the phase of an STFT is, seen on a bee's hum: a fast-turning angle
@@ -28,19 +30,27 @@
 #   magnitude (Griffin-Lim back to sound), real and imaginary parts of a
 #   compressed STFT (exact inverse STFT), and GANSynth's log magnitude +
 #   instantaneous frequency (exact, by integrating the frequency);
+# - why a pointwise squared error on real and imaginary parts regresses to
+#   zero, which is silence, and how a multi-resolution STFT loss on the
+#   audio of the output (an inverse STFT inside the graph) fixes it;
 # - how each representation's own floor (a perfect model's error) compares
 #   with what a trained model reaches;
 # - how to read a comparison of generators: reconstruction, consistency of
-#   the output, generation, training time, and your ears.
+#   the output, generation, the onsets of pulsed sounds, training time, and
+#   your ears.
 #
 # **Prerequisites:** `04_magnitude_vaegan` (the model, its training and the
 # metrics); `02_bee_audio_and_stft` for the STFT.
 #
-# **Run time on a CPU:** most of a full-mode run is training the three
-# models, `EPOCHS` epochs each; the training cell prints the time each model
-# took on your machine, and the tables of sections 5 and 8 repeat it.  Fast
-# mode (`BEE_FAST=1`) trains a tiny corpus for one epoch and is checked by the
-# test suite to stay within its fast-mode time budget.
+# **Run time on a CPU:** most of a full-mode run is training four models
+# (`EPOCHS` epochs for the three compared ones, `DIAGNOSIS_EPOCHS` for the
+# squared-error demonstration).  The `real_imag` model is the slowest per
+# example: its loss runs an inverse STFT and six STFTs of every
+# reconstruction.  The training cells print the time each model took on your
+# machine, and the table of section 7 repeats it with the examples per
+# second.  A full-mode run took about 7 minutes on 2 CPU cores shared with
+# other jobs.  Fast mode (`BEE_FAST=1`) trains a tiny corpus for one epoch and
+# is checked by the test suite to stay within its fast-mode time budget.
 
 # %% [markdown]
 # ## Setup
@@ -53,7 +63,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import HTML, Audio, Markdown, display
+from IPython.display import Audio, Markdown, display
 
 import beeutils
 from beeutils.data import datasets
@@ -63,27 +73,33 @@ from beeutils.dsp import spectral
 from beeutils.dsp.spectral import STFTConfig
 from beeutils.evaluation import evaluate
 from beeutils.evaluation import metrics
+from beeutils.models import layers
+from beeutils.models import losses
 from beeutils.models import vaegan
 from beeutils.models.audio_model import AudioModel, model_path
 from beeutils.models.configs import ModelConfig, VAEGANConfig
 from beeutils.source import show_source
 from beeutils.ui import plotting
+from beeutils.ui.generator_widgets import listening_grid
 
 CFG = beeutils.setup(seed=0)
 print(f"fast mode: {CFG.fast}")
 
 # %% [markdown]
-# Everything you may want to change.  The three models share every setting
-# but the representation; only the decoder's last activation follows the
-# range of its input (`tanh` for values clipped to [-1, 1], linear
-# otherwise).  Fast mode trains a tiny corpus for one epoch: it checks that
-# the code runs, not that the models sound good.
+# Everything you may want to change.  The three compared models share every
+# setting but the representation and, for `real_imag`, the two loss weights
+# of section 5; the decoder's last activation follows the range of its input
+# (`tanh` for values clipped to [-1, 1], linear otherwise).  The corpus and
+# budget are those of the benchmark's quick run (`python -m beeutils.bench
+# --quick`), small enough for a CPU.  Fast mode trains a tiny corpus for one
+# epoch: it checks that the code runs, not that the models sound good.
 
 # %%
 SEED = 0
 KINDS = ("hum", "queen_toot", "worker_pipe") if CFG.fast else synth.KINDS
-CLIPS_PER_KIND = 4 if CFG.fast else 40      # 80 % train, 10 % validation, 10 % test
-EPOCHS = 1 if CFG.fast else 25              # the same budget for every representation
+CLIPS_PER_KIND = 4 if CFG.fast else 16      # 80 % train, 10 % validation, 10 % test
+EPOCHS = 1 if CFG.fast else 8               # the same budget for every compared model
+DIAGNOSIS_EPOCHS = 1 if CFG.fast else 2     # section 4: the squared error alone, briefly
 BATCH_SIZE = 4 if CFG.fast else 16
 LATENT_DIM = 32
 ENCODER_WIDTHS = (16, 32, 64, 128)          # as in notebook 04
@@ -91,11 +107,16 @@ DECODER_WIDTHS = (8, 16, 32, 64)
 DISC_WIDTHS = (16, 32, 64)
 KL_WEIGHT = 1.0
 GAN_WEIGHT = 1.0
-N_GENERATED = 8 if CFG.fast else 256        # prior samples for the generation metrics
+WAVEFORM_WEIGHT = 100.0                     # section 5: MR-STFT loss on real_imag's audio
+COMPLEX_PIXEL_WEIGHT = 0.01                 # ... and what is left of its squared error
+N_GENERATED = 8 if CFG.fast else 128        # prior samples for the generation metrics
 N_LISTEN = 2 if CFG.fast else 4             # prior samples per model in the listening grid
 VERBOSE = 2                                 # Keras: one line per epoch
 NAMES = ("magnitude", "real_imag", "logmag_if")
-IF_DITHER_DB = -40.0                        # section 7: random IF below this level (dB re peak)
+MSE_ONLY = "real_imag, squared error only"  # section 4's model
+PULSED_KINDS = ("queen_toot", "queen_quack", "worker_pipe", "waggle")  # section 10
+ONSET_WINDOW_S = 0.04                       # section 10: 40 ms before and after each onset
+IF_DITHER_DB = -40.0                        # section 9: random IF below this level (dB re peak)
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
 print(STFT)
 print(f"hop: {STFT.hop} samples = {1000 * STFT.hop / STFT.sr:.0f} ms; bin width "
@@ -256,20 +277,30 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 show_source(AudioModel.build)
 
 # %% [markdown]
-# The same corpus as notebook 04, and the three models, identical but for the
-# approach name.  Printed for each: the shape of its training arrays, their
-# range, and how many values fall beyond +-1 in each channel.
+# The same corpus as notebook 04, and the three models.  They are identical
+# but for the approach name, and `real_imag` takes two loss weights
+# (`waveform_weight=WAVEFORM_WEIGHT`, `pixel_weight=COMPLEX_PIXEL_WEIGHT`)
+# whose reason sections 4 and 5 work out.  Printed for each: the shape of
+# its training arrays, their range, and how many values fall beyond +-1 in
+# each channel.
 
 # %%
+def network(**changes: float) -> VAEGANConfig:
+    """The network settings every model of this notebook shares, with loss
+    weights changed by ``changes``."""
+    return VAEGANConfig(latent_dim=LATENT_DIM, widths=DECODER_WIDTHS,
+                        encoder_widths=ENCODER_WIDTHS, disc_widths=DISC_WIDTHS,
+                        kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT, **changes)
+
+
+LOSS_CHANGES = {"magnitude": {}, "logmag_if": {},
+                "real_imag": {"waveform_weight": WAVEFORM_WEIGHT,
+                              "pixel_weight": COMPLEX_PIXEL_WEIGHT}}
 corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=SEED)
 print(corpus.summary())
-models = {
-    name: AudioModel.build(
-        ModelConfig(name, STFT, VAEGANConfig(
-            latent_dim=LATENT_DIM, widths=DECODER_WIDTHS, encoder_widths=ENCODER_WIDTHS,
-            disc_widths=DISC_WIDTHS, kl_weight=KL_WEIGHT, gan_weight=GAN_WEIGHT)),
-        corpus, seed=SEED)
-    for name in NAMES}
+models = {name: AudioModel.build(ModelConfig(name, STFT, network(**LOSS_CHANGES[name])),
+                                 corpus, seed=SEED)
+          for name in NAMES}
 train_waves = corpus.waves("train")
 for name, model in models.items():
     x = model.representation.encode_batch(train_waves)
@@ -395,14 +426,162 @@ for label, wave in (("original, low-passed at 2 kHz", lowpass[i_hum]),
     display(Markdown(f"*{label}*"), Audio(wave, rate=STFT.sr))
 
 # %% [markdown]
-# ## 4. The same model, the same budget, three representations
+# ## 4. Why a squared error on real and imaginary parts gives silence
+#
+# Notebook 04's model learns by a pointwise squared error between its input
+# and its reconstruction, bin by bin.  On log magnitudes that works: a bin's
+# value says how loud it is, and nearby clips of a kind have similar values.
+# On real and imaginary parts it does not.  The real part of a bin is its
+# magnitude times the cosine of its phase, and the phase of a jittering
+# partial, of beating bees and of noise is, for a model that sees a short
+# code, unpredictable: the same spectrogram in magnitude can have either
+# sign in every bin.  The squared error's best answer to a value whose sign
+# it cannot predict is the mean, and the mean of a bin over clips whose
+# phases are unrelated is zero.  Measured on the training clips: the mean of
+# each bin over the clips, against its RMS, in the louder half of the bins.
+# For `n` values of random sign the ratio would be about `1/sqrt(n)`.
+
+# %%
+ri_rep = models["real_imag"].representation
+x_train_ri = ri_rep.encode_batch(train_waves)                   # (n, freq, time, 2)
+bin_mean = np.abs(x_train_ri.mean(axis=0))
+bin_rms = np.sqrt(np.mean(x_train_ri ** 2, axis=0))
+louder = bin_rms > np.median(bin_rms)
+mean_to_rms = float(np.median(bin_mean[louder] / bin_rms[louder]))
+print(f"median |mean| / RMS over the louder half of the bins: {mean_to_rms:.3f}; "
+      f"1/sqrt(n) for n = {len(x_train_ri)} training clips: {1 / np.sqrt(len(x_train_ri)):.3f}")
+
+# %% [markdown]
+# The mean carries no more than chance.  Worse, the squared error ranks
+# wrong answers against what we hear.  Take two wrong answers for the
+# held-out clips: silence (every part 0), and the clips' true magnitudes with
+# Griffin-Lim's phase (section 3's floor: nearly the right sound).  Score both
+# with the squared error on the parts (summed over bins, per clip, as the
+# model's `pixel` term) and with the multi-resolution STFT loss on their audio
+# (`losses.multi_resolution_stft_loss`, which notebook 06 uses too: spectral
+# convergence plus log-magnitude distance at six FFT sizes, 64 to 2048
+# samples).
+
+# %%
+x_true = ri_rep.encode_batch(test_waves)                        # what the model is shown
+answers = {"silence (all parts 0)": np.zeros_like(lowpass),
+           "true magnitudes, Griffin-Lim's phase": floor_waves["magnitude"],
+           "the clip itself (low-passed)": lowpass}
+scores = {label: (float(losses.mse_pixels(x_true, ri_rep.encode_batch(wave))),
+                  float(losses.multi_resolution_stft_loss(lowpass, wave)))
+          for label, wave in answers.items()}
+lines = ["| answer | squared error on the parts (per clip) | multi-resolution STFT loss |",
+         "|---|---:|---:|"]
+lines += [f"| {label} | {sq:.1f} | {mr:.3f} |" for label, (sq, mr) in scores.items()]
+display(Markdown("\n".join(lines)))
+sq_silence, mr_silence = scores["silence (all parts 0)"]
+sq_gl, mr_gl = scores["true magnitudes, Griffin-Lim's phase"]
+print(f"squared error prefers {'silence' if sq_silence < sq_gl else 'the Griffin-Lim sound'} "
+      f"(silence {sq_silence:.1f} vs {sq_gl:.1f}); the STFT loss prefers "
+      f"{'silence' if mr_silence < mr_gl else 'the Griffin-Lim sound'} "
+      f"({mr_silence:.2f} vs {mr_gl:.2f})")
+
+# %% [markdown]
+# Read the line under the table.  For two vectors at unrelated angles the
+# expected squared error is the sum of their squared lengths, twice the
+# squared length of the target, which is what silence costs: a right
+# magnitude with the wrong phase is punished harder than no sound at all, so
+# a model that cannot get the phase right is pushed to output nothing.  The
+# STFT loss compares what we hear and ranks the two the other way.
+#
+# Now the model itself: `real_imag` trained by the squared error alone (the
+# class defaults, `pixel_weight=1`, no waveform term), briefly:
+# `DIAGNOSIS_EPOCHS` epochs.  Three checks, printed below: its squared error
+# against that of the constant answer 0 (`losses.mse_pixels` against zeros,
+# on the training arrays), the level of what its decoder draws for held-out
+# clips against the level of those clips' arrays, and the loudest sample of
+# its generated audio against the held-out clips'.
+
+# %%
+mse_only = AudioModel.build(ModelConfig("real_imag", STFT, network()), corpus, seed=SEED)
+print(f"{MSE_ONLY}: waveform_weight {mse_only.config.network.waveform_weight}, "
+      f"pixel_weight {mse_only.config.network.pixel_weight}")
+mse_run = mse_only.train(corpus, epochs=DIAGNOSIS_EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
+                         verbose=VERBOSE)
+assert mse_run.finite, mse_run.event
+zero_loss = float(losses.mse_pixels(x_train_ri, np.zeros_like(x_train_ri)))
+mse_pixel = mse_run.history.history["pixel"]                      # one value per epoch
+drawn_back = np.asarray(mse_only.network.decode(mse_only.encode(test_waves)))  # (n, f, t, 2)
+drawn_level_db = 20 * np.log10(np.sqrt(np.mean(np.square(drawn_back)))
+                         / np.sqrt(np.mean(np.square(x_true))))
+mse_peak = float(np.abs(mse_only.generate(N_LISTEN, seed=SEED)).max())
+print(f"training squared error, last epoch: {mse_pixel[-1]:.1f}; of the answer 0: "
+      f"{zero_loss:.1f} (ratio {mse_pixel[-1] / zero_loss:.2f})")
+print(f"level of the decoded arrays re the held-out arrays: {drawn_level_db:.1f} dB")
+print(f"loudest generated sample: {mse_peak:.2g}; loudest held-out sample: "
+      f"{np.abs(test_waves).max():.2f}")
+
+# %% [markdown]
+# Read the three lines above: a ratio near 1 is a model at the answer 0, a
+# level far below 0 dB is a decoder that draws almost nothing, and a
+# generated peak far below the data's is silence.  Training longer does not
+# change what the loss asks for: the squared error's best answer stays the
+# mean, zero.
+#
+# ## 5. Judge the complex output by its sound
+#
+# The cure follows from the table above: score the model's real and
+# imaginary parts by the sound they make, not bin by bin.  The
+# representation's inverse (undo the per-frequency scale and the power law,
+# inverse STFT) is differentiable, so it can run inside the training graph.
+# `layers.CompressedComplexToWave` is its TensorFlow twin:
+
+# %%
+show_source(layers.CompressedComplexToWave.call)
+
+# %% [markdown]
+# Twin means the same numbers: the layer against
+# `RealImagRepresentation.decode_batch` on the held-out arrays.
+
+# %%
+to_wave = models["real_imag"].network.waveform                  # built by VAEGANConfig.build
+wave_tf = np.asarray(to_wave(x_true))
+wave_np = ri_rep.decode_batch(x_true, n_samples)
+twin_error = float(np.abs(wave_tf - wave_np).max() / np.abs(wave_np).max())
+print(f"largest difference, re the loudest sample: {twin_error:.1e}")
+assert twin_error < 1e-3
+
+# %% [markdown]
+# `VAEGAN.compute_losses` then adds the multi-resolution STFT loss between
+# the audio of the input and the audio of the reconstruction, weighted by
+# `waveform_weight` (the config's `log_magnitude_weight` adds a phase-free
+# log-magnitude distance on the parts; we leave it at 0 here).  The squared
+# error stays, at `COMPLEX_PIXEL_WEIGHT`, as a gentle pull towards the true
+# parts; and the six STFTs are the loss itself:
+
+# %%
+show_source(vaegan.VAEGAN.compute_losses, "if self.waveform_weight:", "gan_kw = ")
+show_source(losses.multi_resolution_stft_loss, "total = 0.0")
+
+# %% [markdown]
+# Why these weights: the two terms come in very different units (a sum over
+# 32768 squared values against an average of six spectral distances).  At
+# the silent answer, weighted by `WAVEFORM_WEIGHT` and `COMPLEX_PIXEL_WEIGHT`,
+# they weigh as printed below: the larger of the two is what pushes the
+# decoder.
+
+# %%
+print(f"silence: {WAVEFORM_WEIGHT:g} x STFT loss {mr_silence:.2f} = "
+      f"{WAVEFORM_WEIGHT * mr_silence:.0f}; {COMPLEX_PIXEL_WEIGHT:g} x squared error "
+      f"{sq_silence:.0f} = {COMPLEX_PIXEL_WEIGHT * sq_silence:.0f}")
+print("the larger term at silence: "
+      + ("the sound's" if WAVEFORM_WEIGHT * mr_silence > COMPLEX_PIXEL_WEIGHT * sq_silence
+         else "the squared error's"))
+
+# %% [markdown]
+# ## 6. The same model, the same budget, three representations
 #
 # `AudioModel.build` handed each `VAEGANConfig` to `vaegan.build_vaegan`,
 # notebook 04's model for any `(freq, time, channels)`: the same encoder,
-# decoder, discriminator, losses and optimisers.  The representation only
-# chooses the decoder's output activation (the config's
-# `output_activation="auto"` takes the representation's) and the model's
-# name.
+# decoder, discriminator and optimisers.  The representation chooses the
+# decoder's output activation (the config's `output_activation="auto"` takes
+# the representation's) and the model's name; `real_imag` also gets the
+# waveform layer.
 
 # %%
 show_source(VAEGANConfig.build)
@@ -418,7 +597,8 @@ runs = {}
 for name, model in models.items():
     rep = model.representation
     print(f"--- {name}: input {rep.shape()}, output activation "
-          f"{rep.output_activation or 'linear'}")
+          f"{rep.output_activation or 'linear'}, waveform_weight "
+          f"{model.config.network.waveform_weight:g}")
     runs[name] = model.train(corpus, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
                              verbose=VERBOSE)
 for name, run in runs.items():
@@ -428,8 +608,9 @@ for name, run in runs.items():
 # %% [markdown]
 # The two complex models are saved where notebook 07 and
 # `python -m beeutils.generate` look for them, each with the representation
-# that turns its output into sound.  The magnitude model is not: notebook 04
-# trained and saved its own for longer, and this one must not overwrite it.
+# that turns its output into sound (`real_imag` with its waveform loss).
+# The magnitude model is not: notebook 04 trained and saved its own for
+# longer, and this one must not overwrite it.
 
 # %%
 for name in ("real_imag", "logmag_if"):
@@ -438,25 +619,31 @@ for name in ("real_imag", "logmag_if"):
 
 # %% [markdown]
 # The reconstruction loss of each model on training and validation clips.
-# The three are in different units (each representation's own squared
-# error), so compare shapes, not heights: does it fall, and does validation
-# follow?
+# They are in different units (a representation's squared error, or the
+# STFT loss for `real_imag`), so compare shapes, not heights: does it fall,
+# and does validation follow?  The squared-error-only model's panel also
+# shows the squared error of the answer 0 (dashed).
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 3.3))
-for ax, name in zip(axes, NAMES):
-    plotting.plot_losses(runs[name].history, ax, keys=["pixel", "val_pixel"],
-                         title=f"{name}: squared error, summed over bins")
-    ax.set_ylabel(f"squared error ({name} units², summed)")
+curves = [("magnitude", runs["magnitude"], "pixel", "squared error, summed over bins"),
+          (MSE_ONLY, mse_run, "pixel", "squared error, summed over bins"),
+          ("real_imag", runs["real_imag"], "waveform", "multi-resolution STFT loss"),
+          ("logmag_if", runs["logmag_if"], "pixel", "squared error, summed over bins")]
+fig, axes = plt.subplots(1, 4, figsize=(19, 3.3))
+for ax, (name, run, key, what) in zip(axes, curves):
+    plotting.plot_losses(run.history, ax, keys=[key, f"val_{key}"], title=f"{name}:\n{what}")
+    ax.set_ylabel(f"{what} (dimensionless)")
+axes[1].axhline(zero_loss, color="grey", ls="--", label="the answer 0")
+axes[1].legend(fontsize="small")
 plt.show()
 
 # %% [markdown]
-# ## 5. The numbers
+# ## 7. The numbers
 #
 # `evaluate.evaluate_model` asks each model for audio, through the same
-# `AudioModel` calls for all three: reconstructions of the held-out clips
-# and `N_GENERATED` decoded prior samples, each turned into sound by the
-# model's own representation (`decode` -> `network.decode_waves` ->
+# `AudioModel` calls for all: reconstructions of the held-out clips and
+# `N_GENERATED` decoded prior samples, each turned into sound by the model's
+# own representation (`decode` -> `network.decode_waves` ->
 # `representation.decode_batch`).  It hands the audio to
 # `evaluate.evaluate_waves`, the one yardstick of the series (notebooks 04 to
 # 07 and the benchmark): everything in the 0-2 kHz band against the clips
@@ -485,50 +672,45 @@ show_source(vaegan.VAEGAN.decode_waves)
 show_source(vaegan.VAEGAN.intended_magnitudes)
 
 # %% [markdown]
-# Each model through that one function; the table is `evaluate.comparison_table`,
-# the renderer every notebook uses.
+# Each model through that one function, section 4's squared-error-only
+# model included (it trained `DIAGNOSIS_EPOCHS` epochs, the others `EPOCHS`:
+# its training-time rows are not comparable); the table is
+# `evaluate.comparison_table`, the renderer every notebook uses.
 
 # %%
+evaluated = {"magnitude": models["magnitude"], MSE_ONLY: mse_only,
+             "real_imag": models["real_imag"], "logmag_if": models["logmag_if"]}
 results, eval_waves = {}, {}
-for name, model in models.items():
+for name, model in evaluated.items():
     start = time.perf_counter()
     results[name], eval_waves[name] = evaluate.evaluate_model(
         model, corpus, n_generated=N_GENERATED, seed=SEED, return_waves=True)
-    print(f"{name:>10}: evaluated in {time.perf_counter() - start:.0f} s (decoding included)")
+    print(f"{name:>30}: evaluated in {time.perf_counter() - start:.0f} s (decoding included)")
 display(Markdown(evaluate.comparison_table(results)))
 print(f"held-out share of hum-pitched clips: {results['magnitude']['data_share_hum_band']:.2f}; "
       f"Frechet distance floor (train vs held-out): {results['magnitude']['fd_floor']:.1f}")
-for name, scores in results.items():
+for name, scores_ in results.items():
     for key in ("recon_snr_db", "recon_lsd_db", "recon_mrstft", "consistency_sc_db",
                 "fd_ratio", "ndb_k"):
-        assert np.isfinite(scores[key]), (name, key)
+        assert np.isfinite(scores_[key]), (name, key)
     assert eval_waves[name]["generated"].shape == (N_GENERATED, n_samples)
+gen_peak = {name: float(np.abs(eval_waves[name]["generated"]).max()) for name in evaluated}
+print("loudest generated sample (0-2 kHz): "
+      + ", ".join(f"{name} {peak:.2g}" for name, peak in gen_peak.items()))
 
 # %% [markdown]
-# ## 6. Listen
+# ## 8. Listen
 #
-# First the reconstructions: one held-out clip of each kind, the original
-# low-passed at 2 kHz (what a perfect model would return), then each model's
-# reconstruction through its own inverse.
+# First the reconstructions: one row per model, one held-out clip of each
+# kind per column; the top row is the original low-passed at 2 kHz (what a
+# perfect model would return), the others each model's reconstruction
+# through its own inverse.
 
 # %%
-def audio_html(wave: np.ndarray) -> str:
-    """An HTML audio player for a table cell."""
-    return Audio(wave, rate=STFT.sr)._repr_html_()
-
-
-def audio_grid(rows: dict[str, list[np.ndarray]], columns: list[str]) -> HTML:
-    """A table of audio players: one row per entry, one column per name."""
-    head = "<tr><th></th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
-    body = "".join(f"<tr><td><b>{label}</b></td>"
-                   + "".join(f"<td>{audio_html(w)}</td>" for w in waves) + "</tr>"
-                   for label, waves in rows.items())
-    return HTML(f"<table>{head}{body}</table>")
-
-
 pick = [test_labels.index(kind) for kind in corpus.kinds]
-display(audio_grid({test_labels[i]: [lowpass[i]] + [eval_waves[n]["recon"][i] for n in NAMES]
-                    for i in pick}, ["original (0-2 kHz)", *NAMES]))
+display(listening_grid({"original (0-2 kHz)": lowpass[pick],
+                        **{name: eval_waves[name]["recon"][pick] for name in evaluated}},
+                       list(corpus.kinds), STFT.sr))
 
 # %% [markdown]
 # The same reconstructions as spectrograms (dB re the original's loudest
@@ -537,15 +719,18 @@ display(audio_grid({test_labels[i]: [lowpass[i]] + [eval_waves[n]["recon"][i] fo
 
 # %%
 show_kinds = [kind for kind in ("hum", "queen_toot", "worker_pipe") if kind in corpus.kinds]
-fig, axes = plt.subplots(len(show_kinds), 4, figsize=(16, 2.7 * len(show_kinds)),
+columns = ["original", *evaluated]
+fig, axes = plt.subplots(len(show_kinds), len(columns), figsize=(20, 2.7 * len(show_kinds)),
                          squeeze=False)
 for row, kind in enumerate(show_kinds):
     i = test_labels.index(kind)
     ref = float(true_mag[i].max())
-    mags = [true_mag[i]] + [spectral.magnitudes(eval_waves[n]["recon"][i], STFT) for n in NAMES]
-    for col, (mag, what) in enumerate(zip(mags, ["original", *NAMES])):
+    mags = [true_mag[i]] + [spectral.magnitudes(eval_waves[n]["recon"][i], STFT)
+                            for n in evaluated]
+    for col, (mag, what) in enumerate(zip(mags, columns)):
         plotting.show_spectrogram(mag, STFT, axes[row, col], ref=ref, vmin=-80, vmax=0,
-                                  colorbar=col == 3, title=f"{kind}: {what}")
+                                  colorbar=col == len(columns) - 1,
+                                  title=f"{kind}: {what}")
 plt.show()
 
 # %% [markdown]
@@ -553,8 +738,8 @@ plt.show()
 # inverse.
 
 # %%
-display(audio_grid({name: list(eval_waves[name]["generated"][:N_LISTEN]) for name in NAMES},
-                   [f"sample {j}" for j in range(N_LISTEN)]))
+display(listening_grid({name: eval_waves[name]["generated"][:N_LISTEN] for name in evaluated},
+                       [f"sample {j}" for j in range(N_LISTEN)], STFT.sr))
 
 # %% [markdown]
 # Consistency, seen.  What a decoder *meant* is the array it drew for a
@@ -566,41 +751,39 @@ display(audio_grid({name: list(eval_waves[name]["generated"][:N_LISTEN]) for nam
 # of any signal and the inverse had to compromise.
 
 # %%
-gen_mag = {}
-for name, model in models.items():
-    drawn = model.network.decode(model.prior_latents(N_GENERATED, SEED))  # (n, freq, time, ch)
-    gen_mag[name] = model.representation.magnitudes(drawn)                # (n, freq, time)
-fig, axes = plt.subplots(2, 3, figsize=(15, 5.4))
-for col, name in enumerate(NAMES):
+gen_drawn, gen_mag = {}, {}
+for name, model in evaluated.items():
+    gen_drawn[name] = model.network.decode(model.prior_latents(N_GENERATED, SEED))
+    gen_mag[name] = model.representation.magnitudes(gen_drawn[name])   # (n, freq, time)
+fig, axes = plt.subplots(2, len(evaluated), figsize=(19, 5.4))
+for col, name in enumerate(evaluated):
     meant = gen_mag[name][0]
     produced = spectral.magnitudes(eval_waves[name]["generated"][0], STFT)
     ref = float(meant.max())
+    last = col == len(evaluated) - 1
     plotting.show_spectrogram(meant, STFT, axes[0, col], ref=ref, vmin=-80, vmax=0,
-                              colorbar=col == 2, title=f"{name}: meant")
+                              colorbar=last, title=f"{name}: meant")
     plotting.show_spectrogram(produced, STFT, axes[1, col], ref=ref, vmin=-80, vmax=0,
-                              colorbar=col == 2,
+                              colorbar=last,
                               title=f"produced ({results[name]['consistency_sc_db']:.1f} dB "
                                     "mean SC)")
 plt.show()
 
 # %% [markdown]
-# ## 7. The click train of a mean IF, and a remedy
+# ## 9. The click train of a mean IF, and a remedy
 #
 # Where the instantaneous frequency is unpredictable (bins holding only
 # background noise), a decoder trained with a squared error predicts its
-# mean, 0.  IF 0 in every such bin means each of them advances by exactly its
-# centre frequency, and with a hop of a quarter window those advances are
-# whole multiples of a quarter turn: every 4 frames all of them are back in
-# line and add up to a click, a click train under the sound (a test in
-# `tests/test_representations.py` shows it on a synthetic case).  Is that
-# what makes the `logmag_if` output less consistent than the magnitude
-# model's?  Noise's true IF is random, so decode with random IF in the quiet
-# bins and measure: `LogMagIFRepresentation(...,
+# mean, 0: the same regression to the mean as in section 4, on one channel.
+# IF 0 in every such bin means each of them advances by exactly its centre
+# frequency, and with a hop of a quarter window those advances are whole
+# multiples of a quarter turn: every 4 frames all of them are back in line
+# and add up to a click, a click train under the sound (a test in
+# `tests/test_representations.py` shows it on a synthetic case).  Does that
+# cost `logmag_if` consistency?  Noise's true IF is random, so decode with
+# random IF in the quiet bins and measure: `LogMagIFRepresentation(...,
 # dither_below_db=IF_DITHER_DB)` replaces the IF of bins more than
-# `-IF_DITHER_DB` dB below the clip's loudest bin by uniform noise.  The
-# network is the same trained one; only the decoding changes, so we wrap it
-# in a second `AudioModel` with the dithered representation (and the same
-# training record).
+# `-IF_DITHER_DB` dB below the clip's loudest bin by uniform noise.
 
 # %%
 show_source(representations.LogMagIFRepresentation._decode)
@@ -608,107 +791,242 @@ print(f"frames per realignment: n_fft / hop = {STFT.n_fft // STFT.hop}, "
       f"i.e. a click train at {STFT.sr / STFT.n_fft:.1f} Hz")
 
 # %% [markdown]
-# Evaluate the same trained network through the dithered representation, and
-# count how many of its generated bins the dither touches.
+# The network is the same trained one and so are its drawn arrays (section
+# 8's prior samples); only the decoding changes.  Both decodings are measured
+# the way `evaluate_waves` measures consistency (the audio band-limited,
+# its magnitudes against those the decoder meant), and we count how many of
+# the generated bins the dither touches.
 
 # %%
-base = models["logmag_if"]
+base_rep = models["logmag_if"].representation
 dithered_rep = representations.LogMagIFRepresentation.from_config(
-    {**base.representation.get_config(), "dither_below_db": IF_DITHER_DB, "seed": SEED})
-dithered = AudioModel(base.config, base.network, dithered_rep, base.kinds, base.n_samples)
-dithered.train_result = base.train_result
-results["logmag_if + dither"], eval_waves["logmag_if + dither"] = evaluate.evaluate_model(
-    dithered, corpus, n_generated=N_GENERATED, seed=SEED, return_waves=True)
+    {**base_rep.get_config(), "dither_below_db": IF_DITHER_DB, "seed": SEED})
+
+
+def consistency_db(rep: representations.LogMagIFRepresentation,
+                   drawn: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean spectral convergence (dB) of ``drawn``'s magnitudes against the
+    magnitudes of the band-limited audio ``rep`` makes of it, and the audio."""
+    waves = spectral.lowpass_reference(rep.decode_batch(drawn, n_samples), STFT)
+    produced = spectral.magnitudes(waves, STFT)
+    return float(np.mean(metrics.spectral_convergence_db(rep.magnitudes(drawn), produced))), waves
+
+
+dither_sc, dither_waves = {}, {}
+for label, rep in (("logmag_if", base_rep), ("logmag_if + dither", dithered_rep)):
+    dither_sc[label], dither_waves[label] = consistency_db(rep, gen_drawn["logmag_if"])
 quiet = gen_mag["logmag_if"] < (gen_mag["logmag_if"].max(axis=(1, 2), keepdims=True)
                                 * 10 ** (IF_DITHER_DB / 20))
 print(f"bins dithered: {quiet.mean():.1%} of the generated spectrograms' bins")
+print("consistency (dB, lower is better): "
+      + ", ".join(f"{label} {value:.2f}" for label, value in dither_sc.items())
+      + f" (evaluate_model's, for comparison: {results['logmag_if']['consistency_sc_db']:.2f})")
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
-for ax, name in zip(axes, ("logmag_if", "logmag_if + dither")):
-    produced = spectral.magnitudes(eval_waves[name]["generated"][0], STFT)
+for ax, label in zip(axes, dither_waves):
+    produced = spectral.magnitudes(dither_waves[label][0], STFT)
     plotting.show_spectrogram(produced, STFT, ax, vmin=-80, colorbar=ax is axes[-1],
-                              title=f"prior sample 0 through {name}")
+                              title=f"prior sample 0 through {label}")
 plt.show()
-display(audio_grid({name: [eval_waves[name]["recon"][i_hum]]
-                    + list(eval_waves[name]["generated"][:N_LISTEN])
-                    for name in ("logmag_if", "logmag_if + dither")},
-                   ["held-out hum", *(f"sample {j}" for j in range(N_LISTEN))]))
+display(listening_grid({label: waves[:N_LISTEN] for label, waves in dither_waves.items()},
+                       [f"sample {j}" for j in range(N_LISTEN)], STFT.sr))
 
 # %% [markdown]
-# ## 8. All the numbers
+# ## 10. Does keeping the phase beat magnitudes + Griffin-Lim?
 #
-# The table of section 5 with the dithered decoding as a fourth column: the
-# same trained network as `logmag_if`, hence the same training time.  Its
-# floor row is the dithered round trip of the true clips, what dithering
-# costs a perfect model.
+# The question this notebook set out with, asked of the two phase-keeping
+# models (`real_imag` with its waveform loss, and `logmag_if`) against the
+# magnitude model.  Sections 7 and 9 measured
+# consistency, reconstruction and generation.  One claim is left: the phase
+# should matter most for *pulsed* sounds, whose onsets Griffin-Lim may smear
+# (its phase estimate can spread a pulse's energy over the 64 ms window,
+# before the pulse starts too).  Measure it at every pulse onset of the held-out
+# pulsed clips (the synthesis metadata lists each pulse's start), in a
+# window of `ONSET_WINDOW_S` before and after it:
+#
+# - **onset SNR**: `metrics.snr_db` between the low-passed clip and the
+#   model's audio in the window: does the waveform itself match at the
+#   onset?  Silence scores 0 dB, a waveform with the wrong phase below 0:
+#   only a positive SNR is a match;
+# - **onset contrast lost**: the level of the `ONSET_WINDOW_S` after the
+#   onset minus that of the `ONSET_WINDOW_S` before it (a sharp onset has a
+#   large contrast), the original's minus the model's: how many dB of the
+#   onset's sharpness the model loses.
+#
+# The floors (perfect magnitudes through Griffin-Lim, perfect parts through
+# the inverse STFT) say what each representation allows; the trained models
+# say what they reach.  Compare the two groups of rows: if the models lose far
+# more contrast than the Griffin-Lim floor does, the model limits the onsets,
+# not the missing phase.
 
 # %%
-display(Markdown(evaluate.comparison_table(results)))
+def onset_starts(labels: list[str], metas: list[dict], n: int, sr: int) -> list[tuple[int, int]]:
+    """``(clip, sample)`` of every pulse onset of a pulsed kind, with a full
+    window before and after it inside the clip."""
+    half = int(ONSET_WINDOW_S * sr)
+    starts = []
+    for i, (kind, meta) in enumerate(zip(labels, metas)):
+        if kind in PULSED_KINDS:
+            starts += [(i, s) for s in (round(t0 * sr) for t0, _ in meta["pulses"])
+                       if half <= s <= n - half]
+    return starts
+
+
+def onset_scores(reference: np.ndarray, waves: np.ndarray,
+                 starts: list[tuple[int, int]], sr: int) -> dict[str, float]:
+    """Mean onset SNR (dB) and onset contrast lost (dB) of ``waves`` against
+    ``reference``, both ``(n, samples)``, over the onsets ``starts``."""
+    half = int(ONSET_WINDOW_S * sr)
+    ref = np.stack([reference[i, s - half : s + half] for i, s in starts]).astype(np.float64)
+    est = np.stack([waves[i, s - half : s + half] for i, s in starts]).astype(np.float64)
+
+    def contrast(x: np.ndarray) -> np.ndarray:
+        tiny = 1e-12
+        return 10 * np.log10((np.mean(x[:, half:] ** 2, axis=1) + tiny)
+                             / (np.mean(x[:, :half] ** 2, axis=1) + tiny))
+
+    return {"onset_snr_db": float(np.mean(metrics.snr_db(ref, est))),
+            "onset_contrast_db": float(np.mean(contrast(est))),
+            "onset_contrast_lost_db": float(np.mean(contrast(ref) - contrast(est)))}
+
+
+starts = onset_starts(test_labels, list(corpus.metas("test")), n_samples, STFT.sr)
+pulsed_clips = sorted({test_labels[i] for i, _ in starts})
+print(f"{len(starts)} onsets in {len({i for i, _ in starts})} held-out clips "
+      f"({', '.join(pulsed_clips)})")
+assert starts
+onset_rows = {
+    "original (0-2 kHz)": lowpass,
+    f"floor: magnitude + Griffin-Lim ({gl_iters} iterations)": floor_waves["magnitude"],
+    "floor: real_imag, inverse STFT": floor_waves["real_imag"],
+    "floor: logmag_if, integrated IF": floor_waves["logmag_if"],
+    **{f"model: {name}": eval_waves[name]["recon"] for name in evaluated}}
+onset = {label: onset_scores(lowpass, waves, starts, STFT.sr)
+         for label, waves in onset_rows.items()}
+lines = ["| reconstruction | onset SNR (dB) | onset contrast (dB) | contrast lost (dB) |",
+         "|---|---:|---:|---:|"]
+lines += [f"| {label} | {s['onset_snr_db']:.1f} | {s['onset_contrast_db']:.1f} | "
+          f"{s['onset_contrast_lost_db']:.1f} |" for label, s in onset.items()]
+display(Markdown("\n".join(lines)))
 
 # %% [markdown]
-# ## 9. What the numbers say
+# One onset, seen: the level (RMS in 4 ms frames, dB re the original's
+# loudest frame in the window) around the first onset of the first pulsed
+# held-out clip, for the original, the Griffin-Lim floor and the three
+# compared models.  Energy before time 0 that the original does not have is
+# a smeared onset.
+
+# %%
+def level_db(wave: np.ndarray, frame: int) -> np.ndarray:
+    """RMS level (dB) of consecutive ``frame``-sample frames of ``wave``."""
+    frames = wave[: len(wave) // frame * frame].reshape(-1, frame).astype(np.float64)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+
+
+clip, s0 = starts[0]
+half, frame = int(ONSET_WINDOW_S * STFT.sr), int(0.004 * STFT.sr)
+shown = {"original (0-2 kHz)": lowpass,
+         "floor: magnitude + Griffin-Lim": floor_waves["magnitude"],
+         **{name: eval_waves[name]["recon"] for name in NAMES}}
+ref_level = level_db(lowpass[clip, s0 - half : s0 + half], frame).max()
+fig, ax = plt.subplots(figsize=(10, 3.4))
+for label, waves in shown.items():
+    level = level_db(waves[clip, s0 - half : s0 + half], frame) - ref_level
+    t_ms = 1000 * (np.arange(len(level)) * frame + frame / 2 - half) / STFT.sr
+    ax.plot(t_ms, level, label=label, lw=2 if label.startswith("original") else 1.2)
+ax.axvline(0, color="grey", ls=":")
+ax.set(xlabel="time from the pulse onset (ms)", ylabel="level (dB re original's peak)",
+       ylim=(-70, 10), title=f"{test_labels[clip]}, held-out clip: level around an onset")
+ax.legend(fontsize="small", loc="lower right")
+plt.show()
+
+# %% [markdown]
+# The verdict, computed: each measure of the question for the magnitude
+# model and the two phase-keeping models, and which of them does best (lower
+# is better for all but the onset SNR).  Your run's table says which wins;
+# in fast mode the models trained one epoch on a few clips, so only the
+# floors above mean anything.
+
+# %%
+VERDICT = (("consistency_sc_db", "consistency of prior samples (dB)", True),
+           ("recon_lsd_db", "reconstruction: log-spectral distance (dB)", True),
+           ("fd_ratio", "generation: Frechet distance ratio", True),
+           ("onset_snr_db", "pulsed onsets: waveform SNR (dB; silence: 0)", False),
+           ("onset_contrast_lost_db", "pulsed onsets: contrast lost (dB)", True))
+
+
+def measure(name: str, key: str) -> float:
+    """One number of the verdict: from section 7's results or the onset table."""
+    return results[name][key] if key in results[name] else onset[f"model: {name}"][key]
+
+
+verdict, lines = {}, ["| measure | " + " | ".join(NAMES) + " | best |",
+                      "|---|" + "---:|" * len(NAMES) + "---|"]
+for key, label, lower in VERDICT:
+    values = {name: measure(name, key) for name in NAMES}
+    best = (min if lower else max)(values, key=values.get)
+    verdict[key] = {"values": values, "best": best,
+                    "real_imag beats magnitude": (values["real_imag"] < values["magnitude"])
+                    == lower}
+    lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in values.values())
+                 + f" | {best} |")
+display(Markdown("\n".join(lines)))
+for rival in ("real_imag", "logmag_if"):
+    wins = [label for key, label, lower in VERDICT
+            if (measure(rival, key) < measure("magnitude", key)) == lower]
+    print(f"{rival} beats magnitude + Griffin-Lim on {len(wins)} of {len(VERDICT)} measures"
+          + (f": {'; '.join(wins)}" if wins else ""))
+
+# %% [markdown]
+# ## 11. What the numbers say
 #
 # The cell below reads your run's numbers and prints, for each question,
-# the comparison that answers it.  In fast mode (one epoch on a tiny corpus)
-# the trained models have learnt next to nothing and only the floors are
-# meaningful; run in full mode to judge the models.  What a full-mode run
-# showed when this notebook was written, and what to check in yours:
+# the comparison that answers it; the paragraphs say what to look for.  In
+# fast mode (one epoch on a tiny corpus) the trained models have learnt next
+# to nothing and only the floors are meaningful; run in full mode to judge
+# the models.
 #
 # **The floor is real.**  With perfect magnitudes, Griffin-Lim gives back
 # nearly the right spectrum but not the waveform, while both complex
-# representations are exact.  The claim that a magnitude spectrogram loses
-# something holds for the representation.
+# representations are exact (section 3).  How much onset contrast the
+# Griffin-Lim floor loses at pulsed onsets, against the exact inverses and
+# against the trained models, is printed below.
 #
-# **But no model here comes near any floor.**  The magnitude model's
-# reconstructions sit several times further (log-spectral distance) from the
-# truth than Griffin-Lim's floor: what limits a VAE-GAN with a `LATENT_DIM`-number
-# code after this budget is the model, not the missing phase.  And keeping the phase in the
-# representation does not make a model reproduce it: no trained model
-# reached a positive waveform SNR on held-out clips.  The exact phase of a
-# jittering partial, of beating bees and of background noise cannot be
-# predicted from so short a code, so the decoder cannot draw it.
+# **The squared error alone teaches `real_imag` silence.**  Its best answer
+# for a bin whose sign it cannot predict is the mean, zero; it scores a right
+# magnitude with another phase worse than silence (section 4's table), and
+# the model trained that way sits at the answer 0 (its loss ratio, its drawn
+# level and its generated peak, printed below again).
 #
-# **`real_imag` fails outright.**  Its training loss stayed flat at the
-# variance of the data: the decoder learnt to output the mean, zero, in every
-# bin, which is near silence (by far the largest log-spectral distance and
-# Frechet ratio of the table).  In those two channels the value of a bin
-# flips sign from frame to frame at a rate set by the partial's exact
-# frequency and starting phase; over the training clips the best
-# squared-error guess for every bin is zero.  A VAE with a squared error is
-# the wrong tool for raw phase.
+# **Judged by its sound, does `real_imag` make sound?**  With the
+# multi-resolution STFT loss through the in-graph inverse STFT, the same
+# network on the same representation is compared below with its
+# squared-error-only twin (log-spectral distance, Frechet ratio, loudest
+# generated sample), and in section 10 with the magnitude model.
 #
-# **`logmag_if` trains like the magnitude model**, as it should: the same
-# magnitude channel, plus an IF channel that is predictable where there is
-# sound.  Its reconstructions and generation came out close to the magnitude
-# model's (on this data, ties), but its output is less self-consistent: the
-# decoded IF and magnitudes do not form the STFT of any signal, and the
-# inverse STFT leaves the mismatch in the sound as interference (the
-# checkered texture and the stripes at the onset in the spectrograms above),
-# where Griffin-Lim's iterations project the magnitude model's output onto
-# a consistent one.  Dithering the IF of the quiet bins changed next to
-# nothing: the model's spectrograms rarely drop `-IF_DITHER_DB` dB below
-# their peak (the share of bins dithered, printed in section 7), so the click
-# train of a mean IF is not the problem; the IF in the bins that sound is.
-#
-# **Where magnitude + Griffin-Lim is good enough:** here, everywhere.  At
-# this model size and budget it was as good as or better than both complex
-# representations on reconstruction, pitch and consistency, and it trains no
-# slower (differences in training time on a shared machine are its load:
-# two input channels only widen the first and last convolutions).  The phase
-# floor would start to matter once the magnitudes come close to the truth
-# (a much larger or longer-trained model), and first for pulsed
-# sounds, whose onsets Griffin-Lim smears.  To get phase-coherent sound
-# without asking a network to regress phase at all, generate the phase by
-# construction: notebook 06's oscillator bank integrates its own frequencies.
+# **Does keeping the phase beat magnitudes + Griffin-Lim?**  Section 10's
+# verdict table says which model does best on each measure, and the lines
+# under it how many of the measures each phase-keeping model wins; the
+# output below repeats them with the trained models' distance to their
+# floors.  Where a trained model is still far above its representation's
+# floor, what limits it is the model and its budget, not the phase.
 
 # %%
-mag, ri, lif, dith = (results[n] for n in (*NAMES, "logmag_if + dither"))
-ri_pixel = runs["real_imag"].history.history["pixel"]                # one value per epoch
+mag, ri, lif, mse = (results[n] for n in (*NAMES, MSE_ONLY))
 print("The floor (perfect models, section 3's table):")
 for label, values in floor.items():
     print(f"  {label:>44}: waveform SNR {values['snr']:6.1f} dB, "
           f"log-spectral distance {values['lsd']:.2f} dB")
-print("Trained models against their floors, both measured by evaluate_model "
-      "(log-spectral distance, dB):")
+gl_floor = onset[f"floor: magnitude + Griffin-Lim ({gl_iters} iterations)"]
+print(f"Onset contrast lost by the floors: Griffin-Lim {gl_floor['onset_contrast_lost_db']:.1f} "
+      f"dB, real_imag {onset['floor: real_imag, inverse STFT']['onset_contrast_lost_db']:.1f} dB")
+print(f"{MSE_ONLY}: training loss / that of the answer 0 = {mse_pixel[-1] / zero_loss:.2f}, "
+      f"drawn level {drawn_level_db:.1f} dB re the data, loudest generated sample "
+      f"{gen_peak[MSE_ONLY]:.2g} (data {np.abs(lowpass).max():.2f})")
+print(f"real_imag, squared error only -> with the waveform loss: log-spectral distance "
+      f"{mse['recon_lsd_db']:.1f} -> {ri['recon_lsd_db']:.1f} dB, Frechet ratio "
+      f"{mse['fd_ratio']:.1f} -> {ri['fd_ratio']:.1f}, loudest generated sample "
+      f"{gen_peak[MSE_ONLY]:.2g} -> {gen_peak['real_imag']:.2g}")
+print("Trained models against their floors (log-spectral distance, dB, evaluate_model):")
 for name in NAMES:
     r = results[name]
     print(f"  {name:>10}: {r['recon_lsd_db']:.2f} against a floor of {r['floor_lsd_db']:.2f} "
@@ -716,19 +1034,18 @@ for name in NAMES:
 best_snr = max(results[n]["recon_snr_db"] for n in NAMES)
 print(f"Best trained waveform SNR on held-out clips: {best_snr:.2f} dB "
       f"({'positive' if best_snr > 0 else 'none positive'})")
-print(f"real_imag against magnitude: log-spectral distance {ri['recon_lsd_db']:.1f} vs "
-      f"{mag['recon_lsd_db']:.1f} dB, Frechet ratio {ri['fd_ratio']:.1f} vs "
-      f"{mag['fd_ratio']:.1f}, last epoch's training loss / first epoch's: "
-      f"{ri_pixel[-1] / ri_pixel[0]:.2f}")
-print(f"logmag_if against magnitude: log-spectral distance {lif['recon_lsd_db']:.1f} vs "
-      f"{mag['recon_lsd_db']:.1f} dB, multi-resolution {lif['recon_mrstft']:.2f} vs "
-      f"{mag['recon_mrstft']:.2f}, Frechet ratio {lif['fd_ratio']:.2f} vs "
-      f"{mag['fd_ratio']:.2f}, NDB/K {lif['ndb_k']:.2f} vs {mag['ndb_k']:.2f}")
-print(f"Consistency (dB, lower is better): magnitude {mag['consistency_sc_db']:.2f}, "
-      f"logmag_if {lif['consistency_sc_db']:.2f}, with dither {dith['consistency_sc_db']:.2f}; "
-      f"Frechet ratio with dither {dith['fd_ratio']:.2f} vs {lif['fd_ratio']:.2f}")
-print("Training time (s): " + ", ".join(f"{n} {results[n]['train_seconds']:.0f}" for n in NAMES)
-      + f", {runs['magnitude'].steps} steps each")
+for key, label, _ in VERDICT:
+    v = verdict[key]
+    print(f"  {label}: best {v['best']}; real_imag "
+          f"{'beats' if v['real_imag beats magnitude'] else 'does not beat'} magnitude "
+          f"({v['values']['real_imag']:.2f} vs {v['values']['magnitude']:.2f})")
+print("Training speed (examples/s): " + ", ".join(
+    f"{n} {results[n]['train_examples_per_s']:.1f}" for n in NAMES)
+    + f"; real_imag is {mag['train_examples_per_s'] / ri['train_examples_per_s']:.1f} times "
+      "slower per example than magnitude")
+print(f"logmag_if consistency with and without dither (dB): "
+      f"{dither_sc['logmag_if + dither']:.2f} vs {dither_sc['logmag_if']:.2f}, "
+      f"{quiet.mean():.1%} of the bins dithered")
 
 # %% [markdown]
 # ## What we learned
@@ -740,22 +1057,28 @@ print("Training time (s): " + ", ".join(f"{n} {results[n]['train_seconds']:.0f}"
 # - Keeping the phase makes the representation invertible: real/imaginary
 #   parts and log magnitude + IF come back through the inverse STFT to
 #   float32 round-off; magnitudes only through Griffin-Lim's estimate.
+#   Whether that estimate costs pulsed onsets their sharpness, and how that
+#   compares with what a trained model loses, section 10 measures.
 # - Raw complex values need an invertible compression (a phase-preserving
 #   power law here) and per-frequency scaling before a network can learn
 #   them; clipping them, as the magnitude representation does, would cost
 #   the exact inverse on pulsed sounds.
-# - One contract serves all three: `AudioModel.build`, `train`, `save` and
-#   `evaluate.evaluate_model` never ask which representation they hold; the
-#   representation alone decides how arrays become sound.
-# - Dropping the phase does leave a floor (Griffin-Lim on perfect
-#   magnitudes: close spectra, no waveform match), but a small VAE-GAN
-#   trained on this budget sat far above it in full mode: at this scale the
-#   model, not the phase, is the limit.
-# - The same model on real and imaginary parts learnt nothing in full mode
-#   (it output the mean, silence); on log magnitude + IF it matched the
-#   magnitude model but its output was less consistent, and no
-#   representation made the model reproduce held-out waveforms.  Magnitudes
-#   + Griffin-Lim are good enough here.
+# - A pointwise squared error on real and imaginary parts is the wrong loss:
+#   a phase the model cannot predict makes its best answer zero, it ranks a
+#   right-sounding answer with another phase below silence, and a model
+#   trained by it outputs near silence (section 4).
+# - Judging the complex output by its sound fixes that: the representation's
+#   inverse as a layer (`layers.CompressedComplexToWave`) and a
+#   multi-resolution STFT loss on its audio (`waveform_weight`), at the cost
+#   of slower training per example (the table's training speed).
+# - One contract serves every model: `AudioModel.build`, `train`, `save` and
+#   `evaluate.evaluate_model` never ask which representation or loss they
+#   hold; the representation alone decides how arrays become sound.
+# - Whether keeping the phase then beats magnitudes + Griffin-Lim is a
+#   measurement, not a given: section 10's verdict table answers it for your
+#   run on consistency, reconstruction, generation and pulsed onsets, and
+#   section 11 shows how far every trained model still is from the floor of
+#   its representation.
 #
 # **Next:** [06 · An oscillator bank](06_oscillator_bank.ipynb): the answer's
 # keyboard taken literally, a decoder that drives harmonic oscillators and
