@@ -19,6 +19,11 @@ Here a whole batch runs in one compiled TensorFlow graph (``tf.function`` with
 a ``tf.while_loop``), on a GPU when there is one, with no NumPy in the loop.
 One compiled function is cached per STFT configuration and input shape, so
 only the first call pays for tracing.
+
+``init="pghi"`` starts from the non-iterative Phase-Gradient Heuristic
+Integration estimate (``beeutils.dsp.pghi``) instead of a random phase: it is
+already close, so Griffin-Lim polishes rather than searches.
+``convergence_curve`` measures how fast each start converges.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import numpy as np
 
 from beeutils.dsp.spectral import STFTConfig
 
-__all__ = ["griffin_lim", "clear_cache"]
+__all__ = ["griffin_lim", "clear_cache", "convergence_curve"]
 
 #: Compiled Griffin-Lim graphs keyed by (config, freq bins in, frames, init, length).
 _COMPILED: dict[tuple, Any] = {}
@@ -109,7 +114,8 @@ def griffin_lim(
     momentum: float = 0.99,
     seed: int | None = None,
     length: int | None = None,
-    init: Literal["random", "zeros"] | Any = "random",
+    init: Literal["random", "zeros", "pghi"] | Any = "random",
+    tolerance_db: float = 50.0,
 ) -> Any:
     """Waveforms whose STFT magnitudes approximate ``magnitude`` (fast Griffin-Lim).
 
@@ -127,8 +133,12 @@ def griffin_lim(
             shorter output is trimmed, longer zero-padded at the end.
         init: ``"random"`` uniform initial phase (seeded by ``seed``),
             ``"zeros"`` (zero phase, deterministic, as librosa's
-            ``init=None``), or an array of initial phases in radians with the
-            shape of ``magnitude`` (e.g. from another phase estimate).
+            ``init=None``), ``"pghi"`` (the phase-gradient estimate of
+            ``beeutils.dsp.pghi.pghi_phase``, computed in NumPy first), or an
+            array of initial phases in radians with the shape of
+            ``magnitude`` (e.g. from another phase estimate).
+        tolerance_db: with ``init="pghi"``, how far below each clip's
+            maximum (dB) coefficients still get an integrated phase.
 
     Returns:
         float32 waveform ``(batch, samples)`` or ``(samples,)`` (the input's
@@ -139,9 +149,17 @@ def griffin_lim(
 
     if init is None:  # librosa's spelling of the zero-phase start
         init = "zeros"
+    if isinstance(init, str) and init == "pghi":
+        from beeutils.dsp.pghi import pghi_phase
+
+        # PGHI works on NumPy arrays; its result then takes the "given" path.
+        # Its random phases (for quiet bins) follow ``seed`` too.
+        init = pghi_phase(np.asarray(magnitude, dtype=np.float32), config,
+                          tolerance_db=tolerance_db, seed=seed)
     given = not isinstance(init, str)
     if not given and init not in ("random", "zeros"):
-        raise ValueError(f"init must be 'random', 'zeros' or an array of phases, got {init!r}")
+        raise ValueError(
+            f"init must be 'random', 'zeros', 'pghi' or an array of phases, got {init!r}")
     if momentum < 0:
         raise ValueError(f"momentum must be non-negative, got {momentum}")
     if n_iter < 0:
@@ -187,3 +205,59 @@ def griffin_lim(
     if single:
         wave = wave[0]
     return wave.numpy() if as_numpy else wave
+
+
+def convergence_curve(
+    magnitude: Any,
+    config: STFTConfig,
+    iterations: Any = (1, 2, 4, 8, 16, 32, 64, 128, 300),
+    init: Literal["random", "zeros", "pghi"] | Any = "random",
+    momentum: float = 0.99,
+    seed: int | None = 0,
+    tolerance_db: float = 50.0,
+) -> np.ndarray:
+    """Spectral convergence after each number of Griffin-Lim iterations.
+
+    Every count is a separate run from the same start (same ``seed``), so
+    the value at ``n`` is exactly what ``griffin_lim(n_iter=n)`` returns; the
+    initial phase is computed once (PGHI) and reused.  A count of 0 measures
+    the start alone (e.g. PGHI with no iterations).
+
+    Args:
+        magnitude: target magnitudes ``(batch, freq, time)`` or
+            ``(freq, time)``, all bins or the lowest ``config.n_freq_keep``.
+        config: their STFT settings.
+        iterations: non-negative iteration counts, e.g. ``[1, 2, 4, ..., 300]``.
+        init: as for ``griffin_lim``.
+        momentum: fast Griffin-Lim momentum.
+        seed: seed of the random initial phase (and of PGHI's quiet bins).
+        tolerance_db: PGHI tolerance (``init="pghi"`` only).
+
+    Returns:
+        float64 ``(len(iterations), batch)`` spectral convergence in dB
+        (``beeutils.evaluation.metrics.spectral_convergence_wave``; lower is
+        better), or ``(len(iterations),)`` for a 2-D ``magnitude``.
+    """
+    from beeutils.evaluation.metrics import spectral_convergence_wave
+
+    mag = np.asarray(magnitude, dtype=np.float32)
+    if mag.ndim not in (2, 3):
+        raise ValueError(
+            f"magnitude must be (freq, time) or (batch, freq, time), got shape {mag.shape}")
+    counts = [int(n) for n in np.atleast_1d(iterations)]
+    if any(n < 0 for n in counts):
+        raise ValueError(f"iteration counts must be non-negative, got {counts}")
+    if isinstance(init, str) and init == "pghi":
+        from beeutils.dsp.pghi import pghi_phase
+
+        init = pghi_phase(mag, config, tolerance_db=tolerance_db, seed=seed)
+    if seed is None:  # one draw shared by every count, so the curve is one start's
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    length = (mag.shape[-1] - 1) * config.hop
+    rows = [
+        np.asarray(spectral_convergence_wave(
+            mag, griffin_lim(mag, config, n_iter=n, momentum=momentum, seed=seed,
+                             length=length, init=init), config), dtype=np.float64)
+        for n in counts
+    ]
+    return np.stack(rows)

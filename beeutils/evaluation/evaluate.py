@@ -264,7 +264,7 @@ def evaluate_waves(
 
 
 def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 0,
-                   split: str = "test", return_waves: bool = False
+                   split: str = "test", return_waves: bool = False, prior: Any = None
                    ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``evaluate_waves`` on a trained ``AudioModel``, plus its costs and floor.
 
@@ -296,6 +296,8 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
         return_waves: also return the audio (``original``, ``floor``, and
             the band-limited ``lowpass``, ``recon``, ``generated``) and
             ``f0_generated``, ``f0_data``.
+        prior: where the latents come from, as ``AudioModel.prior_latents``
+            takes it: ``None`` (the model's own), ``"normal"`` or ``"gmm"``.
     """
     began = time.perf_counter()
     original = corpus.waves(split)
@@ -304,9 +306,10 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
                          "least 3 recordings of each label for train, validation and test")
     labels, metas = list(corpus.labels(split)), list(corpus.metas(split))
     recon = model.reconstruct(original, labels if model.conditional else None)
-    z = model.prior_latents(n_generated, seed)
     kinds = ([model.kinds[i % len(model.kinds)] for i in range(n_generated)]
              if model.conditional else None)
+    # A per-kind mixture prior draws each clip's latent from its kind's codes.
+    z = model.prior_latents(n_generated, seed, kinds, prior=prior)
     start = time.perf_counter()
     generated = model.decode(z, kinds)
     gen_seconds = time.perf_counter() - start

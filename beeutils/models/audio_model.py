@@ -21,12 +21,21 @@ speaks audio::
     waves = model.decode(z)                   # (n, latent_dim) -> (n, samples)
     waves = model.reconstruct(waves)
     waves = model.generate(8, kind="queen_toot", seed=1)   # kind: conditional models
+    z = model.prior_latents(8, seed=1, prior="normal")     # or "gmm" (the default after train)
     model.save("build/models/magnitude.keras"); AudioModel.load(...)
 
 The network says how its arrays relate to sound (``training_inputs``,
 ``decode_waves``, ``intended_magnitudes``): the spectrogram VAE-GAN inverts
 its representation, the oscillator bank plays its controls.  Nothing here
 asks which approach it holds.
+
+New sounds start from latents drawn from ``model.prior``
+(``beeutils.models.priors``): N(0, I) for a fresh model, and after
+``train`` a Gaussian mixture fitted to the training clips' codes
+(``fit_prior``), which samples where the data are instead of between the
+clusters of kinds.  ``prior="normal"`` or ``prior="gmm"`` picks one for a
+single call (``prior_latents``, ``generate``,
+``evaluate.evaluate_model``).
 """
 
 from __future__ import annotations
@@ -39,6 +48,11 @@ from typing import Any
 import numpy as np
 
 from beeutils.models.configs import APPROACHES, ModelConfig
+from beeutils.models.priors import (
+    GaussianMixturePrior,
+    StandardNormalPrior,
+    prior_from_dict,
+)
 
 __all__ = ["APPROACHES", "AudioModel", "ModelFileError", "model_path", "one_hot"]
 
@@ -89,19 +103,28 @@ class AudioModel:
             model).
         n_samples: clip length in samples.
 
+        prior: where ``prior_latents`` draws from (``None``: N(0, I)).
+
     Attributes:
         train_result: the last ``training.fit.TrainResult`` (``None`` until
             ``train`` runs, and after ``load``).
+        prior: a ``StandardNormalPrior`` or ``GaussianMixturePrior``
+            (``beeutils.models.priors``); ``train`` ends by fitting the
+            mixture, ``save`` writes it, ``load`` restores it.
     """
 
     def __init__(self, config: ModelConfig, network: Any, representation: Any,
-                 kinds: Sequence[str], n_samples: int) -> None:
+                 kinds: Sequence[str], n_samples: int, prior: Any = None) -> None:
         self.config = config
         self.network = network
         self.representation = representation
         self.kinds = tuple(kinds)
         self.n_samples = int(n_samples)
         self.train_result: Any = None
+        self.prior = StandardNormalPrior(self.latent_dim) if prior is None else prior
+        if self.prior.latent_dim != self.latent_dim:
+            raise ValueError(f"a {self.prior.latent_dim}-d prior for a {self.latent_dim}-d "
+                             "latent space")
 
     def __repr__(self) -> str:
         conditional = ", conditional on kind" if self.conditional else ""
@@ -189,6 +212,10 @@ class AudioModel:
             callbacks: extra Keras callbacks.
             verbose: Keras progress display.
 
+        Ends by fitting the latent prior to the training split
+        (``fit_prior``, seconds); if the split is too small for a mixture
+        the model keeps the prior it had, with a warning.
+
         Returns:
             ``TrainResult`` (also kept as ``train_result``).
         """
@@ -206,7 +233,48 @@ class AudioModel:
         self.train_result = train(self.network, self.training_data(corpus, "train"), val,
                                   epochs=epochs, batch_size=batch_size, seed=seed,
                                   backup_dir=backup_dir, callbacks=callbacks, verbose=verbose)
+        try:
+            self.fit_prior(corpus, seed=seed)
+        except ValueError as err:
+            # Hours of training are not thrown away over a split too small
+            # for a mixture; the old prior still generates.
+            import warnings
+
+            warnings.warn(f"kept the {self.prior.name} prior: {err}", stacklevel=2)
         return self.train_result
+
+    def fit_prior(self, corpus: Any, split: str = "train", n_components: int | None = None,
+                  covariance_type: str = "diag", seed: int = 0) -> GaussianMixturePrior:
+        """Fit ``prior`` to the posterior means of ``corpus``'s ``split``.
+
+        A Gaussian mixture (Ghosh et al. 2020) over the codes; for a model
+        conditioned on kind one mixture per kind, so a clip asked of a kind
+        starts from where that kind's codes lie.  Cheap: one encoder pass
+        and scikit-learn on ``(n, latent_dim)`` numbers.
+
+        Args:
+            corpus: the corpus (its ``split`` clips and, for a conditional
+                model, their kinds).
+            split: which clips.
+            n_components: per mixture (``None``: ``priors.default_components``).
+            covariance_type: ``"diag"`` or ``"full"``
+                (``priors.GaussianMixturePrior`` says why diagonal).
+            seed: seeds the mixture's k-means start.
+
+        Returns:
+            The fitted prior (also kept as ``prior``).
+
+        Raises:
+            ValueError: fewer than 2 clips (per kind, for a conditional
+                model) in ``split``.
+        """
+        waves = corpus.waves(split)
+        labels = list(corpus.labels(split)) if self.conditional else None
+        z = (self.encode(waves, labels) if len(waves)
+             else np.zeros((0, self.latent_dim), np.float32))
+        self.prior = GaussianMixturePrior.fit(z, labels, n_components=n_components,
+                                              covariance_type=covariance_type, seed=seed)
+        return self.prior
 
     # ------------------------------------------------------------- kinds
 
@@ -264,15 +332,54 @@ class AudioModel:
             parts.append(self.decode(self.encode(waves[i : i + batch_size], k), k))
         return np.concatenate(parts)
 
-    def prior_latents(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` draws ``(n, latent_dim)`` from the prior N(0, I)."""
-        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(
-            np.float32)
+    def get_prior(self, prior: Any = None) -> Any:
+        """The prior a call asks for.
 
-    def generate(self, n: int, kind: Any = None, seed: int = 0) -> np.ndarray:
+        Args:
+            prior: ``None`` (the model's ``prior``), ``"normal"`` (N(0, I)),
+                ``"gmm"`` (the fitted mixture) or a prior object.
+
+        Raises:
+            ValueError: ``"gmm"`` before a mixture was fitted, or an unknown
+                name.
+        """
+        if prior is None:
+            return self.prior
+        if prior == "normal":
+            return StandardNormalPrior(self.latent_dim)
+        if prior == "gmm":
+            if not isinstance(self.prior, GaussianMixturePrior):
+                raise ValueError("this model has no fitted mixture prior: train it or call "
+                                 "fit_prior(corpus) first")
+            return self.prior
+        if isinstance(prior, str):
+            raise ValueError(f"unknown prior {prior!r}; expected 'normal' or 'gmm'")
+        return prior
+
+    def prior_latents(self, n: int, seed: int = 0, kind: Any = None,
+                      prior: Any = None) -> np.ndarray:
+        """``n`` latents ``(n, latent_dim)`` float32 drawn from the prior.
+
+        Args:
+            n: how many.
+            seed: the same seed (and kinds), the same latents.
+            kind: a conditional model's kind (one name, or one per clip):
+                a per-kind mixture draws each clip from its kind's
+                mixture; ``None`` draws from all kinds together.
+            prior: ``None`` (``self.prior``), ``"normal"`` or ``"gmm"``
+                (``get_prior``).
+        """
+        kinds = None
+        if kind is not None:
+            self.labels(kind, n)  # the kind errors of generate
+            kinds = [kind] * n if isinstance(kind, str) else list(kind)
+        return self.get_prior(prior).sample(n, seed, kinds)
+
+    def generate(self, n: int, kind: Any = None, seed: int = 0, prior: Any = None) -> np.ndarray:
         """``n`` new clips ``(n, samples)``; ``kind`` (one name, or one per
-        clip) for a conditional model.  The latents depend on ``seed`` only."""
-        return self.decode(self.prior_latents(n, seed), kind)
+        clip) for a conditional model.  The latents depend on ``seed``, the
+        prior and (per-kind mixture) the kinds (``prior_latents``)."""
+        return self.decode(self.prior_latents(n, seed, kind, prior), kind)
 
     def intended_magnitudes(self, z: np.ndarray, kind: Any = None) -> np.ndarray | None:
         """Cropped magnitudes ``(n, freq, time)`` the decoder meant for ``z``;
@@ -288,7 +395,8 @@ class AudioModel:
         return {"format": FILE_FORMAT, "version": FILE_VERSION,
                 "config": self.config.to_dict(), "kinds": list(self.kinds),
                 "n_samples": self.n_samples,
-                "representation": self.representation.get_config()}
+                "representation": self.representation.get_config(),
+                "prior": self.prior.to_dict()}
 
     def save(self, path: str | Path) -> Path:
         """Write ``<path>.keras`` and its ``.json`` description beside it.
@@ -361,4 +469,11 @@ class AudioModel:
         except Exception as err:  # noqa: BLE001 -- Keras raises many kinds; report them all alike
             raise ModelFileError(f"{path}: Keras could not load the model "
                                  f"({type(err).__name__}: {err})") from err
-        return cls(desc["config"], network, representation, desc["kinds"], desc["n_samples"])
+        try:
+            # Files written before priors were saved were sampled from N(0, I).
+            prior = (prior_from_dict(desc["prior"]) if desc.get("prior") is not None
+                     else StandardNormalPrior(int(network.latent_dim)))
+            return cls(desc["config"], network, representation, desc["kinds"],
+                       desc["n_samples"], prior)
+        except ValueError as err:
+            raise ModelFileError(f"{path}: bad prior ({err})") from err
