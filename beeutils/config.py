@@ -3,6 +3,8 @@
 ``setup(seed)`` is the first thing every notebook calls.  It seeds every
 random number generator the series uses, sets plotting defaults, quiets
 TensorFlow's start-up logs and reads the fast-mode flag (``BEE_FAST=1``).
+``recordings_dir()`` says where your own recordings are: the folder named by
+``BEE_RECORDINGS``, else ``data/real/`` in the repository.
 """
 
 from __future__ import annotations
@@ -17,6 +19,44 @@ import numpy as np
 
 #: Repository root (the folder holding ``beeutils/``).
 ROOT = Path(__file__).resolve().parent.parent
+
+
+#: Environment variable naming a folder of your own recordings.
+RECORDINGS_ENV = "BEE_RECORDINGS"
+#: Where your recordings go when ``BEE_RECORDINGS`` is not set (not committed).
+DEFAULT_RECORDINGS_DIR = ROOT / "data" / "real"
+
+
+def recordings_dir() -> Path | None:
+    """The folder of your own bee recordings, or ``None`` when there is none.
+
+    One rule for every notebook and command: the folder named by the
+    ``BEE_RECORDINGS`` environment variable if it is set (and not empty),
+    else ``data/real/`` inside the repository if that folder exists and
+    holds anything.  Nothing outside those two places is looked at.
+
+    Returns:
+        The folder as an absolute ``Path``, or ``None`` when
+        ``BEE_RECORDINGS`` is unset and ``data/real/`` is missing or empty
+        (a notebook then skips its real-recordings part).
+
+    Raises:
+        FileNotFoundError: ``BEE_RECORDINGS`` is set but is not a folder
+            (a typo should not silently fall back to something else).
+    """
+    named = os.environ.get(RECORDINGS_ENV, "").strip()
+    if named:
+        folder = Path(named).expanduser().resolve()
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"{RECORDINGS_ENV}={named!r} is not a folder; point it at a folder of "
+                f"recordings or unset it to use {DEFAULT_RECORDINGS_DIR}"
+            )
+        return folder
+    folder = DEFAULT_RECORDINGS_DIR
+    if folder.is_dir() and any(folder.iterdir()):
+        return folder
+    return None
 
 
 def _env_flag(name: str) -> bool:

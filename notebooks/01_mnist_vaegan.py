@@ -39,9 +39,46 @@
 #
 # **Run time on a CPU (measured on 2 shared cores):** full mode about 5
 # minutes (290 s, of which 264 s train 1,300 steps; 405 s while other jobs
-# loaded the cores), fast mode (`BEE_FAST=1`) about 35 s.
+# loaded the cores), fast mode (`BEE_FAST=1`) 14-35 s, depending on the load.
 # Data: MNIST if it is already in your Keras cache, otherwise scikit-learn's
 # bundled 8x8 digits upscaled to 28x28.  Nothing is downloaded.
+
+# %% [markdown]
+# ## The question this series answers
+#
+# Why start with handwritten digits in a series about bees?  Because that is
+# where the question started.  A researcher wanted to generate honeybee
+# sounds.  They took the Keras MNIST VAE-GAN, the model of this notebook, ran
+# an STFT over their bee recordings to turn each one into an "image" laid out
+# time by frequency, fed those images to the unchanged model, and after about
+# ten training steps the loss went to inf or NaN.  They asked: **why**, and
+# **what is the legitimate way to generate audio with a VAE-GAN?**
+#
+# The answer they got, in our words, makes five points; each one is
+# demonstrated later in the series:
+#
+# 1. **A spectrogram is frequency by time**: frequency up the vertical axis
+#    (high pitch at the top), time along the horizontal one.  Its two axes
+#    mean different things, so it is not just another picture (notebook 02).
+# 2. **The STFT window length is a trade-off**: a long window resolves
+#    frequency finely and smears time, a short one does the opposite; choose
+#    it for the sound (notebook 02).
+# 3. **Think of the decoder as driving a bank of oscillators**: a piano
+#    keyboard turned 90 degrees, its keys running up the frequency axis;
+#    moment by moment the decoder chooses which keys are pressed and how hard
+#    (notebook 06 builds that decoder).
+# 4. **The STFT is complex.**  A spectrogram shows only its magnitude; a model
+#    that throws the phase away has an error floor it cannot go below,
+#    however well it trains (notebooks 04 and 05 measure it).
+# 5. **Read about vocoders, Prony's method and speech synthesis**: vocoders
+#    rebuild a waveform from a compact description of it, Prony's method
+#    describes a signal as a sum of damped sinusoids (notebook 06), and speech
+#    synthesis has long generated sound from such descriptions.
+#
+# The "why" is notebook 03's subject: it feeds spectrograms to this very
+# model and finds where the numbers break.  To follow it we first need the
+# model itself, and the choices in it that only matter once the inputs stop
+# being digits.
 
 # %% [markdown]
 # ## Setup
@@ -273,6 +310,14 @@ show_source(losses.gan_generator_loss)
 # 0.3 works here.  The pixel term is not in the paper; a little of it anchors
 # the decoder early on, while the discriminator's features still mean
 # nothing, and makes training on a small data set reliable.
+#
+# In `VAEGAN`'s own terms the decoder minimises
+# `gamma * recon + gan_weight * gan_dec`: `gamma` weights the reconstruction,
+# `gan_weight` the GAN term.  Here `gan_weight` keeps its default of 1, so
+# `GAMMA` alone sets the balance.  Notebooks 04 and 05 keep `gamma` and also
+# name the other side, `gan_weight`, through a `GAN_WEIGHT` constant.  For
+# the balance, what counts is the ratio of the two weights (Adam largely
+# ignores the overall scale of a loss).
 
 # %% [markdown]
 # ## 4. The training step
@@ -555,7 +600,8 @@ print("final losses: " + ", ".join(f"{k} {H[k][-1]:.3g}" for k in SHOW))
 #   provides the feature space in which reconstructions are compared
 #   (Larsen et al. 2016).
 # - Each network minimises its own loss: encoder KL + reconstruction, decoder
-#   `GAMMA` x reconstruction + GAN, discriminator GAN only.  A custom
+#   `GAMMA` x reconstruction + GAN (`gamma * recon + gan_weight * gan_dec`,
+#   with `gan_weight` 1 here), discriminator GAN only.  A custom
 #   `train_step` with one persistent tape and three optimisers expresses that
 #   in about fifteen lines.
 # - The numbers to watch are the separate terms, the discriminator's

@@ -37,8 +37,8 @@
 # model that notebook 03 will port to these spectrograms.
 #
 # **Run time on a CPU (measured on 2 shared cores):** full mode 33 s, fast
-# mode (`BEE_FAST=1`) 24 s; most of it is importing TensorFlow.  Nothing is
-# trained here.
+# mode (`BEE_FAST=1`) 14-24 s; most of it is importing TensorFlow.  Nothing
+# is trained here.
 
 # %% [markdown]
 # ## Setup
@@ -53,6 +53,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+import librosa
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Audio, Markdown, display
@@ -72,7 +73,11 @@ print(f"fast mode: {CFG.fast}; sample rate {CFG.sr} Hz; clip {CFG.clip_seconds} 
 
 # %% [markdown]
 # Everything you may want to change is a constant here.  Fast mode only trims
-# the number of example clips and real recordings read; the figures are the same.
+# the number of example clips and of your recordings read; the figures are the
+# same.  `RECORDINGS_DIR` follows the series' one rule for your own recordings
+# (section 8): the folder named by the `BEE_RECORDINGS` environment variable,
+# else `data/real/` in the repository, else `None`; set it to a `Path` of your
+# own to look elsewhere.
 
 # %%
 SR = CFG.sr                      # Hz
@@ -84,8 +89,8 @@ FLOORS_DB = (-40, -80, -120)
 N_MELS = 64
 BEE_FMAX_HZ = 2000               # bee sounds live below ~2 kHz (the hive body filters)
 EXTRA_SEEDS = 0 if CFG.fast else 2   # more examples per kind in full mode
-REAL_BEES_DIR = beeutils.config.ROOT.parent / "shared" / "real-bees"  # your folder here
-REAL_MAX_FILES = None            # read at most this many files (None: all)
+RECORDINGS_DIR = beeutils.config.recordings_dir()   # $BEE_RECORDINGS, else data/real/, else None
+REAL_MAX_FILES = 8 if CFG.fast else None   # read at most this many files (None: all)
 
 STFT = STFTConfig(sr=SR, n_fft=N_FFT, hop=HOP)  # crops to 128 bins x 128 frames
 FULL = STFT.replace(n_freq_keep=None, n_frames=None)  # the same STFT, uncropped
@@ -586,35 +591,48 @@ plt.show()
 # %% [markdown]
 # ## 8. Your own recordings
 #
-# `datasets.read_folder(path, sr, length, hop)` reads every audio file under a
-# folder (subfolders become labels: `bees/bee/*.wav`, `bees/nobee/*.wav`),
-# resamples to `sr`, cuts each file into segments of `length` samples, and
-# skips, with a reason, any file it cannot use (empty, corrupt, silent, too
-# short).  Point `REAL_BEES_DIR` at your folder.  Here we try the hive
-# recordings that sit beside the repository when they are available: 10 s
-# clips recorded at 8 kHz inside one hive.  Their level is very low, so we
-# normalise before listening.
+# The synthetic sounds imitate published figures; the real test is a hive.
+# Recordings cannot ship with the series, so this section reads yours if you
+# have them and is skipped otherwise (everything above ran without them).
+#
+# **Where the series looks.**  One rule, the same in every notebook and
+# command: the folder named by the `BEE_RECORDINGS` environment variable if
+# you set it, else `data/real/` inside the repository (ignored by git; see
+# `data/README.md` for the layouts of the public bee datasets).
+# `beeutils.config.recordings_dir()` applies it: it returns the folder, or
+# `None` when neither place holds anything, and it stops with an error naming
+# the variable when `BEE_RECORDINGS` points at a folder that does not exist.
+#
+# **How it reads them.**  `datasets.read_folder(path, sr, length, hop)` reads
+# every audio file under the folder (subfolders become labels:
+# `bees/bee/*.wav`, `bees/nobee/*.wav`), resamples to `sr`, cuts each file
+# into segments of `length` samples, and skips, with a reason, any file it
+# cannot use (empty, corrupt, silent, too short).  Hive microphones often
+# record at a low level, so we normalise a clip's level before listening.
 
 # %%
-if REAL_BEES_DIR.is_dir():
-    real = datasets.read_folder(REAL_BEES_DIR, sr=SR, length=CFG.clip_samples,
+if RECORDINGS_DIR is not None:
+    real = datasets.read_folder(RECORDINGS_DIR, sr=SR, length=CFG.clip_samples,
                                 max_files=REAL_MAX_FILES)
     print(f"{len(real)} segments of {CFG.clip_seconds} s from "
-          f"{len({f for f, _ in real.sources})} files; labels {real.label_names}; "
-          f"skipped {len(real.skipped)}")
+          f"{len({f for f, _ in real.sources})} files in {RECORDINGS_DIR}; "
+          f"labels {real.label_names}; skipped {len(real.skipped)}")
 else:
     real = None
-    print(f"No recordings at {REAL_BEES_DIR}.  To look at your own: put .wav files "
-          "in a folder (optionally in subfolders named after their label) and set "
-          "REAL_BEES_DIR to it at the top of this notebook.")
+    print("No recordings found: BEE_RECORDINGS is not set and data/real/ is missing or "
+          "empty, so this section is skipped.  To look at your own, put audio files in "
+          "data/real/ (optionally in subfolders named after their label), or set "
+          "BEE_RECORDINGS to their folder, and run the notebook again.")
 
 # %% [markdown]
 # We pick the segment with the steadiest hum (the largest median share of
 # energy in 200-300 Hz, frame by frame, so that a short loud burst does not
-# win) and set it beside the synthetic hum.  Two things to notice: the
-# real recording has nothing above 4 kHz (it was sampled at 8 kHz, so 4 kHz is
-# its Nyquist frequency, whatever rate we resample to), and its partials are
-# where the synthetic ones are.
+# win) and set it beside the synthetic hum.  Two things to look for.  First,
+# the top of the spectrum: a file recorded at a rate below 16 kHz holds nothing
+# above half its own rate (its Nyquist frequency), whatever rate we resample
+# to, so the cell prints the file's own rate (`librosa.get_samplerate`).
+# Second, the partials: a colony's hum should put its strongest low partial
+# where the synthetic one is, around 200-260 Hz.
 
 # %%
 if real is not None:
@@ -636,10 +654,13 @@ if real is not None:
                                   title=f"synthetic hum (f0 {meta_hum['f0_hz']:.0f} Hz), 0-{fmax:.0f} Hz")
     plt.show()
     display(Audio(clip, rate=SR), Audio(hum, rate=SR))
-    print(f"strongest low partial of the real clip: {real_f0:.0f} Hz")
-    assert 180 <= real_f0 <= 320
+    native_sr = librosa.get_samplerate(file)
+    print(f"{file.name} was recorded at {native_sr} Hz: nothing above "
+          f"{min(native_sr, SR) / 2:.0f} Hz survives")
+    print(f"strongest low partial of the real clip: {real_f0:.0f} Hz "
+          "(colony hum: about 200-260 Hz)")
 else:
-    print("Skipped: no real recordings (see the previous cell).")
+    print("Skipped: no recordings (see the previous cell).")
 
 # %% [markdown]
 # ## What we learned
@@ -659,7 +680,9 @@ else:
 # - Linear axes show harmonics evenly spaced, log axes give octaves equal room,
 #   mel bands compress; `log(0)` is `-inf`, so dB always needs a floor.
 # - `widgets.stft_explorer` explores all of it live; its `update` is a plain
-#   function, and `datasets.read_folder` brings in your own recordings.
+#   function, and `datasets.read_folder` brings in your own recordings, found
+#   by one rule (`beeutils.config.recordings_dir()`: `BEE_RECORDINGS`, else
+#   `data/real/`).
 #
 # **Next:** [03 · The naive port and its NaN](03_naive_port_and_nan.ipynb), where
 # the MNIST VAE-GAN meets these spectrograms and its loss goes to NaN.

@@ -28,13 +28,15 @@
 # **You will learn**
 # - to reproduce a numerical failure exactly (seeds, a fixed batch order) and
 #   to stop at the first non-finite number with `NaNWatch`, which names the
-#   step, the loss term and the layer;
+#   step, the term (a loss or a gradient norm) and the layer;
 # - to make TensorFlow name the first operation that produced an inf or a NaN
 #   (`tf.debugging.enable_check_numerics`);
 # - the usual causes in a spectrogram VAE-GAN, each shown on one number or a
 #   tiny tensor with its fix: binary cross-entropy on targets above 1,
 #   `exp(log_var)` overflow, `log(0)` on silent bins, an unnormalised dB scale,
 #   a saturated discriminator's `log`, and what the transposed layout does;
+# - which of those causes actually broke the naive port (two of them), and
+#   which are hazards it had not reached yet;
 # - a ladder that applies the fixes one after another and measures each
 #   version, and why "finite" is not yet "healthy";
 # - a checklist to apply to your own model.
@@ -42,10 +44,12 @@
 # **Prerequisites:** `01_mnist_vaegan` (the model we port) and
 # `02_bee_audio_and_stft` (the STFT, the frequency-by-time layout, dB floors).
 #
-# **Run time on a CPU (measured on 2 shared cores):** full mode about 3
-# minutes (176-191 s), fast mode (`BEE_FAST=1`) about 1 minute (56-73 s).  Full mode runs each
-# version of the model for 60 training steps, fast mode for 10; nothing is
-# trained to convergence here.
+# **Run time on a CPU (measured on 2 shared cores):** fast mode
+# (`BEE_FAST=1`) 78-106 s, depending on the load; full mode about 3-4 minutes
+# (176-191 s measured before section 3's two extra runs, which add 10-40 s in
+# either mode).  The naive port and its variants run for up to 40 training
+# steps in both modes; each rung of the ladder runs 60 steps in full mode and
+# 10 in fast mode; nothing is trained to convergence here.
 
 # %% [markdown]
 # ## Setup
@@ -103,7 +107,7 @@ SR = CFG.sr                       # Hz
 LATENT_DIM = 8
 ENC_WIDTHS = (32, 64)             # encoder conv widths; the decoder mirrors them
 DISC_WIDTHS = (32, 64)            # discriminator convs; the last one is the feature layer
-KL_WEIGHT, GAMMA, PIXEL_WEIGHT = 1.0, 0.3, 0.2    # loss weights of notebook 01
+KL_WEIGHT, GAMMA, PIXEL_WEIGHT = 1.0, 0.3, 0.2    # loss weights of notebook 01 (gan_weight 1)
 LR_ENC, LR_DEC, LR_DISC = 1e-3, 1e-3, 2e-4        # Adam, beta_1 = 0.5
 BATCH_SIZE = 2                    # a small batch: a few steps per second on a CPU
 
@@ -342,11 +346,13 @@ display(Markdown("\n".join(rows)))
 start = event.batch * BATCH_SIZE
 bad_batch = x_naive[start : start + BATCH_SIZE]
 z_mean, z_log_var = model.encode(bad_batch)
-print(f"largest z_log_var on the failing batch: {z_log_var.max():.1f} "
-      f"(exp of it: {np.exp(np.float32(z_log_var.max())):.3g})")
+LOG_VAR_PEAK = float(z_log_var.max())
+print(f"largest z_log_var on the failing batch: {LOG_VAR_PEAK:.1f} "
+      f"(exp of it: {np.exp(np.float32(LOG_VAR_PEAK)):.3g})")
+grad_report = {r.term: r for r in diagnostics.gradient_report(model, bad_batch)}
 rows = ["| term | value | largest gradient element | first broken gradient |",
         "|---|---:|---:|---|"]
-for r in diagnostics.gradient_report(model, bad_batch):
+for r in grad_report.values():
     rows.append(f"| `{r.term}` | {r.value:.3g} | {r.max_abs_gradient:.3g} | "
                 f"{r.first_bad_variable or '-'} |")
 display(Markdown("\n".join(rows)))
@@ -434,10 +440,117 @@ display(Markdown("\n".join(rows)))
 # %% [markdown]
 # ## 3. The causes, one at a time
 #
+# The cause table lists many ways to get an inf or a NaN, and this notebook
+# will show five of them.  Before taking them one by one, it pays to know
+# which of them broke *this* run: those are the ones to fix first when you
+# meet the same symptom, and the others are traps still ahead.  Call a cause
+# **active** if removing it alone, and nothing else, keeps the naive run
+# finite.  `likely_causes` named two suspects, the binary cross-entropy on
+# targets above 1 and `exp(z_log_var)`; we retrain the naive port twice with
+# the same seed, batches and budget, once with squared error in place of the
+# BCE and once with the log-variance clamped.
+
+# %%
+def naive_variant(steps: int = NAIVE_STEPS, **changes):
+    """The naive port with one change, trained like section 2: (StepHistory, event)."""
+    variant = build_port(x_naive.shape[1:], **dict(NAIVE, **changes))
+    history = diagnostics.StepHistory(max_steps=steps)
+    variant_watch = diagnostics.NaNWatch(verbose=False)
+    variant.fit(x_naive, batch_size=BATCH_SIZE, epochs=steps, shuffle=False, verbose=0,
+                callbacks=[history, variant_watch])
+    return history.history, variant_watch.event
+
+
+def finite_values(values) -> np.ndarray:
+    """The finite entries of a curve."""
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]
+
+
+removed = {"nothing (section 2)": (watched.history, event),
+           "BCE (squared error instead)": naive_variant(pixel_loss="mse"),
+           "exp overflow (log-var clamped)": naive_variant(log_var_clamp=LOG_VAR_CLAMP)}
+rows = ["| removed from the naive port | first non-finite value | lowest pixel loss "
+        "| largest KL (nats) |", "|---|---|---:|---:|"]
+for name, (history, ev) in removed.items():
+    where = f"step {ev.step}: `{ev.term}`" if ev else f"none in {len(history['kl'])} steps"
+    rows.append(f"| {name} | {where} | {finite_values(history['pixel']).min():.3g} | "
+                f"{finite_values(history['kl']).max():.3g} |")
+display(Markdown("\n".join(rows)))
+assert removed["nothing (section 2)"][1] is not None
+assert all(ev is None for name, (_, ev) in removed.items() if name != "nothing (section 2)")
+
+# %% [markdown]
+# Each change alone keeps the run finite, so **both suspects were active**,
+# and it took the two together to produce the NaN:
+#
+# - **BCE on targets above 1** (3.1).  A third of the inputs are above 1, and
+#   the pixel term went negative, to minus hundreds of thousands, a value
+#   binary cross-entropy can only reach on such targets.  It is not where the
+#   first non-finite number appeared (on the failing batch its gradient is
+#   zero: the `pixel` row of the table in section 2), but with squared error
+#   in its place the run stays finite.
+# - **The unclamped `exp(z_log_var)`** (3.2), through its gradient.  NaNWatch
+#   did not name a loss term: the first non-finite value was the encoder's
+#   gradient norm, `enc_grad_norm`, in the first convolution, coming from the
+#   KL term's gradient, and check-numerics named `Square`, not `Exp`.
+#   `exp(z_log_var)` itself was still finite (`z_log_var` reached about 57,
+#   below float32's limit of 88.7); its gradient, `0.5 * exp(z_log_var)`,
+#   passed 1.8e19, and the square of that overflowed.  With the clamp the run
+#   stays finite.
+#
+# The two share one root, the raw scale of the inputs: magnitudes up to about
+# a hundred are targets above 1, and they make the encoder's pre-activations,
+# hence its steps in `z_log_var`, about a hundred times larger (3.2).  Finite
+# is not healthy either: without the BCE the KL still climbs to a hundred
+# billion nats, and with the clamp the BCE still dives (the table above).
+#
+# **Hazards the naive port had not reached**, which the ladder (section 4)
+# removes anyway because the next model meets them:
+#
+# - **`log(0)` on silent bins** (3.3): the naive port takes no log, and its
+#   smallest input is about 3e-4, not 0; a bare `log` of a zero-padded clip
+#   gives `-inf` at once.
+# - **An unnormalised dB scale** (3.4): the naive port feeds linear
+#   magnitudes; taking the log without normalising is the next trap, and
+#   rung 2 of the ladder walks into it.
+# - **A saturated discriminator's `log`** (3.5): the GAN terms stayed below
+#   4 nats, far from the logits at which float32's sigmoid rounds to 0 or 1.
+#
+# The transposed layout (3.6) is not a numerical cause at all, but it makes
+# every per-axis operation wrong.  The measurements behind each statement:
+
+# %%
+gan_peak = max(float(finite_values(watched.history[k]).max()) for k in ("gan_dec", "disc"))
+evidence = [
+    ("BCE on targets above 1 (3.1)", "**active**",
+     f"{np.mean(x_naive > 1):.0%} of the inputs above 1; lowest pixel loss "
+     f"{finite_values(watched.history['pixel']).min():.3g}; finite without it"),
+    ("`exp(z_log_var)` unclamped (3.2)", "**active**: the first non-finite number",
+     f"step {event.step}: `{event.term}` in {event.layer}, gradient of `{event.gradient_term}` "
+     f"({grad_report['kl'].max_abs_gradient:.2g}); op `{op_report.op}`; z_log_var up to "
+     f"{LOG_VAR_PEAK:.1f}; finite with the clamp"),
+    ("`log(0)` on silent bins (3.3)", "hazard",
+     f"no log taken; smallest input {x_naive.min():.2g}, exact zeros: {int((x_naive == 0).sum())}"),
+    ("unnormalised dB scale (3.4)", "hazard", "linear magnitudes, no dB (rung 2 meets it)"),
+    ("saturated discriminator `log` (3.5)", "hazard",
+     f"largest GAN loss (decoder or discriminator) {gan_peak:.2f} nats"),
+    ("transposed layout (3.6)", "not numerical", "wrong axes, no inf or NaN"),
+]
+display(Markdown("\n".join(["| cause | in the naive port | measured here |", "|---|---|---|"]
+                            + [f"| {c} | {v} | {e} |" for c, v, e in evidence])))
+assert event.term == "enc_grad_norm" and event.gradient_term == "kl" and op_report.op == "Square"
+assert LOG_VAR_PEAK < 88.7 and (x_naive > 0).all() and gan_peak < 4
+assert grad_report["pixel"].max_abs_gradient < 1e-6    # the BCE did not make the overflow
+
+# %% [markdown]
 # Each cause below is shown on one number or a tiny tensor, away from the
-# model, with its fix.
+# model, with its fix; the first line of each says whether it was active
+# here.
 #
 # ### 3.1 Binary cross-entropy on targets above 1
+#
+# *Active in the naive port.*
 #
 # The keras.io VAE measures reconstructions with binary cross-entropy,
 # `-(x log p + (1 - x) log(1 - p))` per pixel, where `p` is the decoder's
@@ -480,6 +593,9 @@ plt.show()
 
 # %% [markdown]
 # ### 3.2 `exp(log_var)` overflows float32
+#
+# *Active in the naive port, through its gradient: the first non-finite
+# number.*
 #
 # The encoder outputs the *log* of the posterior variance; the KL term and
 # the sampling step exponentiate it.  float32 holds numbers up to about
@@ -536,6 +652,8 @@ show_source(losses.kl_divergence)
 # %% [markdown]
 # ### 3.3 `log(0)` on silent bins
 #
+# *A hazard: the naive port takes no log.*
+#
 # The usual next step is a log scale (notebook 02).  But a bin that is
 # exactly zero (digital silence, or the zero padding a reader adds to a short
 # recording) has `log(0) = -inf`.  Here a 1.5 s clip is zero-padded to the
@@ -570,6 +688,8 @@ assert np.isfinite(db_padded).all() and db_padded.min() == FLOOR_DB
 
 # %% [markdown]
 # ### 3.4 An unnormalised dB scale swamps the other terms
+#
+# *A hazard: the naive port feeds linear magnitudes; this is the next trap.*
 #
 # Decibels fix the dynamic range but not the scale: our training clips span
 # about -70 to +41 dB (re amplitude 1), so nearly every target now lies
@@ -623,6 +743,8 @@ def to_unit(mags: np.ndarray) -> np.ndarray:
 # %% [markdown]
 # ### 3.5 A saturated discriminator's `log`
 #
+# *A hazard: the naive port's discriminator never got there.*
+#
 # The GAN losses are `-log D(x)` and `-log(1 - D(x))` with
 # `D = sigmoid(logit)`.  Computed as written, they fail as soon as the
 # discriminator is sure: in float32, `sigmoid(17)` rounds to exactly 1 (so
@@ -662,6 +784,8 @@ show_source(losses._neg_log_sigmoid)
 
 # %% [markdown]
 # ### 3.6 The transposed layout
+#
+# *Not a numerical cause.*
 #
 # `np.abs(stft).T` gives `(time, freq)`.  Does the network care?  The
 # encoder's convolutions have square kernels and square strides, so on a
@@ -718,6 +842,12 @@ assert mag_15.T[:128, :128].shape != (128, 128) and spectral.crop(mag_15, STFT).
 # 3. **+ normalise**: the dB range of the training set mapped onto [0, 1];
 # 4. **+ GAN from logits**: softplus instead of `log(sigmoid)`;
 # 5. **+ (freq, time) layout**: `spectral.crop` of the STFT, no transpose.
+#
+# Rungs 1 and 3 remove the two active causes (rung 3 by bringing every target
+# into [0, 1], which also takes away the scale behind both); rung 2's floor,
+# rung 4 and rung 5 deal with the hazards of section 3.  Rung 2 also shows
+# why the hazards matter: taking the log is what a reader tries next, and it
+# walks straight into the unnormalised dB scale.
 #
 # The inputs of every rung, built from the same training clips:
 
@@ -885,8 +1015,9 @@ for term in ("kl", "enc_grad_norm"):                            # at least 10x s
 #    Image models expect [0, 1] or [-1, 1].
 # 5. **Log scale with a floor**, never a bare `log`: `amplitude_to_db(...,
 #    floor_db=-80)` or `log(|X| + eps)`.
-# 6. **Normalise with training-set statistics** (`DbRangeNormalizer`,
-#    `PerFrequencyNormalizer`), not per clip, and keep them to undo the scaling.
+# 6. **Normalise with training-set statistics** (`DbRangeNormalizer` here;
+#    notebook 04 introduces `PerFrequencyNormalizer`, one mean and scale per
+#    frequency bin), not per clip, and keep them to undo the scaling.
 # 7. **Match the loss to the range**: BCE only for targets in [0, 1]; squared
 #    error otherwise.
 # 8. **Clamp `z_log_var`** before every `exp` (KL and sampling).
@@ -912,11 +1043,18 @@ for term in ("kl", "enc_grad_norm"):                            # at least 10x s
 #   `NaNWatch` found the step, term and layer; check-numerics named `Square`;
 #   `likely_causes` pointed at the gradient overflow, `exp(log_var)` and BCE on
 #   targets above 1.
-# - Five causes, each with a fix: BCE is unbounded below for targets outside
-#   [0, 1] (normalise, or use squared error); `exp(log_var)` overflows
-#   (clamp); `log(0)` on silent bins (a dB floor); an unnormalised dB scale
-#   swamps every other term (a training-set range mapped to [0, 1]); a
-#   saturated discriminator's `log` is `log(0)` (losses from logits).
+# - Two causes were active in the naive port, and removing either one alone
+#   keeps the run finite: BCE on targets above 1 (the pixel term dives without
+#   bound; normalise, or use squared error) and the unclamped
+#   `exp(z_log_var)`, whose gradient's square overflowed first (clamp).
+#   NaNWatch named neither as a loss term: it named the encoder's gradient
+#   norm and the KL term's gradient, and check-numerics named `Square`.  Both
+#   grow from the raw scale of the inputs.
+# - Three more causes were hazards the naive port had not reached, and the
+#   ladder removes them anyway: `log(0)` on silent bins (a dB floor), an
+#   unnormalised dB scale that swamps every other term (a training-set range
+#   mapped to [0, 1]), and a saturated discriminator's `log` (losses from
+#   logits).
 # - The transposed layout is not a numerical problem, but it makes every
 #   per-axis operation wrong.
 # - Clamping alone makes the model finite, not healthy; normalising the

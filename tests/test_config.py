@@ -1,9 +1,10 @@
-"""Settings and setup: fast flag, seeding, cheap package import."""
+"""Settings and setup: fast flag, seeding, cheap package import, the recordings folder."""
 
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import beeutils
 
@@ -46,3 +47,40 @@ def test_setup_quiets_tensorflow_startup_logs():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "cpu_feature_guard" not in out.stderr
     assert "oneDNN custom operations" not in out.stderr
+
+
+def test_recordings_dir_prefers_the_environment_variable(monkeypatch, tmp_path):
+    from beeutils import config
+
+    monkeypatch.setenv("BEE_RECORDINGS", str(tmp_path))
+    monkeypatch.setattr(config, "DEFAULT_RECORDINGS_DIR", tmp_path / "elsewhere")
+    assert config.recordings_dir() == tmp_path.resolve()
+
+
+def test_recordings_dir_names_a_missing_folder(monkeypatch, tmp_path):
+    from beeutils import config
+
+    monkeypatch.setenv("BEE_RECORDINGS", str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match="BEE_RECORDINGS"):
+        config.recordings_dir()
+
+
+def test_recordings_dir_falls_back_to_data_real(monkeypatch, tmp_path):
+    from beeutils import config
+
+    monkeypatch.delenv("BEE_RECORDINGS", raising=False)
+    real = tmp_path / "real"
+    monkeypatch.setattr(config, "DEFAULT_RECORDINGS_DIR", real)
+    assert config.recordings_dir() is None            # missing
+    real.mkdir()
+    assert config.recordings_dir() is None            # empty
+    (real / "hive.wav").write_bytes(b"")
+    assert config.recordings_dir() == real
+    monkeypatch.setenv("BEE_RECORDINGS", "")          # set but empty: the default
+    assert config.recordings_dir() == real
+
+
+def test_default_recordings_dir_is_inside_the_repository():
+    from beeutils import config
+
+    assert config.DEFAULT_RECORDINGS_DIR == config.ROOT / "data" / "real"
