@@ -9,9 +9,9 @@ import pytest
 from beeutils.evaluation import bench
 
 TINY = bench.BenchSettings(clips_per_kind=3, duration=0.512, epochs=1, batch_size=4,
-                           n_generated=8, gl_clips=4, gl_iter=4, synth_repeats=1)
+                           n_generated=8, n_per_kind=2, gl_clips=4, gl_iter=4, synth_repeats=1)
 #: Two seeds of the two quickest approaches: the multi-seed path in seconds.
-TINY_PAIR = dataclasses.replace(TINY, approaches=("magnitude", "logmag_if"))
+TINY_PAIR = dataclasses.replace(TINY, approaches=("magnitude", "logmag_if"), conditional=())
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +55,19 @@ def test_trained_models_are_saved_for_the_generate_command(results):
 def test_json_has_the_documented_keys(results):
     assert {"synthesis", "stft", "griffin_lim", "models", "machine", "settings",
             "seconds"} <= set(results) - {"_folder"}
-    assert [m["name"] for m in results["models"]] == list(bench.FULL.approaches)
+    by_kind = [f"{name}_by_kind" for name in TINY.conditional]
+    assert [m["name"] for m in results["models"]] == list(bench.FULL.approaches) + by_kind
     for row in results["models"]:
         assert set(bench.MODEL_KEYS) <= set(row), row["name"]
+        conditional = row["name"].endswith("_by_kind")
+        assert (set(bench.CONDITIONAL_KEYS) <= set(row)) == conditional, row["name"]
+        if conditional:
+            assert 0 <= row["cond_min_kind_accuracy"] <= row["cond_accuracy"] <= 1
+            assert set(row["cond_per_kind"]) == set(row["data_kind_share"])
+        assert 0 <= row["gen_kind_share_error"] <= 1
+        assert sum(row["gen_kind_share"].values()) == pytest.approx(1.0)
+        # the default grid holds 0.9 of every kind's energy
+        assert row["band_share_min"] >= 0.9
     assert results["machine"]["device"] in ("CPU", "GPU")
     assert results["settings"]["clips_per_kind"] == TINY.clips_per_kind
 
@@ -173,6 +183,9 @@ def test_numbers_are_sane(results):
     assert results["stft"]["roundtrip_snr_db"] > 100
     gl = results["griffin_lim"]
     assert abs(gl["sc_db_ours"] - gl["sc_db_librosa"]) < 1.0
+    # PGHI's start is measured beside them, and starts closer than chance
+    assert gl["sc_db_pghi"] < gl["sc_db_librosa"]
+    assert gl["seconds_pghi"] > 0 and gl["pghi_time_ratio"] > 0
     assert gl["n_clips"] == TINY.gl_clips
     for row in results["models"]:
         assert row["nonfinite_steps"] == 0, row["name"]
@@ -187,6 +200,8 @@ def test_table_lists_every_approach(results):
     header = next(line for line in table.splitlines() if line.startswith("| metric"))
     for name in bench.FULL.approaches:
         assert f" {name} |" in header
+    assert "| asked for a kind: clips judged that kind, worst kind |" in table
+    assert "Griffin-Lim from PGHI" in table
     assert "| training time | s |" in table
     assert "| generation: silent clips" in table and "| training speed |" in table
     assert "Griffin-Lim" in table and "Machine: " in table
@@ -208,7 +223,7 @@ def test_models_on_a_folder_of_recordings(tmp_path):
         for i in range(3):  # 3 files per label (one per split) x 3 s -> 5 segments each
             wave, _ = synth.synthesize(kind, duration=3.0, seed=i)
             audio.save_audio(tmp_path / label / f"{kind}_{i}.wav", wave, sr=16000)
-    settings = dataclasses.replace(TINY, approaches=("magnitude",))
+    settings = dataclasses.replace(TINY, approaches=("magnitude",), conditional=())
     out = bench.run(settings, data_dir=tmp_path, parts=("models",))
     assert out["settings"]["data"] == str(tmp_path)
     (row,) = out["models"]

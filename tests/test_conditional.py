@@ -76,16 +76,23 @@ def test_training_data_carries_one_hot_kinds_aligned_with_the_clips(corpus, mode
 def test_conditioning_changes_nothing_but_the_label_inputs(model, plain):
     net, ref = model.network, plain.network
     assert net.n_classes == 3 and ref.n_classes == 0
-    skip = {"name", "n_classes", "encoder", "decoder", "discriminator"}
+    # the kind also adds the auxiliary classifier's loss (AC-GAN)
+    skip = {"name", "n_classes", "encoder", "decoder", "discriminator", "aux_weight"}
     config, reference = net.get_config(), ref.get_config()
     assert ({k: v for k, v in config.items() if k not in skip}
             == {k: v for k, v in reference.items() if k not in skip})
+    assert config["aux_weight"] == model.config.network.aux_weight > 0
+    assert reference["aux_weight"] == 0.0
     for part in ("enc_optimizer", "dec_optimizer", "disc_optimizer"):
         assert float(getattr(net, part).learning_rate) == \
             float(getattr(ref, part).learning_rate)
-    for part in ("encoder", "decoder", "discriminator"):
+    for part in ("encoder", "decoder"):
         assert [tuple(o.shape) for o in getattr(net, part).outputs] == \
             [tuple(o.shape) for o in getattr(ref, part).outputs]
+    # the discriminator adds the kind logits to its two outputs
+    assert [tuple(o.shape) for o in net.discriminator.outputs] == \
+        [tuple(o.shape) for o in ref.discriminator.outputs] + [(None, 3)]
+    for part in ("encoder", "decoder", "discriminator"):
         assert len(getattr(net, part).inputs) == 2 and len(getattr(ref, part).inputs) == 1
     assert net.decoder.output.shape[1:] == (128, 32, 1)
 
@@ -159,8 +166,10 @@ def test_evaluate_conditional_reports_both_accuracies(model, corpus, classifier)
     assert waves["generated"].shape == (6, N_SAMPLES)
     assert waves["real"].shape == (3, N_SAMPLES)
     assert waves["asked"] == ["hum", "hum", "queen_toot", "queen_toot", "hiss", "hiss"]
-    # every kind is asked of the same latents
-    z = model.prior_latents(2, seed=0)
+    # every kind is asked as a user asks it: generate(n, kind, seed), the
+    # latents from the kind's own mixture of the prior
+    np.testing.assert_allclose(waves["generated"][4:], model.generate(2, "hiss", 0), atol=1e-5)
+    z = model.prior_latents(2, seed=0, kind="hiss")
     np.testing.assert_allclose(waves["generated"][4:], model.decode(z, "hiss"), atol=1e-5)
     assert out["chance"] == pytest.approx(1 / 3)
     for key in ("real_accuracy", "gen_accuracy", "real_top_probability",
@@ -190,7 +199,8 @@ def test_evaluate_model_asks_a_conditional_model_for_every_kind(model, corpus):
     for key in ("recon_lsd_db", "recon_sc_db", "consistency_sc_db", "fd_ratio"):
         assert np.isfinite(out[key]), key
     # the prior samples cycle through the kinds in equal numbers
-    expected = model.decode(model.prior_latents(6, seed=0), list(KINDS) * 2)
+    asked = list(KINDS) * 2  # each from its kind's mixture of the prior
+    expected = model.decode(model.prior_latents(6, seed=0, kind=asked), asked)
     np.testing.assert_allclose(waves["generated"], lowpass_reference(expected, CFG),
                                atol=1e-5)
     # held-out clips are reconstructed with their own kinds

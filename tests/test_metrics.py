@@ -212,3 +212,45 @@ def test_feature_embedding_fmax_ignores_content_above_the_band():
     assert np.max(np.abs(full_a - full_b)) > 10
     # ... and leaves the band-limited ones nearly untouched.
     assert np.max(np.abs(a - b)) < 1
+
+
+def test_band_energy_share_matches_the_energy_of_two_tones():
+    sr, n = 16000, 16000
+    t = np.arange(n) / sr
+    low, high = 0.6 * np.sin(2 * np.pi * 1000 * t), 0.3 * np.sin(2 * np.pi * 5000 * t)
+    share = metrics.band_energy_share(np.stack([low + high, low, high]), sr, fmax=2000.0)
+    # Energy of a sine is amplitude^2 / 2: 0.18 below 2 kHz, 0.045 above.
+    np.testing.assert_allclose(share, [0.18 / 0.225, 1.0, 0.0], atol=1e-9)
+    # Parseval: the share of the whole band is one, in any band split.
+    noise = np.random.default_rng(0).standard_normal(4097)
+    whole = metrics.band_energy_share(noise, sr, fmax=sr / 2)
+    below = metrics.band_energy_share(noise, sr, fmax=3000.0)
+    above = metrics.band_energy_share(noise, sr, fmin=3000.0 + sr / 4097 / 2, fmax=sr / 2)
+    assert whole == pytest.approx(1.0)
+    assert below + above == pytest.approx(1.0)
+
+
+def test_band_energy_share_of_silence_is_nan_and_bad_bands_are_refused():
+    assert np.isnan(metrics.band_energy_share(np.zeros(64), 16000, 2000.0))
+    with pytest.raises(ValueError, match="fmin"):
+        metrics.band_energy_share(np.ones(64), 16000, fmax=100.0, fmin=200.0)
+
+
+def test_strongest_peak_finds_the_loudest_line_in_the_band():
+    sr = 16000
+    t = np.arange(sr) / sr
+    # a hum whose 2nd harmonic is the loudest line, and a louder line above 1 kHz
+    wave = (0.3 * np.sin(2 * np.pi * 225 * t) + 0.5 * np.sin(2 * np.pi * 450 * t)
+            + 0.9 * np.sin(2 * np.pi * 1500 * t))
+    peaks = metrics.strongest_peak_hz(np.stack([wave, np.zeros(sr)]), sr)
+    assert peaks[0] == pytest.approx(450, abs=2)
+    assert np.isnan(peaks[1])
+
+
+def test_mean_pairwise_distance_of_a_repeated_set_is_zero():
+    same = np.tile([[1.0, 2.0, 3.0]], (4, 1))
+    assert metrics.mean_pairwise_distance(same) == 0.0
+    pts = np.array([[0.0, 0.0], [3.0, 4.0]])
+    assert metrics.mean_pairwise_distance(pts) == pytest.approx(5.0)
+    with pytest.raises(ValueError):
+        metrics.mean_pairwise_distance(np.zeros((1, 3)))

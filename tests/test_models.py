@@ -231,7 +231,8 @@ def test_conditional_builders_take_a_label_input():
         assert vaegan.label_width(part) == 4
     assert [tuple(o.shape) for o in enc.outputs] == [(None, 5), (None, 5)]
     assert tuple(dec.output.shape) == (None, *COND_SHAPE)
-    assert [tuple(o.shape) for o in disc.outputs] == [(None, 8, 8, 8), (None, 1)]
+    # features, real-vs-fake logit, and the auxiliary classifier's kind logits
+    assert [tuple(o.shape) for o in disc.outputs] == [(None, 8, 8, 8), (None, 1), (None, 4)]
     # n_classes=0 keeps the single-input parts exactly as before
     plain = vaegan.build_decoder(COND_SHAPE, 5, widths=(4, 8))
     assert len(plain.inputs) == 1 and vaegan.label_width(plain) == 0
@@ -358,3 +359,33 @@ def test_conditional_save_load_round_trip(cond_trained, tmp_path):
                                   loaded.sample(4, seed=2, labels=[0, 1, 2, 1]))
     history = loaded.fit(x, onehot, batch_size=4, epochs=1, verbose=0).history
     assert np.isfinite(history["total"]).all()
+
+
+def test_the_auxiliary_classifier_learns_kinds_and_steers_the_decoder():
+    """AC-GAN: with aux_weight the discriminator's kind head is trained on
+    real clips (its loss falls) and the decoder's loss carries the kind term;
+    with aux_weight 0 neither term exists."""
+    import keras
+
+    x, ids, onehot = labelled(24)
+    # Kinds that differ in level, so that a few steps can tell them apart.
+    x = np.clip(x * 0.1 + (ids[:, None, None, None] - 1) * 0.6, -1, 1).astype(np.float32)
+    plain = tiny_conditional(seed=2)
+    plain.compile()
+    terms = plain.compute_losses(x[:4], onehot[:4])
+    assert float(terms["aux_real"]) == 0.0 and float(terms["aux_fake"]) == 0.0
+
+    model = tiny_conditional(seed=2, aux_weight=1.0)
+    model.compile(disc_optimizer=keras.optimizers.Adam(1e-2))
+    before = float(model.compute_losses(x, onehot)["aux_real"])
+    assert before == pytest.approx(np.log(N_CLASSES), rel=0.3)  # near chance at the start
+    history = model.fit(x, onehot, batch_size=8, epochs=8, verbose=0, shuffle=False).history
+    check_finite_history(history)
+    after = float(model.compute_losses(x, onehot)["aux_real"])
+    assert after < 0.5 * before
+    terms = model.compute_losses(x, onehot)
+    assert float(terms["aux_fake"]) > 0.0
+    with pytest.raises(ValueError, match="aux_weight"):
+        vaegan.VAEGAN(*[vaegan.build_encoder(COND_SHAPE, LATENT, dense_units=8, **TINY),
+                        vaegan.build_decoder(COND_SHAPE, LATENT, **TINY),
+                        vaegan.build_discriminator(COND_SHAPE, **TINY)], aux_weight=1.0)

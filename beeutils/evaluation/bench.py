@@ -65,9 +65,12 @@ if TYPE_CHECKING:
     from beeutils.dsp.spectral import STFTConfig
 
 #: Keys every entry of ``models`` carries (after ``name``, the rows of its table).
-MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "fd_ratio", "ndb_k", "nonfinite_steps",
+MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "floor_lsd_db", "consistency_sc_db",
+              "fd_ratio", "ndb_k", "gen_kind_share_error", "band_share_min", "nonfinite_steps",
               "silent_clips", "nonfinite_clips", "train_examples_per_s", "train_seconds",
               "generate_x_realtime")
+#: Keys the rows of models conditioned on kind add (``NAME_by_kind``).
+CONDITIONAL_KEYS = ("cond_accuracy", "cond_min_kind_accuracy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,10 +83,14 @@ class BenchSettings:
         epochs: training epochs, the same for every approach.
         batch_size: clips per training step.
         n_generated: prior samples per approach for the generation metrics.
+        n_per_kind: clips asked of each kind from a conditional model.
         gl_clips: clips in the Griffin-Lim timing batch.
         gl_iter: Griffin-Lim iterations (timing and model decoding).
         synth_repeats: timed syntheses per kind.
         approaches: which approaches to train.
+        conditional: approaches also trained conditioned on kind (row
+            ``NAME_by_kind``), and asked for every kind
+            (``evaluation.conditional.evaluate_conditional``).
         seeds: one full training and measurement of every approach per
             seed; each seeds corpus, weights, batch order and sampling.
             The first also seeds the signal-processing parts and is the
@@ -95,10 +102,12 @@ class BenchSettings:
     epochs: int = 30
     batch_size: int = 32
     n_generated: int = 256
+    n_per_kind: int = 16
     gl_clips: int = 64
     gl_iter: int = 32
     synth_repeats: int = 11
     approaches: tuple[str, ...] = ("magnitude", "real_imag", "logmag_if", "oscillator")
+    conditional: tuple[str, ...] = ("magnitude",)
     seeds: tuple[int, ...] = (0,)
 
     def __post_init__(self) -> None:
@@ -108,6 +117,8 @@ class BenchSettings:
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds must differ, got {list(seeds)}")
         object.__setattr__(self, "seeds", seeds)  # a list from JSON or argparse -> tuple
+        object.__setattr__(self, "approaches", tuple(self.approaches))
+        object.__setattr__(self, "conditional", tuple(self.conditional))
 
     @property
     def seed(self) -> int:
@@ -116,7 +127,8 @@ class BenchSettings:
 
 
 #: ``--quick``: the same measurements with a smaller corpus and budget, one seed.
-QUICK = BenchSettings(clips_per_kind=16, epochs=8, n_generated=64, synth_repeats=3)
+QUICK = BenchSettings(clips_per_kind=16, epochs=8, n_generated=64, n_per_kind=8,
+                      synth_repeats=3)
 #: The full run: three seeds, so that the table reads mean ± sd.
 FULL = BenchSettings(seeds=(0, 1, 2))
 
@@ -198,6 +210,7 @@ def compare_with_librosa(
     momentum: float = 0.99,
     seed: int = 0,
     same_init: bool = True,
+    pghi: bool = False,
 ) -> dict[str, Any]:
     """Our batched Griffin-Lim against ``librosa.griffinlim`` clip by clip.
 
@@ -221,6 +234,8 @@ def compare_with_librosa(
         momentum: momentum for both.
         seed: seed of the initial phases.
         same_init: start both from identical phases.
+        pghi: also run ours from the PGHI phase (``init="pghi"``), timed
+            with the PGHI integration included.
 
     Returns:
         dict with ``sc_db_ours``, ``sc_db_librosa`` (mean dB), per-clip lists
@@ -228,7 +243,11 @@ def compare_with_librosa(
         ``seconds_ours``, ``seconds_librosa`` (wall clock for the batch),
         ``speed_ratio`` (librosa time / ours; above 1 means ours is faster),
         ``cpu_seconds_ours``, ``cpu_seconds_librosa`` (process CPU time, all
-        threads: steadier than wall clock on a shared machine), ``n_clips``, ``n_samples``, ``n_iter``, ``momentum``, ``same_init``.
+        threads: steadier than wall clock on a shared machine), ``n_clips``,
+        ``n_samples``, ``n_iter``, ``momentum``, ``same_init``; with
+        ``pghi``: ``sc_db_pghi`` (PGHI then ``n_iter`` iterations),
+        ``sc_db_pghi_alone`` (PGHI, no iteration), ``seconds_pghi`` and
+        ``pghi_time_ratio`` (its time / librosa's).
     """
     import librosa
 
@@ -279,7 +298,23 @@ def compare_with_librosa(
 
     sc_ours = np.atleast_1d(spectral_convergence_wave(target, wave_ours, config))
     sc_theirs = np.atleast_1d(spectral_convergence_wave(target, wave_theirs, config))
-    return {
+    extra: dict[str, Any] = {}
+    if pghi:
+        from beeutils.dsp.pghi import pghi_phase
+
+        start = time.perf_counter()
+        phase = pghi_phase(target, config, seed=seed)
+        wave_pghi = griffin_lim(target, config, n_iter=n_iter, momentum=momentum,
+                                length=n_samples, init=phase)
+        seconds_pghi = time.perf_counter() - start
+        alone = griffin_lim(target, config, n_iter=0, length=n_samples, init=phase)
+        extra = {
+            "sc_db_pghi": float(np.mean(spectral_convergence_wave(target, wave_pghi, config))),
+            "sc_db_pghi_alone": float(np.mean(spectral_convergence_wave(target, alone, config))),
+            "seconds_pghi": seconds_pghi,
+            "pghi_time_ratio": seconds_pghi / max(seconds_librosa, 1e-12),
+        }
+    return {**extra,
         "sc_db_ours": float(np.mean(sc_ours)),
         "sc_db_librosa": float(np.mean(sc_theirs)),
         "sc_db_ours_per_clip": sc_ours.tolist(),
@@ -302,7 +337,7 @@ def bench_griffin_lim(waves: np.ndarray, n_iter: int) -> dict[str, Any]:
     from beeutils.dsp import spectral
 
     out = compare_with_librosa(waves, spectral.STFTConfig(n_freq_keep=None, n_frames=None),
-                               n_iter=n_iter)
+                               n_iter=n_iter, pghi=True)
     return {k: v for k, v in out.items() if not k.endswith("per_clip")}
 
 
@@ -333,22 +368,27 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         on the band-limited clips that the generation metrics measured).
     """
     from beeutils.data.readers import training_corpus
-    from beeutils.dsp.spectral import STFTConfig
+    from beeutils.dsp.spectral import WIDEBAND
     from beeutils.evaluation.broken import broken_report
+    from beeutils.evaluation.conditional import evaluate_conditional
     from beeutils.evaluation.evaluate import evaluate_model
     from beeutils.models.audio_model import AudioModel
     from beeutils.models.configs import ModelConfig
 
     seed = settings.seed if seed is None else int(seed)
     corpus = training_corpus(data_dir, settings.clips_per_kind, settings.duration, seed)
-    # The default crop (0-2 kHz) and, as STFTConfig() does for 2.048 s, every
-    # frame but the last (centred on the end of the clip, half padding).
+    # The models' grid (0-8 kHz, every kind inside) and, as it does for
+    # 2.048 s, every frame but the last (centred on the end of the clip).
     n_samples = corpus.waves("train").shape[-1]
-    stft = STFTConfig(n_frames=STFTConfig().n_frames_for(n_samples) - 1)
+    stft = WIDEBAND.replace(n_frames=WIDEBAND.n_frames_for(n_samples) - 1)
     rows = []
-    for name in settings.approaches:
+    runs = [(name, False) for name in settings.approaches]
+    runs += [(name, True) for name in settings.conditional]
+    for approach, conditional in runs:
+        name = f"{approach}_by_kind" if conditional else approach
         print(f"[bench] training {name} ...", flush=True)
-        model = AudioModel.build(ModelConfig(name, stft), corpus, seed=seed)
+        model = AudioModel.build(ModelConfig(approach, stft, conditional=conditional), corpus,
+                                 seed=seed)
         model.train(corpus, epochs=settings.epochs, batch_size=settings.batch_size,
                     seed=seed, verbose=verbose)
         if save_dir is not None:
@@ -360,6 +400,13 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         broken = broken_report(waves["generated"]).to_dict()
         row = {"name": name, **measured, "silent_clips": int(broken["silent"]),
                "nonfinite_clips": int(broken["nonfinite"])}
+        if conditional:
+            asked = evaluate_conditional(model, corpus, n_per_kind=settings.n_per_kind,
+                                         seed=seed)
+            row.update({"cond_accuracy": asked["gen_accuracy"],
+                        "cond_min_kind_accuracy": float(min(asked["gen_per_kind"].values())),
+                        "cond_per_kind": asked["gen_per_kind"],
+                        "cond_judge_real_accuracy": asked["real_accuracy"]})
         rows.append(row)
         print(f"[bench] {name} (seed {seed}): trained in {row['train_seconds']:.0f} s, "
               f"LSD {row['recon_lsd_db']:.2f} dB, FD ratio {row['fd_ratio']:.2f}, "
@@ -463,6 +510,11 @@ def results_table(results: dict[str, Any]) -> str:
                      f"ours {_fmt(g['sc_db_ours'])} dB in {_fmt(g['seconds_ours'])} s, "
                      f"librosa {_fmt(g['sc_db_librosa'])} dB in "
                      f"{_fmt(g['seconds_librosa'])} s ({_fmt(g['speed_ratio'], 1)}x).")
+        if "sc_db_pghi" in g:
+            lines.append(f"- Griffin-Lim from PGHI, {g['n_iter']} iterations: "
+                         f"{_fmt(g['sc_db_pghi'])} dB in {_fmt(g['seconds_pghi'])} s "
+                         f"(PGHI alone {_fmt(g['sc_db_pghi_alone'])} dB; "
+                         f"{_fmt(g['pghi_time_ratio'], 2)}x librosa's time).")
     seeds = results.get("seeds") or []
     aggregate = results.get("aggregate") or []
     models = aggregate if len(seeds) > 1 and aggregate else (results.get("models") or [])
@@ -470,8 +522,8 @@ def results_table(results: dict[str, Any]) -> str:
         if models is aggregate:
             seed_list = ", ".join(str(k) for k in seeds)
             lines += ["", f"Mean ± sd over {len(seeds)} seeds ({seed_list}; sample sd)."]
-        lines += ["", comparison_table({row["name"]: row for row in models},
-                                      table_rows(*MODEL_KEYS[1:]))]
+        keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + MODEL_KEYS[8:]
+        lines += ["", comparison_table({row["name"]: row for row in models}, table_rows(*keys))]
     return "\n".join(lines)
 
 

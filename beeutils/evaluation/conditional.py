@@ -50,9 +50,11 @@ def evaluate_conditional(model: Any, corpus: Any, classifier: KindClassifier | N
         corpus: the corpus it was trained on.
         classifier: a fitted ``KindClassifier``; ``None`` (or an unfitted
             one): fitted here (``fit_kind_classifier``).
-        n_per_kind: clips generated per kind; every kind uses the same
-            ``n_per_kind`` latents (one seed), so a decoder that ignored its
-            label would score exactly chance.
+        n_per_kind: clips generated per kind, ``model.generate(n_per_kind,
+            kind, seed)``: every kind reads the same noise (one seed), so
+            with an N(0, I) prior a decoder that ignored its label would
+            score exactly chance; a per-kind mixture prior moves each kind's
+            latents to where its training codes lie.
         seed: latents and classifier.
         split: held-out real split for the classifier's reference accuracy.
         return_waves: also return ``{"generated", "real", "asked"}``.
@@ -78,8 +80,10 @@ def evaluate_conditional(model: Any, corpus: Any, classifier: KindClassifier | N
     real = model_band_real(model, corpus, split)
     real_res = conditional_accuracy(classifier, real, list(corpus.labels(split)))
 
-    z = model.prior_latents(n_per_kind, seed)
-    generated = np.concatenate([model.decode(z, kind) for kind in kinds])
+    # What a user gets from generate(kind=): each kind's latents from the
+    # model's prior (its own mixture, for a per-kind mixture prior), drawn
+    # from the same noise, so only the kind differs between the rows.
+    generated = np.concatenate([model.generate(n_per_kind, kind, seed) for kind in kinds])
     asked = [k for k in kinds for _ in range(n_per_kind)]
     gen_res = conditional_accuracy(classifier, generated, asked)
     predicted = np.asarray(gen_res["predicted"]).reshape(len(kinds), n_per_kind)

@@ -40,7 +40,13 @@ generation):
 ``f0_wasserstein_hz``, ``f0_median_gen_hz``, ``f0_median_data_hz``
     the f0 distribution of generated clips against the held-out clips;
 ``gen_share_hum_band``, ``data_share_hum_band``, ``gen_hum_f0_median_hz``
-    clips whose f0 lies in the hum band, and the generated hum's median f0.
+    clips whose f0 lies in the hum band, and the generated hum's median f0;
+``diversity_gen``, ``diversity_data``, ``diversity_ratio``
+    mean pairwise distance of standardised clip features among generated
+    clips, among held-out clips, and their ratio (1: as varied as real data);
+``peak_median_gen_hz``, ``peak_median_data_hz``
+    median over clips of the strongest spectral peak between 100 Hz and
+    1 kHz (a hive's hum line), generated and held-out.
 """
 
 from __future__ import annotations
@@ -137,6 +143,20 @@ def generation_metrics(
     out["data_share_hum_band"] = float(np.mean(_in_band(f0_data, hum_band)))
     gen_hum = f0_gen[_in_band(f0_gen, hum_band)]
     out["gen_hum_f0_median_hz"] = float(np.median(gen_hum)) if gen_hum.size else float("nan")
+    # Variety: a generator that repeats itself is close to the data on
+    # average and far from it in spread.
+    if len(f_gen) > 1 and len(f_test) > 1:
+        out["diversity_gen"] = metrics.mean_pairwise_distance(f_gen)
+        out["diversity_data"] = metrics.mean_pairwise_distance(f_test)
+        out["diversity_ratio"] = out["diversity_gen"] / max(out["diversity_data"], 1e-12)
+    # A hive's signature: the strongest line between 100 Hz and 1 kHz.
+    top = min(1000.0, sr / 2 if fmax is None else fmax)
+    peak_gen = metrics.strongest_peak_hz(generated, sr, 100.0, top)
+    peak_data = metrics.strongest_peak_hz(test_ref, sr, 100.0, top)
+    out["peak_median_gen_hz"] = float(np.nanmedian(peak_gen)) if np.isfinite(peak_gen).any() \
+        else float("nan")
+    out["peak_median_data_hz"] = float(np.nanmedian(peak_data)) if np.isfinite(peak_data).any() \
+        else float("nan")
     return out, {"f0_generated": f0_gen, "f0_data": f0_data}
 
 
@@ -281,6 +301,16 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
       magnitude encoder: the error of the missing phase alone);
     - ``generate_x_realtime``: seconds of audio generated per second of
       computing, decoding included;
+    - ``band_share_min``, ``band_share_per_kind``: the share of the
+      held-out clips' energy inside the model band (0 to
+      ``STFTConfig.band_top_hz``), for the worst kind and per kind: what
+      the model could render at best (``metrics.band_energy_share``);
+    - ``gen_kind_share``, ``data_kind_share``, ``gen_kind_share_error``: the
+      share of generated clips that a kind classifier (trained on the
+      training clips as the representation renders them,
+      ``conditional.fit_kind_classifier``) assigns to each kind, the
+      training split's share of each kind, and the largest absolute
+      difference: are the kinds generated as often as the data hold them?
     - ``eval_seconds``: the whole evaluation, reconstruction and decoding
       included;
     - ``train_seconds``, ``train_examples_per_s``, ``train_steps``,
@@ -323,6 +353,8 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
                     if k.startswith("recon_")})
     metrics["generate_x_realtime"] = (n_generated * model.n_samples / model.sr
                                       / max(gen_seconds, 1e-9))
+    metrics.update(band_share(model.config.stft, original, labels))
+    metrics.update(kind_share(model, corpus, generated, seed))
     metrics["eval_seconds"] = time.perf_counter() - began  # decoding included
     result = model.train_result
     if result is not None:
@@ -334,6 +366,36 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     if not return_waves:
         return metrics
     return metrics, {"original": original, "floor": floor, **waves}
+
+
+def band_share(config: STFTConfig, waves: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """How much of each kind's energy lies inside the band of ``config``.
+
+    Returns:
+        ``band_share_per_kind`` (kind -> mean share over its clips) and
+        ``band_share_min`` (the worst kind's).
+    """
+    from beeutils.evaluation.metrics import band_energy_share
+
+    shares = band_energy_share(waves, config.sr, config.band_top_hz)
+    labels = np.asarray(list(labels))
+    per_kind = {str(k): float(np.nanmean(shares[labels == k])) for k in sorted(set(labels))}
+    return {"band_share_per_kind": per_kind, "band_share_min": float(min(per_kind.values()))}
+
+
+def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """The kinds of ``generated`` clips as a classifier judges them, against
+    the kinds of the training split (keys in ``evaluate_model``)."""
+    from beeutils.evaluation.conditional import fit_kind_classifier
+
+    labels = list(corpus.labels("train"))
+    kinds = sorted(set(labels))
+    judge = fit_kind_classifier(model, corpus, seed=seed)
+    predicted = list(judge.predict(generated))
+    gen = {k: predicted.count(k) / max(len(predicted), 1) for k in kinds}
+    data = {k: labels.count(k) / len(labels) for k in kinds}
+    return {"gen_kind_share": gen, "data_kind_share": data,
+            "gen_kind_share_error": float(max(abs(gen[k] - data[k]) for k in kinds))}
 
 
 #: Every metric a table can show: key -> (description, unit, lower is better;
@@ -355,7 +417,18 @@ ROWS: dict[str, tuple[str, str, bool | None]] = {
     "ndb_k_floor": ("held-out real clips: NDB/K (the floor)", "", True),
     "f0_wasserstein_hz": ("generation: f0 distribution distance", "Hz", True),
     "gen_share_hum_band": ("generation: share with f0 in the hum band", "share", None),
+    "gen_kind_share_error": ("generation: largest gap between a kind's share and the data's "
+                             "(classifier)", "share", True),
+    "band_share_min": ("real data: energy inside the model band, worst kind", "share", False),
+    "cond_accuracy": ("asked for a kind: clips judged that kind, mean over kinds", "share",
+                      False),
+    "cond_min_kind_accuracy": ("asked for a kind: clips judged that kind, worst kind", "share",
+                               False),
     "data_share_hum_band": ("real data: share with f0 in the hum band", "share", None),
+    "diversity_ratio": ("generation: variety against held-out clips (1 = as varied)", "",
+                        None),
+    "peak_median_gen_hz": ("generation: strongest 100-1000 Hz peak, median", "Hz", None),
+    "peak_median_data_hz": ("held-out clips: strongest 100-1000 Hz peak, median", "Hz", None),
     "nonfinite_steps": ("non-finite training steps", "", True),
     "silent_clips": ("generation: silent clips (peak < 1e-4)", "clips", True),
     "nonfinite_clips": ("generation: clips with NaN or inf", "clips", True),

@@ -10,7 +10,10 @@ Groups:
   ``multi_resolution_stft_distance``, ``snr_db``;
 - generation (sets): ``feature_embedding``, ``frechet_distance``,
   ``kernel_mmd``, ``ndb_k``;
-- pitch: ``fundamental_frequency``, ``f0_distribution_distance``.
+- pitch: ``fundamental_frequency``, ``f0_distribution_distance``;
+- band: ``band_energy_share`` (how much of a sound lies where a model works);
+- a hive's signature and variety: ``strongest_peak_hz``,
+  ``mean_pairwise_distance``.
 
 Spectrograms are ``(..., freq, time)`` magnitudes; waveforms ``(..., samples)``.
 """
@@ -37,6 +40,9 @@ __all__ = [
     "ndb_k",
     "fundamental_frequency",
     "f0_distribution_distance",
+    "band_energy_share",
+    "strongest_peak_hz",
+    "mean_pairwise_distance",
 ]
 
 _TINY = np.finfo(np.float64).tiny
@@ -520,3 +526,84 @@ def f0_distribution_distance(f0s_a: np.ndarray, f0s_b: np.ndarray) -> dict[str, 
         "n_a": int(len(a)),
         "n_b": int(len(b)),
     }
+
+
+def band_energy_share(waves: np.ndarray, sr: int, fmax: float, fmin: float = 0.0) -> np.ndarray:
+    """Share of each clip's energy between ``fmin`` and ``fmax`` Hz.
+
+    A model that generates only a band (0-2 kHz for the default crop) can
+    at best render this share of a sound; the rest is lost whatever it
+    learns.  Energy is the squared magnitude of the whole clip's real FFT
+    (Parseval: the waveform energy, split by frequency), so no window or
+    frame size decides the answer.
+
+    Args:
+        waves: ``(..., samples)`` float waveforms.
+        sr: sample rate in Hz.
+        fmax: top of the band in Hz (inclusive).
+        fmin: bottom of the band in Hz (inclusive).
+
+    Returns:
+        float64 ``(...)`` shares in [0, 1]; NaN for a silent clip (no energy
+        to share).
+    """
+    x = np.asarray(waves, dtype=np.float64)
+    if x.ndim < 1 or x.shape[-1] < 2:
+        raise ValueError(f"waves must be (..., samples) with at least 2 samples, got {x.shape}")
+    if not 0 <= fmin < fmax:
+        raise ValueError(f"need 0 <= fmin < fmax, got fmin={fmin}, fmax={fmax}")
+    power = np.abs(np.fft.rfft(x, axis=-1)) ** 2
+    # One-sided spectrum: every bin but DC (and Nyquist, for an even length)
+    # stands for a positive and a negative frequency.
+    power[..., 1 : (x.shape[-1] + 1) // 2] *= 2.0
+    freqs = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
+    inside = (freqs >= fmin) & (freqs <= fmax)
+    total = power.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = power[..., inside].sum(axis=-1) / total
+    return np.where(total > 0, share, np.nan)
+
+
+def strongest_peak_hz(waves: np.ndarray, sr: int, fmin: float = 100.0,
+                      fmax: float = 1000.0) -> np.ndarray:
+    """Frequency of the strongest peak of each clip's spectrum between
+    ``fmin`` and ``fmax`` Hz.
+
+    A hive's hum shows as a few sharp lines (its fundamental and harmonics);
+    which of them is the strongest is a signature a generator should keep.
+    The spectrum is the whole clip's power spectrum (real FFT), smoothed over
+    5 Hz so that one noisy bin does not win.
+
+    Args:
+        waves: ``(..., samples)`` float waveforms.
+        sr: sample rate in Hz.
+        fmin, fmax: the band searched, Hz.
+
+    Returns:
+        float64 ``(...)`` frequencies in Hz; NaN for a silent clip.
+    """
+    x = np.asarray(waves, dtype=np.float64)
+    if not 0 <= fmin < fmax <= sr / 2:
+        raise ValueError(f"need 0 <= fmin < fmax <= {sr / 2}, got {fmin}, {fmax}")
+    power = np.abs(np.fft.rfft(x, axis=-1)) ** 2
+    freqs = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
+    width = max(1, int(round(5.0 / (freqs[1] - freqs[0]))))
+    kernel = np.ones(width) / width
+    smooth = np.apply_along_axis(lambda p: np.convolve(p, kernel, mode="same"), -1, power)
+    inside = np.flatnonzero((freqs >= fmin) & (freqs <= fmax))
+    peak = freqs[inside[np.argmax(smooth[..., inside], axis=-1)]]
+    return np.where(power.sum(axis=-1) > 0, peak, np.nan)
+
+
+def mean_pairwise_distance(feats: np.ndarray) -> float:
+    """Mean Euclidean distance between the rows of ``feats`` ``(n, d)``, all
+    pairs: how varied a set of clips is, in a feature space.  Compare a
+    generated set's with a real set's, in the same standardised space
+    (``standardize_features``): a generator that repeats itself scores far
+    below real data."""
+    f = np.asarray(feats, dtype=np.float64)
+    if f.ndim != 2 or len(f) < 2:
+        raise ValueError(f"need (n >= 2, d) features, got shape {f.shape}")
+    diff = f[:, None, :] - f[None, :, :]
+    dist = np.sqrt(np.sum(diff**2, axis=-1))
+    return float(dist[np.triu_indices(len(f), 1)].mean())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from beeutils.dsp.spectral import STFTConfig
+from beeutils.dsp.spectral import WIDEBAND, STFTConfig
 
 __all__ = ["VAEGANConfig", "OscillatorConfig", "ModelConfig", "APPROACHES",
            "REPRESENTATION_OF", "NETWORK_CONFIG_OF", "DEFAULT_NETWORK_CHANGES",
@@ -78,6 +78,10 @@ class VAEGANConfig(_Serialisable):
         log_magnitude_weight: weight of the L1 distance of log magnitudes of
             the decoder's real/imaginary output (``real_imag``); 0 leaves it
             out.
+        aux_weight: models conditioned on kind only: weight of the
+            auxiliary kind classifier on the discriminator (AC-GAN): the
+            discriminator learns to tell the kinds of real clips apart, and
+            the decoder to make clips it reads as the kind asked for.
         feature_reduction: ``"sum"`` or ``"mean"`` over feature axes.
         log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
         learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
@@ -100,6 +104,7 @@ class VAEGANConfig(_Serialisable):
     gan_weight: float = 1.0
     waveform_weight: float = 0.0
     log_magnitude_weight: float = 0.0
+    aux_weight: float = 1.0
     log_var_clamp: float = 10.0
     learning_rate: float = 1e-3
     disc_learning_rate: float = 1e-4
@@ -136,7 +141,8 @@ class OscillatorConfig(_Serialisable):
         n_harmonics: oscillators in the bank (24 reach 2 kHz from an f0 of
             83 Hz).
         n_noise_bands: noise filter bands from 0 Hz to Nyquist.
-        max_hz: top of the band produced, Hz (``None``: Nyquist).
+        max_hz: top of the band produced, Hz (``None``: the top of the
+            STFT crop the encoder reads, the band the model is measured in).
         encoder_widths, dense_units: the encoder (``vaegan.build_encoder``).
         decoder_width, f0_width: channels of the control and f0 decoders.
         kl_weight: KL weight (nats) against the spectral loss: small, so the
@@ -150,7 +156,7 @@ class OscillatorConfig(_Serialisable):
     hop: int = 128
     n_harmonics: int = 24
     n_noise_bands: int = 65
-    max_hz: float | None = 2000.0
+    max_hz: float | None = None
     encoder_widths: tuple[int, ...] = (16, 32, 64, 128)
     dense_units: int = 256
     decoder_width: int = 96
@@ -165,7 +171,10 @@ class OscillatorConfig(_Serialisable):
         """The compiled ``OscillatorVAE``; its encoder reads ``representation``."""
         from beeutils.models.oscillator_model import build_oscillator_vae
 
-        return build_oscillator_vae(input_shape, self, n_samples, representation.config.sr,
+        config = self
+        if self.max_hz is None:  # the band the encoder sees is the band it writes
+            config = self.replace(max_hz=representation.config.band_top_hz)
+        return build_oscillator_vae(input_shape, config, n_samples, representation.config.sr,
                                     n_classes, seed)
 
 
@@ -197,14 +206,15 @@ class ModelConfig:
 
     Attributes:
         approach: one of ``APPROACHES``.
-        stft: the STFT settings and crop the model reads (and writes).
+        stft: the STFT settings and crop the model reads (and writes);
+            ``spectral.WIDEBAND`` (0-8 kHz, every kind inside) by default.
         network: the approach's network configuration (default: its class's
             defaults).
         conditional: condition encoder, decoder (and discriminator) on kind.
     """
 
     approach: str = "magnitude"
-    stft: STFTConfig = STFTConfig()
+    stft: STFTConfig = WIDEBAND
     network: VAEGANConfig | OscillatorConfig | None = None
     conditional: bool = False
 

@@ -26,6 +26,7 @@ __all__ = [
     "feature_matching",
     "gan_discriminator_loss",
     "gan_generator_loss",
+    "kind_crossentropy",
     "binary_crossentropy_pixels",
     "mse_pixels",
     "multi_resolution_stft_loss",
@@ -286,3 +287,20 @@ def multi_resolution_stft_loss(
         log_l1 = tf.reduce_mean(tf.abs(tf.math.log(mag_t) - tf.math.log(mag_p)), axis=[-2, -1])
         total = total + tf.reduce_mean(sc + log_l1)
     return total / float(len(fft_sizes))
+
+
+def kind_crossentropy(kind_logits: Any, onehot: Any) -> Any:
+    """Categorical cross-entropy of kind logits against one-hot kinds.
+
+    The auxiliary-classifier term of an AC-GAN (Odena et al. 2017; GANSynth
+    conditions on pitch this way): stable from logits (log-softmax).
+
+    Args:
+        kind_logits: ``(batch, n_kinds)`` unnormalised scores.
+        onehot: ``(batch, n_kinds)`` one-hot kinds.
+
+    Returns:
+        Scalar mean over the batch, in nats (``log n_kinds`` at chance).
+    """
+    onehot = ops.cast(onehot, kind_logits.dtype)
+    return ops.mean(-ops.sum(onehot * ops.log_softmax(kind_logits, axis=-1), axis=-1))

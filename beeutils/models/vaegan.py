@@ -80,8 +80,8 @@ __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "b
            "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
-LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "gan_dec", "disc", "enc_loss", "dec_loss",
-              "total", "d_real", "d_fake")
+LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "gan_dec", "disc", "aux_real",
+              "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
 #: Global gradient norms the model tracks (train only).
 GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
 
@@ -295,11 +295,14 @@ def build_discriminator(
         name: model name.
         n_classes: 0 for ``x -> ...``; k > 1 for ``[x, onehot (batch, k)] ->
             ...`` with the projection term ``embed(onehot) . phi(x)`` added
-            to the logit (``phi``: the vector the logit layer reads).
+            to the logit (``phi``: the vector the logit layer reads), and a
+            third output, the kind logits ``(batch, k)`` of an auxiliary
+            classifier that reads ``phi(x)`` only (AC-GAN).
 
     Returns:
         Functional model with outputs ``[features (batch, h', w', c'),
-        logits (batch, 1)]``.
+        logits (batch, 1)]``, plus ``kind_logits (batch, k)`` when
+        conditional.
     """
     input_shape = _check_shape(input_shape, "input_shape")
     n_classes = _check_classes(n_classes)
@@ -320,13 +323,18 @@ def build_discriminator(
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     logits = layers.Dense(1, name="logits")(x)
+    kind_logits = None
     if n_classes:
+        # The auxiliary classifier (AC-GAN): which kind is this?  It reads
+        # the input alone, never the label it is given.
+        kind_logits = layers.Dense(n_classes, name="kind_logits")(x)
         label = _label_input(n_classes)
         # A one-hot times a bias-free Dense is a per-class embedding vector.
         embedded = layers.Dense(int(x.shape[-1]), use_bias=False, name="label_embedding")(label)
         projection = layers.Dot(axes=1, name="projection")([embedded, x])
         logits = layers.Add(name="logits_conditional")([logits, projection])
         inputs = [inputs, label]
+        return keras.Model(inputs, [features, logits, kind_logits], name=name)
     return keras.Model(inputs, [features, logits], name=name)
 
 
@@ -430,6 +438,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         waveform_weight: float = 0.0,
         waveform_fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
         log_magnitude_weight: float = 0.0,
+        aux_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -469,6 +478,9 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         if log_magnitude_weight and int(encoder.inputs[0].shape[-1]) != 2:
             raise ValueError("log_magnitude_weight needs real/imaginary (2-channel) inputs")
         self.log_magnitude_weight = float(log_magnitude_weight)
+        if aux_weight and not n_classes:
+            raise ValueError("aux_weight needs a model conditioned on kind (n_classes > 1)")
+        self.aux_weight = float(aux_weight)
         self.sampler = Sampling(seed=seed, log_var_clamp=self.log_var_clamp, name="sampling")
         # Prior draws use their own generator so that sampling noise for the
         # reconstructions and for the prior are independent streams.
@@ -546,6 +558,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             "waveform_weight": self.waveform_weight,
             "waveform_fft_sizes": list(self.waveform_fft_sizes),
             "log_magnitude_weight": self.log_magnitude_weight,
+            "aux_weight": self.aux_weight,
         })
         return config
 
@@ -617,9 +630,18 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         x_tilde = self.decoder(with_label(z), training=training)
         x_p = self.decoder(with_label(z_p), training=training)
         # Discriminator on real, reconstructed and prior-sampled inputs.
-        feat_real, logit_real = self.discriminator(with_label(x), training=training)
-        feat_tilde, logit_tilde = self.discriminator(with_label(x_tilde), training=training)
-        _, logit_p = self.discriminator(with_label(x_p), training=training)
+        feat_real, logit_real, *kind_real = self.discriminator(with_label(x), training=training)
+        feat_tilde, logit_tilde, *kind_tilde = self.discriminator(with_label(x_tilde),
+                                                                  training=training)
+        _, logit_p, *kind_p = self.discriminator(with_label(x_p), training=training)
+        if self.aux_weight:
+            # AC-GAN: the discriminator learns the kinds of real clips, and
+            # the decoder is rewarded when its clips read as the kind asked.
+            aux_real = losses.kind_crossentropy(kind_real[0], onehot)
+            aux_fake = (losses.kind_crossentropy(kind_tilde[0], onehot)
+                        + losses.kind_crossentropy(kind_p[0], onehot))
+        else:
+            aux_real = aux_fake = ops.convert_to_tensor(0.0)
 
         kl = losses.kl_divergence(z_mean, z_log_var, clamp=self.log_var_clamp)
         feature = losses.feature_matching(feat_real, feat_tilde, self.feature_reduction)
@@ -645,11 +667,13 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         disc = losses.gan_discriminator_loss(logit_real, [logit_tilde, logit_p], **gan_kw)
 
         enc_loss = self.kl_weight * kl + recon
-        dec_loss = self.gamma * recon + self.gan_weight * gan_dec
+        dec_loss = self.gamma * recon + self.gan_weight * gan_dec + self.aux_weight * aux_fake
+        disc = disc + self.aux_weight * aux_real
         return {
             "kl": kl, "feature": feature, "pixel": pixel, "waveform": waveform, "logmag": logmag,
             "gan_dec": gan_dec,
-            "disc": disc, "enc_loss": enc_loss, "dec_loss": dec_loss,
+            "disc": disc, "aux_real": aux_real, "aux_fake": aux_fake,
+            "enc_loss": enc_loss, "dec_loss": dec_loss,
             "total": enc_loss + dec_loss + disc,
             # Mean discriminator probabilities: is either side winning?
             "d_real": ops.mean(ops.sigmoid(logit_real)),
@@ -687,8 +711,11 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             # Each network follows the gradient of its own loss only.
             variables = network.trainable_variables
             grads = tape.gradient(terms[loss_name], variables)
-            optimizer.apply_gradients(zip(grads, variables))
-            self.trackers[f"{part}_grad_norm"].update_state(_global_norm(grads))
+            # A head no loss reads (the kind head with aux_weight 0) has no
+            # gradient: leave it as it is.
+            pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+            optimizer.apply_gradients(pairs)
+            self.trackers[f"{part}_grad_norm"].update_state(_global_norm([g for g, _ in pairs]))
         del tape
         for name in LOSS_TERMS:
             self.trackers[name].update_state(terms[name])
@@ -860,6 +887,7 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
         waveform=waveform if config.waveform_weight else None,
         waveform_weight=config.waveform_weight,
         log_magnitude_weight=config.log_magnitude_weight,
+        aux_weight=config.aux_weight if n_classes else 0.0,
     )
     model.compile(_default_optimizer(config.learning_rate),
                   _default_optimizer(config.learning_rate),
