@@ -106,7 +106,7 @@ N_SHOW = 3 if CFG.fast else 6               # prior samples shown and played
 N_GENERATED = 12 if CFG.fast else 256       # prior samples for the generation metrics
 VERBOSE = 2                                 # Keras: one line per epoch
 STFT = STFTConfig()                         # encoder input: 0-2 kHz x 2.048 s, as in 04 and 05
-MAX_HZ = float(STFT.n_freq_keep * STFT.bin_hz)  # 2 kHz: the band every model is measured in
+MAX_HZ = float(STFT.n_freq_keep * STFT.bin_hz)  # 2 kHz: the band of notebooks 04 and 05
 print(STFT, f"\nmodel band: 0-{MAX_HZ:.0f} Hz; control frames every {1000 * HOP / SR:.0f} ms")
 
 # %% [markdown]
@@ -615,8 +615,10 @@ for part in (model.network.encoder, model.network.f0_decoder, model.network.cont
 # What does the network train on?  `AudioModel` asks its network how arrays
 # relate to audio, and the bank's answer is `oscillator_model.training_inputs`:
 # the encoder input (`model.representation.encode_batch(waves)`), the
-# target, each clip low-passed at 2 kHz (the band every model is measured
-# in), and its measured f0 contour, one value per 8 ms frame.  We compute it
+# target, each clip low-passed at 2 kHz (the band this notebook and 04-05
+# measure in; the benchmark gives every model the 0-8 kHz grid
+# `spectral.WIDEBAND`, and the bank then writes up to its top), and its
+# measured f0 contour, one value per 8 ms frame.  We compute it
 # here for the held-out clips, which sections 10 and 11 look at; `train`
 # does the same for the training and validation clips.
 

@@ -383,7 +383,11 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
     stft = WIDEBAND.replace(n_frames=WIDEBAND.n_frames_for(n_samples) - 1)
     rows = []
     runs = [(name, False) for name in settings.approaches]
-    runs += [(name, True) for name in settings.conditional]
+    if len(corpus.kinds) > 1:
+        runs += [(name, True) for name in settings.conditional]
+    elif settings.conditional:
+        print(f"[bench] one label ({corpus.kinds[0]!r}): no model conditioned on kind",
+              flush=True)
     for approach, conditional in runs:
         name = f"{approach}_by_kind" if conditional else approach
         print(f"[bench] training {name} ...", flush=True)

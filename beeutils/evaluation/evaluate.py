@@ -402,8 +402,8 @@ def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0) ->
 #: ``None``: nearer the real data is better).
 ROWS: dict[str, tuple[str, str, bool | None]] = {
     "recon_snr_db": ("reconstruction: waveform SNR vs low-passed clip", "dB", False),
-    "recon_lsd_db": ("reconstruction: log-spectral distance, 0-2 kHz", "dB", True),
-    "recon_sc_db": ("reconstruction: spectral convergence, 0-2 kHz", "dB", True),
+    "recon_lsd_db": ("reconstruction: log-spectral distance, model band", "dB", True),
+    "recon_sc_db": ("reconstruction: spectral convergence, model band", "dB", True),
     "floor_lsd_db": ("representation round trip (floor): log-spectral distance", "dB", True),
     "floor_sc_db": ("representation round trip (floor): spectral convergence", "dB", True),
     "recon_mrstft": ("reconstruction: multi-resolution STFT distance", "", True),

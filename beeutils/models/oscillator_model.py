@@ -69,7 +69,7 @@ HOP = 128
 #: Range of fundamentals the model can produce (Hz): worker piping starts near
 #: 100 Hz, queen toots reach 550 Hz.
 F0_RANGE_HZ = (50.0, 1000.0)
-#: Default top frequency (Hz): the 0-2 kHz band every model of the series is measured in.
+#: Default top frequency (Hz) of `control_targets`: the 0-2 kHz crop of `STFTConfig()`.
 MAX_HZ = 2000.0
 #: Loss terms tracked in each stage.
 LOSS_TERMS = ("total", "mrstft", "kl", "f0")
