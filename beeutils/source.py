@@ -19,6 +19,11 @@ def source_lines(obj: Any, start: str | None = None, stop: str | None = None) ->
 
     Returns:
         The lines, without trailing newlines; an excerpt is framed by ``...``.
+
+    Raises:
+        ValueError: ``start`` or ``stop`` is in no line of the source: the
+            excerpt went stale when the code moved, and a notebook that
+            prints it stops there instead of showing the wrong lines.
     """
     src = textwrap.dedent(inspect.getsource(obj))
     node = ast.parse(src).body[0]
@@ -27,9 +32,17 @@ def source_lines(obj: Any, start: str | None = None, stop: str | None = None) ->
         doc = node.body[0]
         lines[doc.lineno - 1 : doc.end_lineno] = [" " * doc.col_offset + '"""..."""']
     if start is not None:
-        first = next(i for i, line in enumerate(lines) if start in line)
+        name = getattr(obj, "__qualname__", repr(obj))
+        first = next((i for i, line in enumerate(lines) if start in line), None)
+        if first is None:
+            raise ValueError(f"{name}: no line contains the start marker {start!r}")
         last = next((i for i, line in enumerate(lines[first + 1 :], first + 1)
-                     if stop is not None and stop in line), len(lines))
+                     if stop is not None and stop in line), None)
+        if last is None:
+            if stop is not None:
+                raise ValueError(f"{name}: no line after {start!r} contains the stop "
+                                 f"marker {stop!r}")
+            last = len(lines)
         lines = ["    ..."] + lines[first:last] + ["    ..."]
     return lines
 

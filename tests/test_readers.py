@@ -351,3 +351,34 @@ def test_real_recordings_read_as_a_plain_folder(real_bees_dir):
         data = readers.read_recordings(real_bees_dir, length=32768)
     assert data.layout == "folder" and len({m["file"] for m in data.metas}) == 24
     assert data.waves.shape == (24 * 4, 32768)  # 10 s at 16 kHz: 4 segments of 2.048 s
+
+
+def test_a_quiet_hive_with_clicks_is_read_and_a_silent_file_is_skipped(tmp_path):
+    """Real hive audio is quiet (RMS about 0.002) with microphone clicks: it is
+    read as it is (not mistaken for silence, not rescaled), while a file of
+    digital silence is skipped and reported.  The magnitude representation
+    then scales by the training set's own statistics, so the quiet level
+    uses the model's whole input range and a click is clipped at 3 sd."""
+    from beeutils.dsp.representations import MagnitudeRepresentation
+    from beeutils.dsp.spectral import WIDEBAND
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "hive"
+    folder.mkdir()
+    for i in range(3):
+        hum = 0.004 * tone(2.048, SR, f0=230.0 + 5 * i) / 0.3 + 0.0005 * rng.standard_normal(32768)
+        hum[5000 + 1000 * i : 5010 + 1000 * i] += 0.2  # a click: 40 dB above the RMS
+        sf.write(str(folder / f"quiet_{i}.wav"), hum.astype(np.float32), SR)
+    sf.write(str(folder / "silent.wav"), np.zeros(32768, np.float32), SR)
+    with pytest.warns(UserWarning, match="silent"):
+        data = readers.read_recordings(folder, length=32768)
+    from pathlib import Path
+
+    assert [Path(m["file"]).name for m in data.metas] == [f"quiet_{i}.wav" for i in range(3)]
+    assert [Path(str(s[0])).name for s in data.skipped] == ["silent.wav"]
+    rms = np.sqrt(np.mean(data.waves**2, axis=-1))
+    assert np.all((rms > 0.002) & (rms < 0.01))  # the level is the file's
+    rep = MagnitudeRepresentation(WIDEBAND).fit(data.waves)
+    x = rep.encode_batch(data.waves)
+    assert x.min() >= -1.0 and x.max() <= 1.0
+    assert np.ptp(x) > 1.0  # the quiet hive spans the range, not the floor

@@ -27,3 +27,14 @@ def test_module_table_matches_the_tree():
     tree, table = _tree_modules(), _table_modules()
     assert tree - table == set(), f"modules missing from the README table: {tree - table}"
     assert table - tree == set(), f"README names modules that do not exist: {table - tree}"
+
+
+def test_results_table_is_the_one_the_benchmark_wrote():
+    """The README's results are ``bench.results_table`` of ``results/bench.json``,
+    verbatim: the table and the file cannot disagree."""
+    import json
+
+    from beeutils.evaluation import bench
+
+    results = json.loads((ROOT / "results" / "bench.json").read_text())
+    assert bench.results_table(results) in (ROOT / "README.md").read_text()
