@@ -21,7 +21,8 @@ N = 8192                      # 0.512 s
 STFT = STFTConfig(n_fft=1024, hop=256, n_freq_keep=32, n_frames=32)
 SHAPE = (32, 32, 1)
 TINY = OscillatorConfig(latent_dim=4, encoder_widths=(4, 8), dense_units=16, decoder_width=8,
-                        f0_width=4, n_harmonics=8, n_noise_bands=17, fft_sizes=(512, 128))
+                        f0_width=4, n_harmonics=8, n_noise_bands=17, fft_sizes=(512, 128),
+                        max_hz=2000.0)
 
 
 def build(seed, n_classes=0, config=TINY):
@@ -270,3 +271,13 @@ def test_training_inputs_are_required(trained, clips):
     _, x, _, _ = clips
     with pytest.raises(ValueError, match="training_inputs"):
         model.fit(x, epochs=1, verbose=0)
+
+
+def test_the_bank_writes_the_band_its_encoder_reads_unless_told_otherwise():
+    from beeutils.dsp.spectral import WIDEBAND, STFTConfig
+
+    for grid in (WIDEBAND, STFTConfig()):
+        rep = MagnitudeRepresentation(grid)
+        model = TINY.replace(max_hz=None).build((grid.n_freq_keep, 16, 1), rep, N)
+        assert model.synth.max_hz == pytest.approx(grid.band_top_hz)
+    assert TINY.build(SHAPE, MagnitudeRepresentation(WIDEBAND), N).synth.max_hz == 2000.0
