@@ -123,3 +123,14 @@ def test_the_wideband_grid_holds_every_kind_and_the_default_crop_loses_hiss():
     assert narrow["band_share_per_kind"]["hiss"] < 0.5
     assert narrow["band_share_per_kind"]["hum"] > 0.95
     assert narrow["band_share_min"] == min(narrow["band_share_per_kind"].values())
+
+
+def test_kind_share_of_a_one_kind_corpus_is_not_judged():
+    class OneKind:
+        @staticmethod
+        def labels(split):
+            return ["recording"] * 4
+
+    out = evaluate.kind_share(model=None, corpus=OneKind(), generated=np.zeros((2, 8)))
+    assert np.isnan(out["gen_kind_share_error"]) and out["gen_kind_share"] == {}
+    assert out["data_kind_share"] == {"recording": 1.0}

@@ -61,7 +61,7 @@ from beeutils.dsp.spectral import STFTConfig
 
 __all__ = ["HUM_BAND_HZ", "ROWS", "TABLE_ROWS", "table_rows", "evaluate_model", "evaluate_waves",
            "reconstruction_metrics", "generation_metrics", "hum_reconstruction_metrics",
-           "format_value", "comparison_table"]
+           "format_value", "comparison_table", "band_share", "kind_share"]
 
 #: Fundamental-frequency band of colony hum (Hz): the synthetic hum's 200-260 Hz
 #: plus a margin for the widened partials and YIN's resolution.
@@ -385,11 +385,15 @@ def band_share(config: STFTConfig, waves: np.ndarray, labels: Sequence[str]) -> 
 
 def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0) -> dict[str, Any]:
     """The kinds of ``generated`` clips as a classifier judges them, against
-    the kinds of the training split (keys in ``evaluate_model``)."""
+    the kinds of the training split (keys in ``evaluate_model``); NaN error
+    and no judged shares for a corpus of one kind."""
     from beeutils.evaluation.conditional import fit_kind_classifier
 
     labels = list(corpus.labels("train"))
     kinds = sorted(set(labels))
+    if len(kinds) < 2:  # nothing to tell apart: every clip is of the one kind
+        return {"gen_kind_share": {}, "data_kind_share": {k: 1.0 for k in kinds},
+                "gen_kind_share_error": float("nan")}
     judge = fit_kind_classifier(model, corpus, seed=seed)
     predicted = list(judge.predict(generated))
     gen = {k: predicted.count(k) / max(len(predicted), 1) for k in kinds}
