@@ -151,8 +151,8 @@ def test_all_zero_magnitude_gives_finite_silence():
 def test_bad_input_is_rejected(mags):
     with pytest.raises(ValueError, match="frequency bins"):
         phase.griffin_lim(mags[:, :100], CFG, n_iter=1)
-    with pytest.raises(ValueError, match="init"):
-        phase.griffin_lim(mags, CFG, init="pghi")
+    with pytest.raises(ValueError, match="init must be 'random', 'zeros', 'pghi'"):
+        phase.griffin_lim(mags, CFG, init="chaos")
     with pytest.raises(ValueError, match="initial phase"):
         phase.griffin_lim(mags, CFG, n_iter=1, init=np.zeros((1, 513, 129), np.float32))
     with pytest.raises(ValueError, match="shape"):

@@ -38,3 +38,12 @@ def test_results_table_is_the_one_the_benchmark_wrote():
 
     results = json.loads((ROOT / "results" / "bench.json").read_text())
     assert bench.results_table(results) in (ROOT / "README.md").read_text()
+
+
+def test_real_recordings_table_is_the_one_the_benchmark_wrote():
+    import json
+
+    from beeutils.evaluation import bench
+
+    results = json.loads((ROOT / "results" / "real_bees.json").read_text())
+    assert bench.results_table(results) in (ROOT / "README.md").read_text()

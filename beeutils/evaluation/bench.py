@@ -71,6 +71,8 @@ MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "floor_lsd_db", "consisten
               "generate_x_realtime")
 #: Keys the rows of models conditioned on kind add (``NAME_by_kind``).
 CONDITIONAL_KEYS = ("cond_accuracy", "cond_min_kind_accuracy")
+#: Variety and the strongest hum line, shown when the rows carry them.
+SIGNATURE_KEYS = ("diversity_ratio", "peak_median_gen_hz", "peak_median_data_hz")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -526,7 +528,7 @@ def results_table(results: dict[str, Any]) -> str:
         if models is aggregate:
             seed_list = ", ".join(str(k) for k in seeds)
             lines += ["", f"Mean ± sd over {len(seeds)} seeds ({seed_list}; sample sd)."]
-        keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + MODEL_KEYS[8:]
+        keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + SIGNATURE_KEYS + MODEL_KEYS[8:]
         lines += ["", comparison_table({row["name"]: row for row in models}, table_rows(*keys))]
     return "\n".join(lines)
 

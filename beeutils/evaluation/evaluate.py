@@ -498,8 +498,8 @@ def comparison_table(results: Mapping[str, Mapping[str, Any]],
         results: approach name -> its ``evaluate_waves`` dict (plus
             ``train_seconds`` and anything else named in ``rows``); a value
             may be a summary over seeds (``format_value``: ``mean ± sd``).
-        rows: ``(key, description, unit, lower is better)``; a row whose key
-            no approach has is left out.
+        rows: ``(key, description, unit, lower is better)``; a row that no
+            approach has a value for is left out.
 
     Returns:
         Markdown text, one column per approach, ``n/a`` where a metric does
@@ -511,7 +511,7 @@ def comparison_table(results: Mapping[str, Mapping[str, Any]],
     head = "| metric | unit | " + " | ".join(names) + " | better |"
     lines = [head, "|---|---|" + "---:|" * len(names) + "---|"]
     for key, text, unit, lower in rows:
-        if not any(key in r for r in results.values()):
+        if all(r.get(key) is None for r in results.values()):
             continue
         cells = " | ".join(format_value(results[n].get(key)) for n in names)
         better = "lower" if lower else ("higher" if lower is False else "near real data")
