@@ -220,12 +220,24 @@ def tf_stft(wave: Any, config: STFTConfig) -> Any:
     """
     import tensorflow as tf
 
+    # tf.signal lays out (..., time, freq); the series uses (..., freq, time).
+    return tf.linalg.matrix_transpose(tf_stft_time_major(wave, config))
+
+
+def tf_stft_time_major(wave: Any, config: STFTConfig) -> Any:
+    """``tf_stft`` in ``tf.signal``'s own layout, ``(..., time, freq)``.
+
+    For loops that go back and forth between waveform and STFT many times
+    (Griffin-Lim): they stay in this layout and transpose once, outside.
+    """
+    import tensorflow as tf
+
     wave = tf.convert_to_tensor(wave, dtype=tf.float32)
     half = config.n_fft // 2
     paddings = [[0, 0]] * (len(wave.shape) - 1) + [[half, half]]
     padded = tf.pad(wave, paddings)
     window = tf.constant(window_array(config.window, config.n_fft))
-    spec = tf.signal.stft(
+    return tf.signal.stft(
         padded,
         frame_length=config.n_fft,
         frame_step=config.hop,
@@ -233,8 +245,6 @@ def tf_stft(wave: Any, config: STFTConfig) -> Any:
         window_fn=lambda length, dtype: window,
         pad_end=False,
     )
-    # tf.signal lays out (..., time, freq); the series uses (..., freq, time).
-    return tf.linalg.matrix_transpose(spec)
 
 
 @functools.lru_cache(maxsize=32)
@@ -261,8 +271,16 @@ def tf_istft(spec: Any, config: STFTConfig, length: int | None = None) -> Any:
     import tensorflow as tf
 
     spec = tf.convert_to_tensor(spec)
-    n_frames = int(spec.shape[-1])
-    frames = tf.signal.irfft(tf.linalg.matrix_transpose(spec), fft_length=[config.n_fft])
+    return tf_istft_time_major(tf.linalg.matrix_transpose(spec), config, length)
+
+
+def tf_istft_time_major(spec: Any, config: STFTConfig, length: int | None = None) -> Any:
+    """``tf_istft`` of a spectrogram in ``tf.signal``'s layout, ``(..., time, freq)``."""
+    import tensorflow as tf
+
+    spec = tf.convert_to_tensor(spec)
+    n_frames = int(spec.shape[-2])
+    frames = tf.signal.irfft(spec, fft_length=[config.n_fft])
     frames = frames * window_array(config.window, config.n_fft)
     signal = tf.signal.overlap_and_add(frames, config.hop)
     norm = _window_sum_square(config, n_frames)
