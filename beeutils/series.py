@@ -3,10 +3,14 @@
     python -m beeutils.series            # every notebook, full mode
     python -m beeutils.series --fast     # every notebook, fast mode (BEE_FAST=1)
     python -m beeutils.series --fast --only 02 --only 03
+    python -m beeutils.series --render docs/   # full mode, one page per notebook
 
 Executed copies go to ``build/executed/`` (the committed notebooks stay
 stripped) and a timing table to ``build/timings.md`` and ``build/timings.json``.
 The test suite runs the notebooks through ``run_notebook``, the same code path.
+With ``--render DIR`` each executed notebook also becomes a Markdown page
+with its figures, tables and a few sounds (``beeutils.render``), under a
+size budget.
 """
 
 from __future__ import annotations
@@ -133,9 +137,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run only notebooks whose name starts with this (repeatable)")
     parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder")
+    parser.add_argument("--render", type=Path, metavar="DIR",
+                        help="also write one Markdown page per notebook here (e.g. docs/)")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        from beeutils.config import recordings_dir
 
-    runs = []
+        if recordings_dir() is not None:
+            parser.error("a recordings folder is set (BEE_RECORDINGS or data/real/): the "
+                         "rendered pages must show the synthetic corpus only")
+        from beeutils import render
+
+        commit = render.commit_id()
+        args.render.mkdir(parents=True, exist_ok=True)
+
+    runs, pages = [], []
     for path in list_notebooks(args.only):
         print(f"running {path.name} ({'fast' if args.fast else 'full'} mode) ...", flush=True)
         run = run_notebook(path, fast=args.fast, timeout=args.timeout,
@@ -145,6 +161,17 @@ def main(argv: Sequence[str] | None = None) -> int:
               flush=True)
         if run.error:
             print(run.error[-3000:], file=sys.stderr)
+        elif args.render is not None:
+            pages.append(render.render_notebook(run.output_path, args.render, commit,
+                                                "fast" if args.fast else "full", run.seconds))
+    if args.render is not None:
+        render.write_index(args.render, pages, commit)
+        size = render.folder_mb(args.render)
+        print(f"rendered {len(pages)} pages into {args.render}: {size:.1f} MB "
+              f"(budget {render.SIZE_BUDGET_MB:.0f} MB)")
+        if size > render.SIZE_BUDGET_MB:
+            print(f"{args.render} is over the size budget", file=sys.stderr)
+            return 1
     table = timing_table(runs)
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "_fast" if args.fast else ""

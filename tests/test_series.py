@@ -42,3 +42,56 @@ def test_timing_table_lists_each_run_and_total():
     assert "| 01_x | fast | 12.0 | ok |" in table
     assert "| 02_y | fast | 3.5 | FAILED |" in table
     assert "15.5" in table
+
+
+def test_render_writes_a_page_with_figures_audio_and_the_commit(tmp_path):
+    """A tiny executed notebook with text, a figure, a table, a widget and
+    two sounds becomes one Markdown page with files beside it."""
+    import soundfile as sf
+
+    from beeutils import render
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 99 · A tiny page\n\nWhy before how."),
+        nbformat.v4.new_code_cell(
+            "%matplotlib inline\n"
+            "import numpy as np, matplotlib.pyplot as plt\n"
+            "from IPython.display import Audio, Markdown, display\n"
+            "import ipywidgets as w\n"
+            "print('hello from the kernel')\n"
+            "plt.plot([0, 1], [1, 0]); plt.xlabel('time (s)'); plt.show()\n"
+            "display(Markdown('| a | b |\\n|---|---|\\n| 1 | 2 |'))\n"
+            "display(w.IntSlider())\n"
+            "t = np.arange(48000) / 8000  # 6 s\n"
+            "display(Audio(np.sin(2 * np.pi * 230 * t), rate=8000))\n"
+            "display(Audio(np.sin(2 * np.pi * 460 * t), rate=8000))"),
+    ]
+    path = tmp_path / "99_tiny.ipynb"
+    nbformat.write(nb, path)
+    run = series.run_notebook(path, fast=True, out_dir=tmp_path / "executed")
+    assert run.ok, run.error
+    page = render.render_notebook(run.output_path, tmp_path / "docs", "abc1234", "fast",
+                                  run.seconds)
+    text = page.read_text()
+    assert page.name == "99_tiny.md"
+    assert "commit `abc1234` in fast mode" in text and "# 99 · A tiny page" in text
+    assert "hello from the kernel" in text and "| 1 | 2 |" in text
+    assert "![figure 1](99_tiny/figure_01.png)" in text
+    assert "interactive widget" in text
+    figure = tmp_path / "docs" / "99_tiny" / "figure_01.png"
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    clips = sorted((tmp_path / "docs" / "99_tiny").glob("audio_*.ogg"))
+    assert len(clips) == 2
+    data, sr = sf.read(str(clips[0]))
+    assert sr == 8000 and len(data) == int(render.AUDIO_SECONDS * sr)  # cut to the limit
+    index = render.write_index(tmp_path / "docs", [page], "abc1234")
+    assert "[99_tiny](99_tiny.md)" in index.read_text()
+    assert 0 < render.folder_mb(tmp_path / "docs") < 1
+
+
+def test_render_refuses_while_recordings_are_configured(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BEE_RECORDINGS", str(tmp_path))
+    with pytest.raises(SystemExit):
+        series.main(["--fast", "--only", "02", "--render", str(tmp_path / "docs")])
+    assert "synthetic corpus only" in capsys.readouterr().err
