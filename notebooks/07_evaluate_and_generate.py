@@ -572,9 +572,14 @@ print(f"this run of the notebook took {time.perf_counter() - RUN_START:.0f} s")
 #   `evaluate_model` from the audio it produces, in the same band, against
 #   the same held-out clips, whether the benchmark trained it, a notebook
 #   saved it or this notebook trained it.
-# - A kind-conditioned VAE-GAN can be asked for a kind; whether it delivers
-#   is a measurement (a classifier next to its own accuracy on real clips),
-#   not an impression.
+# - A kind-conditioned VAE-GAN can be asked for a kind.  The label reaches
+#   every part, an auxiliary classifier on the discriminator rewards clips
+#   that read as the kind asked for (AC-GAN), and a mixture per kind starts
+#   each kind from where its codes lie.  Whether it delivers is a
+#   measurement (a classifier next to its own accuracy on real clips, kind by
+#   kind, with the clips to see and hear), not an impression.
+# - Every model here sees the whole 0-8 kHz band (`spectral.WIDEBAND`), so
+#   hiss and the crickets of no-bee are inside what it can generate.
 # - Your own recordings go through the same readers, a split by recording,
 #   checks and models; the data pipeline streams windows from long files and
 #   the same training code runs on one CPU, several GPUs or several machines.
