@@ -372,7 +372,7 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
     from beeutils.data.readers import training_corpus
     from beeutils.dsp.spectral import WIDEBAND
     from beeutils.evaluation.broken import broken_report
-    from beeutils.evaluation.conditional import evaluate_conditional
+    from beeutils.evaluation.conditional import evaluate_conditional, fit_kind_classifier
     from beeutils.evaluation.evaluate import evaluate_model
     from beeutils.models.audio_model import AudioModel
     from beeutils.models.configs import ModelConfig
@@ -399,15 +399,17 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
                     seed=seed, verbose=verbose)
         if save_dir is not None:
             model.save(Path(save_dir) / f"{name}.keras")
+        # One judge of kinds serves the kind shares and the kinds asked for.
+        judge = fit_kind_classifier(model, corpus, seed=seed) if conditional else None
         measured, waves = evaluate_model(model, corpus, n_generated=settings.n_generated,
-                                         seed=seed, return_waves=True)
+                                         seed=seed, return_waves=True, judge=judge)
         # The clips the generation metrics saw: a silent or NaN clip there is
         # one the listener would get, and counting it costs no second decoding.
         broken = broken_report(waves["generated"]).to_dict()
         row = {"name": name, **measured, "silent_clips": int(broken["silent"]),
                "nonfinite_clips": int(broken["nonfinite"])}
         if conditional:
-            asked = evaluate_conditional(model, corpus, n_per_kind=settings.n_per_kind,
+            asked = evaluate_conditional(model, corpus, judge, n_per_kind=settings.n_per_kind,
                                          seed=seed)
             row.update({"cond_accuracy": asked["gen_accuracy"],
                         "cond_min_kind_accuracy": float(min(asked["gen_per_kind"].values())),

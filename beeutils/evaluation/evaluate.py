@@ -284,7 +284,8 @@ def evaluate_waves(
 
 
 def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 0,
-                   split: str = "test", return_waves: bool = False, prior: Any = None
+                   split: str = "test", return_waves: bool = False, prior: Any = None,
+                   judge: Any = None
                    ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``evaluate_waves`` on a trained ``AudioModel``, plus its costs and floor.
 
@@ -328,6 +329,9 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
             ``f0_generated``, ``f0_data``.
         prior: where the latents come from, as ``AudioModel.prior_latents``
             takes it: ``None`` (the model's own), ``"normal"`` or ``"gmm"``.
+        judge: the fitted kind classifier behind ``gen_kind_share``
+            (``None``: fitted here), so a caller that also runs
+            ``conditional.evaluate_conditional`` fits it once.
     """
     began = time.perf_counter()
     original = corpus.waves(split)
@@ -354,7 +358,7 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     metrics["generate_x_realtime"] = (n_generated * model.n_samples / model.sr
                                       / max(gen_seconds, 1e-9))
     metrics.update(band_share(model.config.stft, original, labels))
-    metrics.update(kind_share(model, corpus, generated, seed))
+    metrics.update(kind_share(model, corpus, generated, seed, judge))
     metrics["eval_seconds"] = time.perf_counter() - began  # decoding included
     result = model.train_result
     if result is not None:
@@ -383,10 +387,12 @@ def band_share(config: STFTConfig, waves: np.ndarray, labels: Sequence[str]) -> 
     return {"band_share_per_kind": per_kind, "band_share_min": float(min(per_kind.values()))}
 
 
-def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0) -> dict[str, Any]:
+def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0,
+               judge: Any = None) -> dict[str, Any]:
     """The kinds of ``generated`` clips as a classifier judges them, against
     the kinds of the training split (keys in ``evaluate_model``); NaN error
-    and no judged shares for a corpus of one kind."""
+    and no judged shares for a corpus of one kind.  ``judge``: a fitted
+    ``KindClassifier`` to use (``None``: ``conditional.fit_kind_classifier``)."""
     from beeutils.evaluation.conditional import fit_kind_classifier
 
     labels = list(corpus.labels("train"))
@@ -394,7 +400,8 @@ def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0) ->
     if len(kinds) < 2:  # nothing to tell apart: every clip is of the one kind
         return {"gen_kind_share": {}, "data_kind_share": {k: 1.0 for k in kinds},
                 "gen_kind_share_error": float("nan")}
-    judge = fit_kind_classifier(model, corpus, seed=seed)
+    if judge is None:
+        judge = fit_kind_classifier(model, corpus, seed=seed)
     predicted = list(judge.predict(generated))
     gen = {k: predicted.count(k) / max(len(predicted), 1) for k in kinds}
     data = {k: labels.count(k) / len(labels) for k in kinds}
