@@ -60,7 +60,7 @@ from IPython.display import Audio, Markdown, display
 
 import beeutils
 from beeutils.data import audio
-from beeutils.data import datasets
+from beeutils.data import readers
 from beeutils.ui import plotting
 from beeutils.dsp import spectral
 from beeutils.data import synth
@@ -603,18 +603,25 @@ plt.show()
 # `None` when neither place holds anything, and it stops with an error naming
 # the variable when `BEE_RECORDINGS` points at a folder that does not exist.
 #
-# **How it reads them.**  `datasets.read_folder(path, sr, length, hop)` reads
-# every audio file under the folder (subfolders become labels:
-# `bees/bee/*.wav`, `bees/nobee/*.wav`), resamples to `sr`, cuts each file
-# into segments of `length` samples, and skips, with a reason, any file it
-# cannot use (empty, corrupt, silent, too short).  Hive microphones often
-# record at a low level, so we normalise a clip's level before listening.
+# **How it reads them.**  Recordings come in whatever layout their authors
+# chose, at whatever rate their microphone ran, and some files are always
+# broken; the models want none of that, only equal-length clips at one rate.
+# `readers.read_recordings(path, sr, length, hop)` bridges the two.  It first
+# recognises the folder's layout: NU-Hive / "To bee or not to bee" (a `.lab`
+# annotation beside each recording, whose `bee` stretches it keeps), BUZZ
+# (class folders `bee/`, `cricket/`, `noise/`), or a plain folder, where the
+# subfolder a file sits in becomes its label (`bees/bee/*.wav`,
+# `bees/nobee/*.wav`).  Then it resamples every file to `sr`, cuts it into
+# segments of `length` samples, and skips, with a reason, any file it cannot
+# use (empty, corrupt, silent, too short), so one bad file does not stop the
+# read.  Hive microphones often record at a low level, so we normalise a
+# clip's level before listening.
 
 # %%
 if RECORDINGS_DIR is not None:
-    real = datasets.read_folder(RECORDINGS_DIR, sr=SR, length=CFG.clip_samples,
-                                max_files=REAL_MAX_FILES)
-    print(f"{len(real)} segments of {CFG.clip_seconds} s from "
+    real = readers.read_recordings(RECORDINGS_DIR, sr=SR, length=CFG.clip_samples,
+                                   max_files=REAL_MAX_FILES)
+    print(f"{real.layout} layout: {len(real)} segments of {CFG.clip_seconds} s from "
           f"{len({f for f, _ in real.sources})} files in {RECORDINGS_DIR}; "
           f"labels {real.label_names}; skipped {len(real.skipped)}")
 else:
@@ -680,7 +687,7 @@ else:
 # - Linear axes show harmonics evenly spaced, log axes give octaves equal room,
 #   mel bands compress; `log(0)` is `-inf`, so dB always needs a floor.
 # - `widgets.stft_explorer` explores all of it live; its `update` is a plain
-#   function, and `datasets.read_folder` brings in your own recordings, found
+#   function, and `readers.read_recordings` brings in your own recordings, found
 #   by one rule (`beeutils.config.recordings_dir()`: `BEE_RECORDINGS`, else
 #   `data/real/`).
 #

@@ -1,16 +1,14 @@
-"""Corpus building and caching, splits, tf.data batches, folder reading with
-bad files skipped and reported."""
+"""Corpus building and caching, splits, tf.data batches, recordings split by
+file.  Reading folders is ``tests/test_readers.py``."""
 
 import json
-import warnings
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from beeutils.data import audio
 from beeutils.data import datasets
-from beeutils.data.audio import AudioError
+from beeutils.data import readers
 
 KINDS = ("hum", "hiss")
 SMALL = dict(kinds=KINDS, clips_per_kind=4, sr=16000, duration=0.5, seed=3)
@@ -173,88 +171,7 @@ def test_tf_dataset_batches(small):
     assert w.shape == (4, 100) and np.allclose(w, 2 * small.waves("train")[:, :100])
 
 
-# ---------------------------------------------------------------- folders
-
-
-def _tone(freq, seconds, sr=16000):
-    t = np.arange(int(seconds * sr)) / sr
-    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-@pytest.fixture
-def folder(tmp_path):
-    root = tmp_path / "recordings"
-    audio.save_audio(root / "bee" / "a.wav", _tone(250, 1.0), 16000)
-    audio.save_audio(root / "bee" / "b.flac", _tone(240, 0.5), 16000)
-    audio.save_audio(root / "noise" / "deep" / "c.wav", _tone(1000, 0.5, sr=8000), 8000)
-    audio.save_audio(root / "top.wav", _tone(300, 0.25), 16000)
-    (root / "bee" / "empty.wav").write_bytes(b"")
-    (root / "noise" / "corrupt.wav").write_bytes(bytes(range(256)) * 8)
-    (root / "noise" / "readme.txt").write_text("not audio, not read")
-    return root
-
-
-def test_read_folder_labels_segments_and_skips(folder):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        data = datasets.read_folder(folder, sr=16000, length=4000)
-    assert len([w for w in caught if "skipped 2 of 6 files" in str(w.message)]) == 1
-    assert len(caught) == 1
-    assert data.waves.shape == (4 + 2 + 2 + 1, 4000) and data.waves.dtype == np.float32
-    assert data.labels == ["bee"] * 6 + ["noise/deep"] * 2 + [""]
-    assert data.sources[:4] == [(folder / "bee" / "a.wav", s) for s in (0, 4000, 8000, 12000)]
-    assert data.sources[-1] == (folder / "top.wav", 0)
-    skipped = dict((p.name, problem) for p, problem in data.skipped)
-    assert skipped.keys() == {"empty.wav", "corrupt.wav"}
-    assert skipped["empty.wav"].startswith("empty file")
-    assert skipped["corrupt.wav"].startswith("corrupt")
-    assert data.label_names == ("", "bee", "noise/deep")
-    assert data.label_ids().tolist() == [1] * 6 + [2] * 2 + [0]
-    waves, labels, skipped_list = data  # the contract's unpacking
-    assert waves is data.waves and skipped_list is data.skipped
-
-
-def test_read_folder_short_files_hop_and_pad(folder):
-    with pytest.warns(UserWarning, match="skipped 3"):  # top.wav is shorter than 8000
-        data = datasets.read_folder(folder, length=8000, hop=4000)
-    assert data.labels.count("bee") == 3 + 1  # a: starts 0, 4000, 8000; b: 0
-    assert any("too short for one segment" in p for _, p in data.skipped)
-    with pytest.warns(UserWarning, match="skipped 2"):
-        padded = datasets.read_folder(folder, length=8000, pad=True)
-    assert padded.labels.count("") == 1 and padded.waves[-1, 4000:].max() == 0
-    with pytest.warns(UserWarning, match="skipped 3"):
-        datasets.read_folder(folder, length=4000, min_duration=0.4)
-
-
-def test_read_folder_errors(tmp_path):
-    with pytest.raises(AudioError, match="folder not found"):
-        datasets.read_folder(tmp_path / "nope")
-    (tmp_path / "txt").mkdir()
-    (tmp_path / "txt" / "a.txt").write_text("x")
-    with pytest.raises(AudioError, match="no audio files"):
-        datasets.read_folder(tmp_path / "txt")
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    (bad / "a.wav").write_bytes(b"")
-    sf.write(bad / "silent.wav", np.zeros(16000), 16000)
-    with pytest.raises(AudioError, match="no readable audio") as info:
-        datasets.read_folder(bad, length=1000)
-    assert "skipped 2 of 2" in str(info.value) and "all silent" in str(info.value)
-
-
-# ---------------------------------------------------------------- real recordings
-
-
-def test_read_real_recordings(real_bees_dir):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # nothing skipped, nothing warned
-        data = datasets.read_folder(real_bees_dir, sr=16000, length=32768)
-    files = sorted(real_bees_dir.glob("*.wav"))
-    assert data.skipped == []
-    assert {src for src, _ in data.sources} == set(files)
-    assert data.waves.shape[1] == 32768 and len(data) >= len(files)
-    assert np.isfinite(data.waves).all() and np.max(np.abs(data.waves)) <= 1.0
-    assert set(data.labels) == {""}
+# ---------------------------------------------------------------- recordings split by file
 
 
 def test_array_corpus_splits_every_label():
@@ -311,7 +228,7 @@ def test_from_folder_data_splits_by_source_file(tmp_path):
     for i in range(5):
         wave, _ = synth.synthesize("hum", duration=2.0, seed=i)
         audio.save_audio(tmp_path / "bee" / f"hum_{i}.wav", wave, sr=16000)
-    data = datasets.read_folder(tmp_path, sr=16000, length=4000)
+    data = readers.read_recordings(tmp_path, sr=16000, length=4000, layout="folder")
     corpus = datasets.ArrayCorpus.from_folder_data(data, seed=0)
     assert len(corpus) == len(data) and len(corpus.file_splits()) == 5
     for split in ("train", "validation", "test"):

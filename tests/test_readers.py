@@ -1,4 +1,4 @@
-"""Readers for NU-Hive / "To bee or not to bee" and BUZZ folders, on fixture files.
+"""Readers for NU-Hive / "To bee or not to bee", BUZZ and plain folders, on fixture files.
 
 Every fixture is written here, in ``tmp_path``: short recordings at 22.05,
 16 and 8 kHz, ``.lab`` annotations as the published files lay them out, and
@@ -332,6 +332,72 @@ def test_detect_layout_and_read_recordings(tmp_path, nuhive):
         readers.read_recordings(folder, layout="osbh")
 
 
+@pytest.fixture
+def plain_folder(tmp_path):
+    """Subfolders as labels (one nested), a file at the top, and bad files."""
+    root = tmp_path / "recordings"
+    audio.save_audio(root / "bee" / "a.wav", tone(1.0, SR, 250), SR)
+    audio.save_audio(root / "bee" / "b.flac", tone(0.5, SR, 240), SR)
+    audio.save_audio(root / "noise" / "deep" / "c.wav", tone(0.5, 8000, 1000), 8000)
+    audio.save_audio(root / "top.wav", tone(0.25, SR, 300), SR)
+    (root / "bee" / "empty.wav").write_bytes(b"")
+    (root / "noise" / "corrupt.wav").write_bytes(bytes(range(256)) * 8)
+    (root / "noise" / "readme.txt").write_text("not audio, not read")
+    return root
+
+
+def test_read_plain_folder_labels_segments_and_skips(plain_folder):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = readers.read_recordings(plain_folder, sr=SR, length=4000, layout="folder")
+    assert len([w for w in caught
+                if "read_recordings: skipped 2 of 6 files" in str(w.message)]) == 1
+    assert len(caught) == 1 and caught[0].filename == __file__  # names the caller's line
+    assert data.layout == "folder"
+    assert data.waves.shape == (4 + 2 + 2 + 1, 4000) and data.waves.dtype == np.float32
+    assert data.labels == ["bee"] * 6 + ["noise/deep"] * 2 + [""]
+    a_wav = plain_folder / "bee" / "a.wav"
+    assert data.sources[:4] == [(a_wav, s) for s in (0, 4000, 8000, 12000)]
+    assert data.sources[-1] == (plain_folder / "top.wav", 0)
+    assert data.metas[1] == {"file": str(a_wav), "start_s": 0.25, "label": "bee"}
+    skipped = dict((p.name, problem) for p, problem in data.skipped)
+    assert skipped.keys() == {"empty.wav", "corrupt.wav"}
+    assert skipped["empty.wav"].startswith("empty file")
+    assert skipped["corrupt.wav"].startswith("corrupt")
+    assert data.label_names == ("", "bee", "noise/deep")
+    assert data.label_ids().tolist() == [1] * 6 + [2] * 2 + [0]
+    waves, labels, skipped_list = data  # the contract's unpacking
+    assert waves is data.waves and skipped_list is data.skipped
+
+
+def test_read_plain_folder_short_files_hop_and_pad(plain_folder):
+    with pytest.warns(UserWarning, match="skipped 3"):  # top.wav is shorter than 8000
+        data = readers.read_recordings(plain_folder, length=8000, hop=4000, layout="folder")
+    assert data.labels.count("bee") == 3 + 1  # a: starts 0, 4000, 8000; b: 0
+    assert any("too short for one segment" in p for _, p in data.skipped)
+    with pytest.warns(UserWarning, match="skipped 2"):
+        padded = readers.read_recordings(plain_folder, length=8000, pad=True, layout="folder")
+    assert padded.labels.count("") == 1 and padded.waves[-1, 4000:].max() == 0
+    with pytest.warns(UserWarning, match="skipped 3"):
+        readers.read_recordings(plain_folder, length=4000, min_duration=0.4, layout="folder")
+
+
+def test_read_plain_folder_errors(tmp_path):
+    with pytest.raises(AudioError, match="folder not found"):
+        readers.read_recordings(tmp_path / "nope", layout="folder")
+    (tmp_path / "txt").mkdir()
+    (tmp_path / "txt" / "a.txt").write_text("x")
+    with pytest.raises(AudioError, match="no audio files"):
+        readers.read_recordings(tmp_path / "txt", layout="folder")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.wav").write_bytes(b"")
+    sf.write(bad / "silent.wav", np.zeros(16000), 16000)
+    with pytest.raises(AudioError, match="no readable audio") as info:
+        readers.read_recordings(bad, length=1000, layout="folder")
+    assert "skipped 2 of 2" in str(info.value) and "all silent" in str(info.value)
+
+
 def test_summary_lists_counts_and_skipped(nuhive):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -347,10 +413,13 @@ def test_summary_lists_counts_and_skipped(nuhive):
 def test_real_recordings_read_as_a_plain_folder(real_bees_dir):
     assert readers.detect_layout(real_bees_dir) == "folder"
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        data = readers.read_recordings(real_bees_dir, length=32768)
+        warnings.simplefilter("error")  # nothing skipped, nothing warned
+        data = readers.read_recordings(real_bees_dir, sr=16000, length=32768)
     assert data.layout == "folder" and len({m["file"] for m in data.metas}) == 24
     assert data.waves.shape == (24 * 4, 32768)  # 10 s at 16 kHz: 4 segments of 2.048 s
+    assert data.skipped == [] and set(data.labels) == {""}
+    assert {src for src, _ in data.sources} == set(real_bees_dir.glob("*.wav"))
+    assert np.isfinite(data.waves).all() and np.max(np.abs(data.waves)) <= 1.0
 
 
 def test_a_quiet_hive_with_clicks_is_read_and_a_silent_file_is_skipped(tmp_path):

@@ -1,15 +1,18 @@
-"""The synthetic bee corpus on disk, folders of real recordings, ``tf.data``.
+"""The synthetic bee corpus on disk, recordings split by file, ``tf.data``.
 
 - ``make_corpus`` synthesises clips with ``beeutils.data.synth``, splits them
   (seeded, stratified by kind) into train/validation/test and caches them as
   float32 wav files plus a ``manifest.json``.  A second call with the same
   parameters reads the cache; changed parameters (or a damaged cache)
   rebuild it.
-- ``read_folder`` reads any folder of recordings, subfolders as labels,
-  cutting long files into fixed-length segments and skipping (and reporting)
-  the files it cannot use; ``load_segments`` and ``report_skipped`` are
-  its per-file step and its report, shared with the layout-aware readers of
-  ``beeutils.data.readers`` (NU-Hive, BUZZ).
+- ``ArrayCorpus`` holds segments of real recordings in memory and splits
+  them by file, so that they can stand in for the synthetic corpus.
+- The steps every reader of recordings shares: ``list_recordings`` (check the
+  folder, list its audio files), ``load_segments`` (one file as fixed-length
+  segments), ``report_skipped`` (one warning for the files that could not be
+  used) and ``FolderData``, the segments read.  The reader itself,
+  ``read_recordings`` for any folder, lives in ``beeutils.data.readers``,
+  which builds on this module (never the other way round).
 """
 
 from __future__ import annotations
@@ -451,8 +454,8 @@ class ArrayCorpus:
     @classmethod
     def from_folder_data(cls, data: "FolderData", seed: int = 0,
                          splits: Sequence[float] = (0.8, 0.1, 0.1)) -> "ArrayCorpus":
-        """From ``read_folder`` / ``readers.read_recordings`` output (labels
-        ``""`` become ``"recording"``), split by the file of each segment."""
+        """From ``readers.read_recordings`` output (labels ``""`` become
+        ``"recording"``), split by the file of each segment."""
         labels = [x or "recording" for x in data.labels]
         metas = getattr(data, "metas", None)
         metas = None if metas is None else [{"kind": x, "f0_hz": None, **m}
@@ -520,13 +523,14 @@ class FolderData:
 
     Attributes:
         waves: ``(n, length)`` float32 segments in [-1, 1].
-        labels: per segment, the file's subfolder relative to the folder read
-            (``"bee"``, ``"train/bee"``...), ``""`` for files at the top.
+        labels: per segment, its label; in a plain folder the file's subfolder
+            relative to the folder read (``"bee"``, ``"train/bee"``...), ``""``
+            for files at the top.
         sources: per segment, ``(file, start sample at the output rate)``.
         skipped: ``(file, problem)`` for every file that could not be used.
         sr: sample rate of ``waves`` in Hz.
 
-    Unpacks as ``waves, labels, skipped = read_folder(...)``.
+    Unpacks as ``waves, labels, skipped = readers.read_recordings(...)``.
     """
 
     waves: np.ndarray
@@ -560,7 +564,7 @@ def report_skipped(skipped: Sequence[tuple[Path, str]], n_files: int, root: str 
         skipped: ``(file, problem)`` for each file that could not be used.
         n_files: how many files the reader looked at.
         root: the folder read (named in the message).
-        reader: the reader's name, e.g. ``"read_folder"`` (starts the warning).
+        reader: the reader's name, e.g. ``"read_recordings"`` (starts the warning).
         nothing_read: no usable data came out at all: raise instead of warn.
         stacklevel: passed to ``warnings.warn``; the default 3 points the
             warning at whoever called the reader that calls this function.
@@ -648,58 +652,6 @@ def list_recordings(path: str | Path, length: int, hop: int | None = None,
     return root, hop, files
 
 
-def read_folder(
-    path: str | Path,
-    sr: int = 16000,
-    length: int = 32768,
-    hop: int | None = None,
-    extensions: Sequence[str] = AUDIO_EXTENSIONS,
-    min_duration: float | None = None,
-    pad: bool = False,
-    max_files: int | None = None,
-) -> FolderData:
-    """Read every recording under a folder, subfolders as labels.
-
-    Args:
-        path: folder to read (recursively).
-        sr: output sample rate in Hz (files are resampled).
-        length: segment length in samples.
-        hop: step between segments in samples (default ``length``).
-        extensions: file extensions to read.
-        min_duration: skip files shorter than this many seconds.
-        pad: zero-pad each file's tail into a last segment; without it, files
-            shorter than ``length`` are skipped as too short (e.g. BUZZ's 2 s
-            clips need ``pad=True`` or ``length <= 2 * sr``).
-        max_files: read at most this many files (in sorted order).
-
-    Returns:
-        ``FolderData``.  Unusable files (empty, corrupt, non-finite, too
-        short, silent...) are listed in ``skipped`` with their problem and
-        announced by a single warning instead of stopping the read.
-
-    Raises:
-        AudioError: the folder is missing, holds no audio files, or none of
-            them could be read.
-    """
-    root, hop, files = list_recordings(path, length, hop, extensions, max_files)
-
-    chunks, labels, sources, skipped = [], [], [], []
-    for file in files:
-        try:
-            segments, starts = load_segments(file, sr, length, hop, pad, min_duration)
-        except AudioError as err:
-            skipped.append((file, err.problem))
-            continue
-        label = file.parent.relative_to(root).as_posix()
-        chunks.append(segments)
-        labels += [label if label != "." else ""] * len(segments)
-        sources += [(file, int(s)) for s in starts]
-
-    report_skipped(skipped, len(files), root, "read_folder", nothing_read=not chunks)
-    waves = np.concatenate(chunks).astype(np.float32, copy=False)
-    return FolderData(waves=waves, labels=labels, sources=sources, skipped=skipped, sr=int(sr))
-
-
 __all__ = [
     "SPLITS",
     "Corpus",
@@ -710,7 +662,6 @@ __all__ = [
     "load_corpus",
     "corpus_params",
     "params_hash",
-    "read_folder",
     "find_audio_files",
     "report_skipped",
     "load_segments",

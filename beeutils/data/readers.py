@@ -1,7 +1,8 @@
-"""Readers for the public bee-sound datasets, and one call for any folder.
+"""Reading a folder of recordings: ``read_recordings``, one call for any layout.
 
 Point ``read_recordings`` at a folder and it recognises the layout
-(``detect_layout``) and reads it:
+(``detect_layout``) and reads it, resampled and cut into fixed-length
+segments:
 
 - ``"nuhive"``: "To bee or not to bee" (Nolasco & Benetos 2018) and the
   NU-Hive recordings (Nolasco et al. 2019).  Each recording ``NAME.wav`` (or
@@ -26,8 +27,10 @@ Point ``read_recordings`` at a folder and it recognises the layout
   ``test/bee_test/``...; both: ``out_of_sample_data_for_validation/bee_test/``
   ...).  The class comes from the folder name, the split from the folders
   above it.
-- ``"folder"``: anything else, read by ``datasets.read_folder`` (subfolders
-  as labels).
+- ``"folder"``: anything else.  Every audio file below the folder is read;
+  its subfolder relative to the folder is its label (``bee/a.wav`` ->
+  ``"bee"``, ``train/bee/a.wav`` -> ``"train/bee"``, a file at the top ->
+  ``""``).
 
 Every reader returns ``Recordings`` (a ``datasets.FolderData`` with a
 metadata dict per segment) and treats a bad file the same way: loading,
@@ -45,7 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -60,7 +63,6 @@ from beeutils.data.datasets import (
     find_audio_files,
     list_recordings,
     load_segments,
-    read_folder,
     report_skipped,
 )
 
@@ -170,14 +172,6 @@ class Recordings(FolderData):
         for file, problem in self.skipped:
             lines.append(f"skipped {Path(file).name}: {problem}")
         return "\n".join(lines)
-
-
-def _from_folder_data(data: FolderData, layout: str = "folder") -> Recordings:
-    """Wrap ``read_folder``'s result, deriving the per-segment metadata."""
-    metas = [{"file": str(file), "start_s": start / data.sr, "label": label}
-             for (file, start), label in zip(data.sources, data.labels)]
-    return Recordings(waves=data.waves, labels=data.labels, sources=data.sources,
-                      skipped=data.skipped, sr=data.sr, metas=metas, layout=layout)
 
 
 # --------------------------------------------------------------------------
@@ -520,32 +514,103 @@ def read_buzz(
             be read.
     """
     root, hop, files = list_recordings(path, length, hop, extensions, max_files)
-    chunks, labels, sources, metas, skipped = [], [], [], [], []
-    for file in files:
+
+    def describe(file: Path) -> dict:
         name, split = _buzz_class_and_split(file.relative_to(root))
         if name is None:
-            skipped.append((file, "not inside a class folder (bee/, cricket/, noise/...)"))
-            continue
-        try:
-            segments, starts = load_segments(file, sr, length, hop, pad)
-        except AudioError as err:
-            skipped.append((file, err.problem))
-            continue
-        chunks.append(segments)
-        for s in starts:
-            labels.append(name)
-            sources.append((file, int(s)))
-            metas.append({"file": str(file), "start_s": int(s) / sr, "label": name,
-                          "split": split})
-    report_skipped(skipped, len(files), root, "read_buzz", nothing_read=not chunks)
-    waves = np.concatenate(chunks).astype(np.float32, copy=False)
-    return Recordings(waves=waves, labels=labels, sources=sources, skipped=skipped,
-                      sr=int(sr), metas=metas, layout="buzz")
+            raise AudioError(file, "not inside a class folder (bee/, cricket/, noise/...)")
+        return {"label": name, "split": split}
+
+    return _read_whole_files(root, files, describe, sr=sr, length=length, hop=hop, pad=pad,
+                             layout="buzz", reader="read_buzz", stacklevel=4)
 
 
 # --------------------------------------------------------------------------
 # any folder
 # --------------------------------------------------------------------------
+
+
+def _read_whole_files(
+    root: Path,
+    files: Sequence[Path],
+    describe: Callable[[Path], dict],
+    *,
+    sr: int,
+    length: int,
+    hop: int,
+    pad: bool,
+    layout: str,
+    reader: str,
+    stacklevel: int,
+    min_duration: float | None = None,
+) -> Recordings:
+    """Cut each file, whole, into segments that ``describe`` labels.
+
+    What the BUZZ and plain-folder readers share (NU-Hive cuts inside
+    annotated intervals instead).
+
+    Args:
+        root: the folder read (named in the skipped-files report).
+        files: the audio files under it (``datasets.list_recordings``).
+        describe: ``file -> {"label": ..., other metadata}``, the same for
+            every segment of the file; raising ``AudioError`` skips the file
+            with that problem (before it is loaded).
+        sr, length, hop, pad, min_duration: as ``datasets.load_segments``
+            (``sr`` in Hz; ``length`` and ``hop`` in samples).
+        layout: ``Recordings.layout``.
+        reader: the public name the skipped-files warning starts with.
+        stacklevel: for that warning (``report_skipped``): 4 names the line
+            that called the function calling this one.
+
+    Returns:
+        ``Recordings``: ``waves (n, length)`` float32; ``metas`` are
+        ``{"file", "start_s", **describe(file)}``.
+
+    Raises:
+        AudioError: no file could be read.
+    """
+    chunks, labels, sources, metas, skipped = [], [], [], [], []
+    for file in files:
+        try:
+            about = describe(file)
+            segments, starts = load_segments(file, sr, length, hop, pad, min_duration)
+        except AudioError as err:
+            skipped.append((file, err.problem))
+            continue
+        chunks.append(segments)
+        for start in starts:
+            labels.append(about["label"])
+            sources.append((file, int(start)))
+            metas.append({"file": str(file), "start_s": int(start) / sr, **about})
+    report_skipped(skipped, len(files), root, reader, nothing_read=not chunks,
+                   stacklevel=stacklevel)
+    waves = np.concatenate(chunks).astype(np.float32, copy=False)
+    return Recordings(waves=waves, labels=labels, sources=sources, skipped=skipped,
+                      sr=int(sr), metas=metas, layout=layout)
+
+
+def _read_plain_folder(
+    path: str | Path,
+    sr: int = 16000,
+    length: int = 32768,
+    hop: int | None = None,
+    extensions: Sequence[str] = AUDIO_EXTENSIONS,
+    min_duration: float | None = None,
+    pad: bool = False,
+    max_files: int | None = None,
+) -> Recordings:
+    """The ``"folder"`` layout: every recording under a folder, subfolders as
+    labels.  Arguments and result as ``read_recordings``."""
+    root, hop, files = list_recordings(path, length, hop, extensions, max_files)
+
+    def describe(file: Path) -> dict:
+        label = file.parent.relative_to(root).as_posix()
+        return {"label": "" if label == "." else label}
+
+    # stacklevel 5: the warning names the line that called read_recordings
+    return _read_whole_files(root, files, describe, sr=sr, length=length, hop=hop, pad=pad,
+                             min_duration=min_duration, layout="folder",
+                             reader="read_recordings", stacklevel=5)
 
 
 def detect_layout(path: str | Path) -> str:
@@ -586,20 +651,41 @@ def read_recordings(
 ) -> Recordings:
     """Read your own recordings, whatever the folder's layout.
 
+    Every file is resampled to ``sr`` (channels averaged to mono) and cut into
+    segments of ``length`` samples.  Unusable files (empty, corrupt,
+    non-finite, silent, too short...) are listed in ``.skipped`` with their
+    problem and announced by a single warning instead of stopping the read.
+
     Args:
-        path: the folder.
+        path: the folder (read recursively).
         sr: output sample rate in Hz.
         length: segment length in samples.
         hop: step between segments in samples (default ``length``).
         layout: ``"nuhive"``, ``"buzz"`` or ``"folder"``; default
             ``detect_layout(path)``.
-        **kwargs: passed to the reader: ``read_nuhive`` (``label``,
-            ``end_tolerance`` ...), ``read_buzz`` (``pad`` ...) or
-            ``datasets.read_folder`` (``pad``, ``min_duration`` ...); all take
-            ``extensions`` and ``max_files``.
+        **kwargs: passed to the layout's reader.  Every layout takes
+            ``extensions`` (audio file extensions to read, default
+            ``AUDIO_EXTENSIONS``) and ``max_files`` (read at most this many
+            files, in sorted order).  ``"nuhive"``: see ``read_nuhive``
+            (``label``, ``end_tolerance``, ``unannotated``).  ``"buzz"``: see
+            ``read_buzz`` (``pad``, default True).  ``"folder"``:
+
+            - ``pad`` (default False): zero-pad each file's tail into a last
+              segment; without it, files shorter than ``length`` are skipped
+              as too short.
+            - ``min_duration``: skip files shorter than this many seconds.
 
     Returns:
-        ``Recordings`` (``.layout`` says which reader ran).
+        ``Recordings`` (``.layout`` says which reader ran).  In the
+        ``"folder"`` layout ``labels`` are the files' subfolders relative to
+        ``path`` (``""`` at the top) and ``metas`` hold ``file``,
+        ``start_s`` and ``label``.
+
+    Raises:
+        AudioError: the folder is missing, holds no audio files, or none of
+            them could be read.
+        ValueError: an unknown ``layout``, or an impossible ``length`` or
+            ``hop``.
     """
     layout = detect_layout(path) if layout is None else layout
     if layout == "nuhive":
@@ -607,7 +693,7 @@ def read_recordings(
     if layout == "buzz":
         return read_buzz(path, sr=sr, length=length, hop=hop, **kwargs)
     if layout == "folder":
-        return _from_folder_data(read_folder(path, sr=sr, length=length, hop=hop, **kwargs))
+        return _read_plain_folder(path, sr=sr, length=length, hop=hop, **kwargs)
     raise ValueError(f"layout must be one of {LAYOUTS} or None, got {layout!r}")
 
 
