@@ -66,19 +66,19 @@
 # 3. **Think of the decoder as driving a bank of oscillators**: a piano
 #    keyboard turned 90 degrees, its keys running up the frequency axis;
 #    moment by moment the decoder chooses which keys are pressed and how hard
-#    (notebook 06 builds that decoder).
+#    (notebook 08 builds that decoder).
 # 4. **The STFT is complex.**  A spectrogram shows only its magnitude; a model
 #    that throws the phase away has an error floor it cannot go below,
-#    however well it trains (notebooks 04 and 05 measure it).
+#    however well it trains (notebooks 05 and 06 measure it).
 # 5. **Read about vocoders, Prony's method and speech synthesis**: vocoders
 #    rebuild a waveform from a compact description of it, Prony's method
-#    describes a signal as a sum of damped sinusoids (notebook 06), and speech
+#    describes a signal as a sum of damped sinusoids (notebook 07), and speech
 #    synthesis has long generated sound from such descriptions.
 #
-# The "why" is notebook 03's subject: it feeds spectrograms to this very
-# model and finds where the numbers break.  To follow it we first need the
-# model itself, and the choices in it that only matter once the inputs stop
-# being digits.
+# The "why" is the subject of notebooks 03 and 04: they feed spectrograms to
+# this very model, find where the numbers break, and why.  To follow them we
+# first need the model itself, and the choices in it that only matter once
+# the inputs stop being digits.
 
 # %% [markdown]
 # ## Setup
@@ -190,7 +190,7 @@ plt.show()
 # the VAE's decoder *is* the GAN's generator.
 #
 # The builders below are the ones the whole series uses.  The few lines about
-# `n_classes` (a "label" input) serve notebook 07, where the model is told
+# `n_classes` (a "label" input) serve notebook 09, where the model is told
 # which kind of bee sound to make; here `n_classes` is 0 and they do nothing.
 #
 # ### The encoder
@@ -288,7 +288,7 @@ show_source(losses.feature_matching)
 # loss `-log D(fake)`, which keeps pushing even while the discriminator is
 # winning.  Both work on logits (`softplus(-logit) == -log(sigmoid(logit))`),
 # so a confident discriminator never produces `log(0)`; `from_logits=False` is
-# the naive form, kept for notebook 03.
+# the naive form, kept for notebooks 03 and 04.
 
 # %%
 show_source(losses.gan_discriminator_loss)
@@ -314,7 +314,7 @@ show_source(losses.gan_generator_loss)
 # In `VAEGAN`'s own terms the decoder minimises
 # `gamma * recon + gan_weight * gan_dec`: `gamma` weights the reconstruction,
 # `gan_weight` the GAN term.  Here `gan_weight` keeps its default of 1, so
-# `GAMMA` alone sets the balance.  Notebooks 04 and 05 keep `gamma` and also
+# `GAMMA` alone sets the balance.  Notebooks 05 and 06 keep `gamma` and also
 # name the other side, `gan_weight`, through a `GAN_WEIGHT` constant.  For
 # the balance, what counts is the ratio of the two weights (Adam largely
 # ignores the overall scale of a loss).

@@ -210,3 +210,14 @@ def test_step_history_stops_after_max_steps_mid_epoch():
     assert steps.history["kl"] == [1.0, 2.0, 3.0, 4.0] and steps.steps == 4
     with pytest.raises(ValueError):
         diagnostics.StepHistory(max_steps=0)
+
+
+def test_watched_fit_records_every_step_and_stops_at_the_overflow():
+    model = _overflowing_vaegan()
+    x = np.random.default_rng(2).random((4, 16, 16, 1)).astype(np.float32)
+    history, watch = diagnostics.watched_fit(model, x, batch_size=2, steps=5)
+    assert watch.event is not None and watch.event.step == 1
+    assert watch.event.gradient_term == "kl" and watch.event.layer.startswith("encoder/")
+    assert len(history.history["kl"]) == 1  # the failing step is recorded, then it stops
+    finite, finite_watch = diagnostics.watched_fit(_tiny_vaegan(), x, batch_size=2, steps=3)
+    assert finite_watch.event is None and finite.steps == 3  # 3 steps: 1.5 epochs

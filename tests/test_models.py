@@ -180,7 +180,7 @@ def test_save_load_round_trip(trained, tmp_path):
 
 
 def test_naive_options_reproduce_non_finite_losses():
-    """The switches notebook 03 relies on: naive exp(log_var) and log(sigmoid)."""
+    """The switches notebooks 03 and 04 rely on: naive exp(log_var) and log(sigmoid)."""
     shape = (16, 16, 1)
     x = images(4, shape) * 1e5  # unnormalised, raw-magnitude-like inputs
     naive = tiny_vaegan(shape, log_var_clamp=None, gan_from_logits=False)
@@ -191,6 +191,21 @@ def test_naive_options_reproduce_non_finite_losses():
     fixed = tiny_vaegan(shape, log_var_clamp=10.0, gan_from_logits=True)
     terms = {k: float(v) for k, v in fixed.compute_losses(x).items()}
     assert np.isfinite(terms["kl"]) and np.isfinite(terms["disc"])
+
+
+def test_mnist_vaegan_is_notebook_01s_model_for_any_shape():
+    """The port of notebooks 03 and 04: the same seed gives the same weights,
+    the naive options pass through, the output is a sigmoid."""
+    shape = (16, 16, 1)
+    a = vaegan.build_mnist_vaegan(shape, seed=3, pixel_loss="bce", log_var_clamp=None,
+                                  gan_from_logits=False)
+    b = vaegan.build_mnist_vaegan(shape, seed=3)
+    assert all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+    assert a.pixel_loss == "bce" and a.log_var_clamp is None and a.latent_dim == 8
+    assert a.gamma == 0.3 and a.pixel_weight == 0.2
+    assert float(a.disc_optimizer.learning_rate) == pytest.approx(2e-4)
+    out = a.decoder(np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32))
+    assert out.shape == (2, *shape) and 0 <= float(np.min(out)) <= float(np.max(out)) <= 1
 
 
 def test_bad_options_raise():

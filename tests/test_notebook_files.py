@@ -20,8 +20,8 @@ def _cells(notebook) -> list[tuple[str, str]]:
 def test_series_has_the_planned_notebooks_in_order():
     names = [p.stem for p in IPYNBS]
     assert names == ["01_mnist_vaegan", "02_bee_audio_and_stft", "03_naive_port_and_nan",
-                     "04_magnitude_vaegan", "05_complex_vs_magnitude", "06_oscillator_bank",
-                     "07_evaluate_and_generate"]
+                     "04_nan_causes_and_fixes", "05_magnitude_vaegan", "06_complex_vs_magnitude",
+                     "07_prony_and_esprit", "08_oscillator_bank_vae", "09_evaluate_and_generate"]
 
 
 @pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])

@@ -211,3 +211,13 @@ def test_mel_bands_never_empty_for_coarse_stft():
     assert bands < 64  # 125 Hz bins cannot fill 64 bands below 2 kHz
     assert data.reshape(bands, n_frames).min(axis=1).max() > -120  # no band stuck on the floor
     assert np.all(data.reshape(bands, n_frames).mean(axis=1) > -100)
+
+
+def test_symlog_axis_ticks_every_three_decades():
+    _, ax = plt.subplots()
+    assert plotting.symlog_axis(ax, bottom=-1e7, top=1e12) is ax
+    assert ax.get_yscale() == "symlog" and ax.get_ylim() == pytest.approx((-1e7, 1e12))
+    assert list(ax.get_yticks()) == [-1e6, -1e3, 0.0, 1e3, 1e6, 1e9, 1e12]
+    with pytest.raises(ValueError, match="bottom < 0 < top"):
+        plotting.symlog_axis(ax, bottom=1.0)
+    plt.close("all")

@@ -2,13 +2,13 @@
 
 A representation turns a waveform into the image a Keras model sees,
 ``(freq, time, channels)``, and turns a model's output back into sound.
-Three are compared in notebook 05:
+Three are compared in notebook 06:
 
 =============  ========  ===============================================  ==================
 name           channels  what the channels hold                           back to sound
 =============  ========  ===============================================  ==================
 ``magnitude``  1         per-frequency standardised log magnitude         Griffin-Lim
-                         (SpecGAN, notebook 04)                           (phase estimated)
+                         (SpecGAN, notebook 05)                           (phase estimated)
 ``real_imag``  2         real and imaginary parts of the power-law        inverse STFT
                          compressed STFT, scaled per frequency            (exact)
 ``logmag_if``  2         the magnitude channel above (not clipped) and    integrate IF, then
@@ -387,7 +387,7 @@ class Representation:
 class MagnitudeRepresentation(Representation):
     """Normalised log magnitude, 1 channel; back to sound with Griffin-Lim.
 
-    Notebook 04's pipeline: ``PerFrequencyNormalizer`` (SpecGAN) on the
+    Notebook 05's pipeline: ``PerFrequencyNormalizer`` (SpecGAN) on the
     cropped magnitudes, clipped to [-1, 1]; decoding undoes the scaling and
     runs fast Griffin-Lim (TensorFlow, batched) for ``n_iter`` iterations
     from random phases seeded by ``seed``.

@@ -1,9 +1,9 @@
 """One yardstick for every approach: audio in, the same metrics out.
 
-Notebooks 04 to 07 and ``python -m beeutils.bench`` compare models that
-produce sound in different ways: magnitudes through Griffin-Lim, complex
-spectrograms through the inverse STFT, an oscillator bank that writes the
-waveform itself.  Whatever the route, the result is audio, so the comparison
+Notebooks 05, 06, 08 and 09 and ``python -m beeutils.bench`` compare models
+that produce sound in different ways: magnitudes through Griffin-Lim,
+complex spectrograms through the inverse STFT, an oscillator bank that writes
+the waveform itself.  Whatever the route, the result is audio, so the comparison
 starts from audio:
 
 - everything is measured in the model band: produced audio and references
@@ -11,7 +11,7 @@ starts from audio:
   a model is not blamed for bins it was never asked to produce, nor
   rewarded for noise it adds above them;
 - references keep their true phase (``dsp.spectral.lowpass_reference``): phase
-  errors count, which is the point of notebook 05.
+  errors count, which is the point of notebook 06.
 
 Keys of ``evaluate_waves`` (reconstruction on held-out clips, then
 generation):

@@ -5,10 +5,10 @@ The series builds four ways to make bee sounds:
 ==============  =================================================  ====================
 approach        what the decoder produces                          back to sound
 ==============  =================================================  ====================
-``magnitude``   normalised log magnitude (notebook 04)             Griffin-Lim
-``real_imag``   compressed real and imaginary parts (notebook 05)  inverse STFT
-``logmag_if``   log magnitude + instantaneous frequency (05)       integrate IF, iSTFT
-``oscillator``  oscillator-bank controls (notebook 06)             the bank itself
+``magnitude``   normalised log magnitude (notebook 05)             Griffin-Lim
+``real_imag``   compressed real and imaginary parts (notebook 06)  inverse STFT
+``logmag_if``   log magnitude + instantaneous frequency (06)       integrate IF, iSTFT
+``oscillator``  oscillator-bank controls (notebook 08)             the bank itself
 ==============  =================================================  ====================
 
 An ``AudioModel`` holds the network, the fitted representation its encoder

@@ -10,7 +10,7 @@ use ``keras.ops`` so they run inside a ``train_step`` and under
 - GAN losses take discriminator *logits* by default.  ``from_logits=False``
   takes ``log`` of ``sigmoid`` probabilities instead, without clipping unless
   ``prob_clip`` is given: the naive form, which gives ``log(0) = -inf`` as soon
-  as the discriminator saturates (notebook 03 shows this).
+  as the discriminator saturates (notebook 04 shows this).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ the output is a consistent waveform by construction.
 Parts (``build_oscillator_vae`` assembles and compiles them):
 
 - **encoder** (``vaegan.build_encoder``): normalised log magnitude
-  ``(freq, time, 1)`` -> ``q(z | x)``, as in notebook 04;
+  ``(freq, time, 1)`` -> ``q(z | x)``, as in notebook 05;
 - **f0 decoder**: ``z`` -> fundamental contour ``(frames,)`` in Hz;
 - **control decoder**: ``z`` and an f0 contour -> per frame: overall
   amplitude, harmonic distribution (softmax over ``K`` harmonics) and noise
@@ -19,7 +19,7 @@ Parts (``build_oscillator_vae`` assembles and compiles them):
 
 **Why f0 comes from outside during training.**  A spectral loss is a
 rippled function of f0, with a narrow notch at the right value: gradient
-descent on f0 stalls on a ripple or slides past the notch (notebook 06 shows
+descent on f0 stalls on a ripple or slides past the notch (notebook 08 shows
 it; Turian & Henry 2020 found the same for spectral distances in general).
 So the fundamental is *measured*: a
 YIN contour of each training clip (``f0_contour``) drives the bank during
@@ -339,7 +339,7 @@ class LogMagnitude(keras.layers.Layer):
     """Audio -> cropped log-magnitude image ``(b, freq, time, 1)``, in graph.
 
     With a fitted ``PerFrequencyNormalizer``'s config: exactly the encoder's
-    input (notebook 04's scaling), so decoded audio can be compared with real
+    input (notebook 05's scaling), so decoded audio can be compared with real
     inputs (``build_vaegan_decoder``).  Without: ``log(|X| + 1e-3) / 5``, a
     fixed scale for the adversarial stage's discriminator.
 

@@ -76,7 +76,7 @@ from beeutils.models.layers import (
 )
 
 __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "build_vaegan",
-           "LOSS_TERMS", "GRAD_NORMS", "as_onehot", "label_width", "labels_required",
+           "build_mnist_vaegan", "LOSS_TERMS", "GRAD_NORMS", "as_onehot", "label_width", "labels_required",
            "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
@@ -837,12 +837,13 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
 def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
                  output_activation: str | None = "tanh", seed: int | None = None,
                  name: str = "vaegan", waveform: keras.layers.Layer | None = None) -> VAEGAN:
-    """The repaired VAE-GAN of notebooks 04 and 05, compiled.
+    """The repaired VAE-GAN of notebooks 05 and 06, compiled.
 
-    Everything notebook 03 found is fixed here: inputs are normalised and the
-    decoder ends in ``tanh`` (or linear), the reconstruction is a squared
-    error (never binary cross-entropy), ``z_log_var`` is clamped before
-    ``exp``, and the GAN losses are computed from logits.  Reconstruction =
+    Everything notebooks 03 and 04 found is fixed here: inputs are
+    normalised and the decoder ends in ``tanh`` (or linear), the
+    reconstruction is a squared error (never binary cross-entropy),
+    ``z_log_var`` is clamped before ``exp``, and the GAN losses are computed
+    from logits.  Reconstruction =
     ``pixel_weight`` * squared error summed over bins (the VAE's Gaussian
     likelihood) + ``feature_weight`` * squared error of discriminator
     features (Larsen et al.'s learned similarity).
@@ -892,4 +893,40 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
     model.compile(_default_optimizer(config.learning_rate),
                   _default_optimizer(config.learning_rate),
                   _default_optimizer(config.disc_learning_rate))
+    return model
+
+
+def build_mnist_vaegan(input_shape: Sequence[int], seed: int = 0, latent_dim: int = 8,
+                       widths: Sequence[int] = (32, 64), disc_widths: Sequence[int] = (32, 64),
+                       kl_weight: float = 1.0, gamma: float = 0.3, pixel_weight: float = 0.2,
+                       learning_rates: tuple[float, float, float] = (1e-3, 1e-3, 2e-4),
+                       **options: Any) -> VAEGAN:
+    """Notebook 01's digits VAE-GAN for any ``input_shape``, freshly seeded, compiled.
+
+    The model as the question ported it to spectrograms (notebooks 03 and
+    04): notebook 01's widths, latent size, loss weights and Adam settings
+    (beta_1 = 0.5), a sigmoid output; only the input shape changes.  Keras'
+    global generator is seeded with ``seed`` first, so every call with the
+    same seed starts from the same weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``.
+        seed: seeds the weights and the sampling noise.
+        latent_dim, widths, disc_widths: notebook 01's network (the decoder
+            mirrors the encoder's ``widths``).
+        kl_weight, gamma, pixel_weight: notebook 01's loss weights.
+        learning_rates: Adam for the encoder, the decoder and the discriminator.
+        options: further ``VAEGAN`` options, e.g. the plain forms the question
+            used: ``pixel_loss="bce", log_var_clamp=None, gan_from_logits=False``.
+    """
+    keras.utils.set_random_seed(seed)  # the same initial weights every time
+    encoder = build_encoder(input_shape, latent_dim, widths)
+    decoder = build_decoder(input_shape, latent_dim, widths, output_activation="sigmoid")
+    discriminator = build_discriminator(input_shape, disc_widths)
+    model = VAEGAN(encoder, decoder, discriminator, kl_weight=kl_weight, gamma=gamma,
+                   pixel_weight=pixel_weight, seed=seed, **options)
+    lr_enc, lr_dec, lr_disc = learning_rates
+    model.compile(enc_optimizer=_default_optimizer(lr_enc),
+                  dec_optimizer=_default_optimizer(lr_dec),
+                  disc_optimizer=_default_optimizer(lr_disc))
     return model

@@ -1,6 +1,7 @@
 """Finding where inf and NaN come from, and what usually causes them.
 
-Three tools, used in notebook 03 and switched on in every later training run:
+Three tools, used in notebooks 03 and 04 and switched on in every later
+training run:
 
 - ``NaNWatch``: a Keras callback that stops training at the first non-finite
   loss term or gradient norm, restores the last finite weights and reports the
@@ -15,7 +16,8 @@ Three tools, used in notebook 03 and switched on in every later training run:
 
 plus ``CAUSES``, the cause-to-fix table, ``likely_causes`` that maps what
 was seen to the rows of that table, and ``StepHistory``, a callback that logs
-every loss term at every step (Keras logs running means over the epoch).
+every loss term at every step (Keras logs running means over the epoch),
+and ``watched_fit``, which trains with both callbacks in a fixed batch order.
 """
 
 from __future__ import annotations
@@ -425,6 +427,33 @@ def _first_bad_layer(reports: Sequence[TermReport],
         if report.first_bad_variable is not None:
             return report.term, _variable_layer(report.first_bad_variable)
     return None, None
+
+
+def watched_fit(model: Any, x: np.ndarray, batch_size: int, steps: int,
+                verbose: bool = False) -> tuple[StepHistory, NaNWatch]:
+    """Train ``model`` on ``x`` for at most ``steps`` steps, the way a NaN hunt does.
+
+    The batches come in a fixed order (``shuffle=False``), so the same seed
+    gives the same run; ``StepHistory`` records every value at every step,
+    and ``NaNWatch``, given ``x``, stops at the first non-finite one, names
+    the layer whose gradient broke and restores the last finite weights.
+
+    Args:
+        model: a compiled model (``beeutils.models.vaegan.VAEGAN``).
+        x: the training array.
+        batch_size: batch size.
+        steps: the budget in training steps (epochs are cut where it ends).
+        verbose: ``NaNWatch`` prints the event when it happens.
+
+    Returns:
+        ``(history, watch)``: ``history.history`` holds the per-step curves,
+        ``watch.event`` what broke (``None`` if every step stayed finite).
+    """
+    history = StepHistory(max_steps=steps)
+    watch = NaNWatch(data=x, batch_size=batch_size, verbose=verbose)
+    model.fit(x, batch_size=batch_size, epochs=steps, shuffle=False, verbose=0,
+              callbacks=[history, watch])
+    return history, watch
 
 
 # -------------------------------------------------------- check numerics

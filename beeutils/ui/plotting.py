@@ -366,6 +366,34 @@ def plot_losses(history: Any, ax: Any = None, keys: Sequence[str] | None = None,
     return ax
 
 
+def symlog_axis(ax: Any, bottom: float = -1e7, top: float = 1e25) -> Any:
+    """A symmetric-log y axis from ``bottom`` to ``top``, a tick every three decades.
+
+    For loss curves that span many orders of magnitude and may go negative
+    (a binary cross-entropy on targets above 1): linear between -1 and 1,
+    logarithmic beyond, with ticks at 0 and at +-1e3, 1e6, ...
+
+    Args:
+        ax: the axes.
+        bottom: lower limit, negative (ticks down to its decade).
+        top: upper limit, positive.
+
+    Returns:
+        The axes.
+    """
+    from matplotlib import ticker
+
+    if not bottom < 0 < top:
+        raise ValueError(f"symlog_axis needs bottom < 0 < top, got {bottom} and {top}")
+    ax.set_yscale("symlog", linthresh=1.0, linscale=0.5)
+    ticks = [-(10.0**k) for k in range(3, 1 + int(np.log10(-bottom)), 3)][::-1]
+    ticks += [0.0] + [10.0**k for k in range(3, 1 + int(np.log10(top)), 3)]
+    ax.yaxis.set_major_locator(ticker.FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_ylim(bottom, top)
+    return ax
+
+
 def spectrogram_grid(
     specs: Sequence[Any] | Mapping[str, Any],
     config: STFTConfig | Sequence[STFTConfig],

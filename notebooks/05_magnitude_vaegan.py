@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 04 · A magnitude VAE-GAN that works
+# # 05 · A magnitude VAE-GAN that works
 #
 # The repaired VAE-GAN, trained on normalised log-magnitude spectrograms of the
 # synthetic bee corpus, turned back into sound with Griffin-Lim, and measured
@@ -24,7 +24,7 @@
 # - how to scale spectrograms for a generator: SpecGAN's per-frequency
 #   statistics of the log magnitude, fitted on the training split only, and why
 #   per-clip statistics are a trap;
-# - the repaired model (every fix of notebook 03 switched on), built and
+# - the repaired model (every fix of notebook 04 switched on), built and
 #   trained through `AudioModel`, the one contract every model of the series
 #   follows (audio in, audio out), with a NaN watch; then saved and reloaded
 #   with its normaliser;
@@ -40,8 +40,9 @@
 #   multi-resolution STFT distances, a Frechet distance on hand-made features,
 #   NDB/K and the fundamental-frequency distribution.
 #
-# **Prerequisites:** `03_naive_port_and_nan` (why the naive port diverges and
-# the fixes); `02_bee_audio_and_stft` for the STFT.
+# **Prerequisites:** `03_naive_port_and_nan` and `04_nan_causes_and_fixes`
+# (why the naive port diverges, and the fixes); `02_bee_audio_and_stft` for
+# the STFT.
 #
 # **Run time on a CPU:** most of it is training; the training cell prints the
 # time it took on your machine and the evaluation cell its own.  A full run
@@ -135,7 +136,7 @@ print(corpus.summary())
 # %% [markdown]
 # ## 2. Scaling: per-frequency statistics, fitted on the training split
 #
-# Notebook 03 showed that raw magnitudes and raw decibels blow the losses up,
+# Notebook 04 showed that raw magnitudes and raw decibels blow the losses up,
 # and fixed it with one dB range for every bin, fitted on the training set
 # (`DbRangeNormalizer`).  That is enough to stay finite.  Here we take one
 # more step, SpecGAN's recipe (Donahue et al. 2019): take `log(|X| + 1e-6)`,
@@ -164,7 +165,7 @@ show_source(PerFrequencyNormalizer.inverse, "if clip")
 #
 # In the package this scaling is the *magnitude representation*, the object
 # that turns waveforms into what the encoder reads and the decoder's output
-# back into sound (notebook 05 adds others).  `AudioModel.build`, which we
+# back into sound (notebook 06 adds others).  `AudioModel.build`, which we
 # call in section 3, fits it on the training split alone before it builds the
 # network.  Those lines of `AudioModel.build`, then what fitting and encoding
 # do for magnitudes:
@@ -214,7 +215,7 @@ print(f"highest mean log magnitude above 100 Hz: {mean_peak_hz:.0f} Hz")
 assert x_train.min() >= -1 and x_train.max() <= 1 and clipped < 0.02
 
 # %% [markdown]
-# Against notebook 03's single dB range (`DbRangeNormalizer`, here mapped to
+# Against notebook 04's single dB range (`DbRangeNormalizer`, here mapped to
 # `[-1, 1]`): per bin, the average value the model would see.  With one range
 # for all bins, the average input follows the shape of the corpus's spectrum,
 # peaks at the shared partials and a slope toward the top of the band, which
@@ -226,7 +227,7 @@ assert x_train.min() >= -1 and x_train.max() <= 1 and clipped < 0.02
 db_range = DbRangeNormalizer(top_db=80).fit(mags_train)
 fig, ax = plt.subplots(figsize=(9, 3))
 ax.plot(freqs, db_range.transform(mags_train).mean(axis=(0, 2)),
-        label="one dB range for all bins (notebook 03)")
+        label="one dB range for all bins (notebook 04)")
 ax.plot(freqs, x_train[..., 0].mean(axis=(0, 2)), label="per-frequency (SpecGAN)")
 ax.set(xlabel="Frequency (Hz)", ylabel="mean normalised value (dimensionless)",
        ylim=(-1.05, 1.05), title="average model input per frequency bin, training split")
@@ -251,9 +252,9 @@ assert lsd_round_trip < 1.0
 #
 # The same VAE-GAN as notebooks 01 and 03 (Larsen et al. 2016: encoder,
 # decoder, discriminator, each with its own optimiser), with each fix from
-# notebook 03's table switched on:
+# notebook 04's table switched on:
 #
-# | cause in notebook 03 | the repair here |
+# | cause in notebook 04 | the repair here |
 # |---|---|
 # | binary cross-entropy on targets above 1 | squared error on inputs in [-1, 1]; `tanh` output |
 # | `exp(z_log_var)` overflow | `z_log_var` clipped to `[-log_var_clamp, log_var_clamp]` before `exp` |
@@ -363,7 +364,7 @@ print(f"last epoch: D(real) {history['d_real'][-1]:.2f}, D(fake) {history['d_fak
 # A trained model is only useful with the statistics that undo its scaling,
 # so `model.save` writes the `.keras` file and, beside it, a JSON
 # description: the `ModelConfig`, the representation with the normaliser's
-# statistics, the kinds and the clip length.  That is all notebook 07 and the
+# statistics, the kinds and the clip length.  That is all notebook 09 and the
 # `python -m beeutils.generate` command need to make sound from it.
 # `AudioModel.load` uses Keras's `safe_mode`: no code is read from the file,
 # every layer is a registered `beeutils` class.  The reloaded model encodes
@@ -596,7 +597,7 @@ show_source(phase._compiled, "def body", "_, angles, _ = ")
 # (consistency): a decoded spectrogram need not be the STFT of any signal.
 # The waveform SNR is there to show what it cannot see: sample by sample,
 # a phase that is not the true one counts as noise, so for a magnitude-only
-# model even the floor scores near or below 0 dB (notebook 05 gives the
+# model even the floor scores near or below 0 dB (notebook 06 gives the
 # model the phase and makes this row meaningful).
 
 # %%
@@ -895,8 +896,8 @@ print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
 # clips, and the average of many kinds is hum-like.  The mixture prior moves
 # the samples back onto the clusters; how far that goes depends on how well
 # the decoder learned each cluster, which is what the reconstruction rows
-# measure.  Conditioning on the kind (notebook 07) asks for a kind directly;
-# a better representation (notebooks 05 and 06) makes each sound cheaper to
+# measure.  Conditioning on the kind (notebook 09) asks for a kind directly;
+# a better representation (notebooks 06 and 08) makes each sound cheaper to
 # encode.
 
 # %% [markdown]
@@ -909,8 +910,8 @@ print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
 # - `AudioModel` holds the network, the fitted representation and the
 #   `ModelConfig` that built them: `build`, `train`, `encode`, `decode`,
 #   `reconstruct`, `generate`, `save` and `load` all speak audio, and
-#   notebooks 05 to 07 use the very same calls for other representations.
-# - With notebook 03's fixes on (normalised inputs, squared error, clamped
+#   notebooks 06, 08 and 09 use the very same calls for other representations.
+# - With notebook 04's fixes on (normalised inputs, squared error, clamped
 #   log-variance, GAN losses from logits) the VAE-GAN trains with every loss
 #   term finite; `NaNWatch` stays on anyway and would say where it broke.
 # - Reconstructions keep the pitch and the harmonic stack of hum; the
@@ -933,6 +934,6 @@ print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
 #   over-produces them: the queens' higher-pitched calls are rare among its
 #   samples.
 #
-# **Next:** [05 · Complex spectrograms against magnitudes](05_complex_vs_magnitude.ipynb):
+# **Next:** [06 · Complex spectrograms against magnitudes](06_complex_vs_magnitude.ipynb):
 # give the model the phase (real and imaginary parts, or GANSynth's
 # instantaneous frequency) and remove the floor instead of living with it.

@@ -14,9 +14,9 @@
 # ---
 
 # %% [markdown]
-# # 05 · Complex spectrograms against magnitudes
+# # 06 · Complex spectrograms against magnitudes
 #
-# The STFT is complex, and notebook 04 threw half of it away.  Here we keep
+# The STFT is complex, and notebook 05 threw half of it away.  Here we keep
 # the phase, in two ways, find out why the obvious loss teaches a complex
 # model nothing but silence, fix it by judging the model's output by its
 # sound, and then measure, with the same yardstick for every model, whether
@@ -39,7 +39,7 @@
 #   the output, generation, the onsets of pulsed sounds, training time, and
 #   your ears.
 #
-# **Prerequisites:** `04_magnitude_vaegan` (the model, its training and the
+# **Prerequisites:** `05_magnitude_vaegan` (the model, its training and the
 # metrics); `02_bee_audio_and_stft` for the STFT.
 #
 # **Run time on a CPU:** most of a full-mode run is training four models
@@ -102,7 +102,7 @@ EPOCHS = 1 if CFG.fast else 8               # the same budget for every compared
 DIAGNOSIS_EPOCHS = 1 if CFG.fast else 2     # section 4: the squared error alone, briefly
 BATCH_SIZE = 4 if CFG.fast else 16
 LATENT_DIM = 32
-ENCODER_WIDTHS = (16, 32, 64, 128)          # as in notebook 04
+ENCODER_WIDTHS = (16, 32, 64, 128)          # as in notebook 05
 DECODER_WIDTHS = (8, 16, 32, 64)
 DISC_WIDTHS = (16, 32, 64)
 KL_WEIGHT = 1.0
@@ -212,7 +212,7 @@ assert abs(if_median - hum_meta["f0_hz"]) < STFT.bin_hz / 2
 # wandering with the jitter), and the phase says where each string is in its
 # cycle.  A magnitude spectrogram keeps the key presses and loses the
 # tuning and the alignment; Griffin-Lim has to guess them back, and notebook
-# 04 measured what the guess costs.  The question of this notebook: does a
+# 05 measured what the guess costs.  The question of this notebook: does a
 # model do better if it is given the whole complex STFT?
 
 
@@ -227,7 +227,7 @@ assert abs(if_median - hum_meta["f0_hz"]) < STFT.bin_hz / 2
 #
 # | name | channels | values | back to sound |
 # |---|---|---|---|
-# | `magnitude` | log magnitude, SpecGAN's per-frequency scaling (notebook 04) | clipped to [-1, 1] | Griffin-Lim: a phase is estimated |
+# | `magnitude` | log magnitude, SpecGAN's per-frequency scaling (notebook 05) | clipped to [-1, 1] | Griffin-Lim: a phase is estimated |
 # | `real_imag` | real and imaginary parts of the compressed STFT | scaled per bin, not clipped | inverse STFT: exact |
 # | `logmag_if` | the same log magnitude (not clipped) and the IF | scaled, not clipped; IF in [-1, 1] | integrate the IF, inverse STFT: exact |
 #
@@ -277,7 +277,7 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 show_source(AudioModel.build)
 
 # %% [markdown]
-# The same corpus as notebook 04, and the three models.  They are identical
+# The same corpus as notebook 05, and the three models.  They are identical
 # but for the approach name, and `real_imag` takes two loss weights
 # (`waveform_weight=WAVEFORM_WEIGHT`, `pixel_weight=COMPLEX_PIXEL_WEIGHT`)
 # whose reason sections 4 and 5 work out.  Printed for each: the shape of
@@ -428,7 +428,7 @@ for label, wave in (("original, low-passed at 2 kHz", lowpass[i_hum]),
 # %% [markdown]
 # ## 4. Why a squared error on real and imaginary parts gives silence
 #
-# Notebook 04's model learns by a pointwise squared error between its input
+# Notebook 05's model learns by a pointwise squared error between its input
 # and its reconstruction, bin by bin.  On log magnitudes that works: a bin's
 # value says how loud it is, and nearby clips of a kind have similar values.
 # On real and imaginary parts it does not.  The real part of a bin is its
@@ -458,7 +458,7 @@ print(f"median |mean| / RMS over the louder half of the bins: {mean_to_rms:.3f};
 # Griffin-Lim's phase (section 3's floor: nearly the right sound).  Score both
 # with the squared error on the parts (summed over bins, per clip, as the
 # model's `pixel` term) and with the multi-resolution STFT loss on their audio
-# (`losses.multi_resolution_stft_loss`, which notebook 06 uses too: spectral
+# (`losses.multi_resolution_stft_loss`, which notebook 08 uses too: spectral
 # convergence plus log-magnitude distance at six FFT sizes, 64 to 2048
 # samples).
 
@@ -577,7 +577,7 @@ print("the larger term at silence: "
 # ## 6. The same model, the same budget, three representations
 #
 # `AudioModel.build` handed each `VAEGANConfig` to `vaegan.build_vaegan`,
-# notebook 04's model for any `(freq, time, channels)`: the same encoder,
+# notebook 05's model for any `(freq, time, channels)`: the same encoder,
 # decoder, discriminator and optimisers.  The representation chooses the
 # decoder's output activation (the config's `output_activation="auto"` takes
 # the representation's) and the model's name; `real_imag` also gets the
@@ -606,10 +606,10 @@ for name, run in runs.items():
     assert run.finite, run.event
 
 # %% [markdown]
-# The two complex models are saved where notebook 07 and
+# The two complex models are saved where notebook 09 and
 # `python -m beeutils.generate` look for them, each with the representation
 # that turns its output into sound (`real_imag` with its waveform loss).
-# The magnitude model is not: notebook 04 trained and saved its own for
+# The magnitude model is not: notebook 05 trained and saved its own for
 # longer, and this one must not overwrite it.
 
 # %%
@@ -645,8 +645,8 @@ plt.show()
 # `N_GENERATED` decoded prior samples, each turned into sound by the model's
 # own representation (`decode` -> `network.decode_waves` ->
 # `representation.decode_batch`).  It hands the audio to
-# `evaluate.evaluate_waves`, the one yardstick of the series (notebooks 04 to
-# 07 and the benchmark): everything in the 0-2 kHz band against the clips
+# `evaluate.evaluate_waves`, the one yardstick of the series (notebooks 05,
+# 06, 08 and 09 and the benchmark): everything in the 0-2 kHz band against the clips
 # low-passed there with their true phase.
 #
 # - **reconstruction**: waveform SNR (only a model that keeps phase can score
@@ -1080,6 +1080,7 @@ print(f"logmag_if consistency with and without dither (dB): "
 #   section 11 shows how far every trained model still is from the floor of
 #   its representation.
 #
-# **Next:** [06 · An oscillator bank](06_oscillator_bank.ipynb): the answer's
-# keyboard taken literally, a decoder that drives harmonic oscillators and
-# filtered noise, with no spectrogram inversion at all.
+# **Next:** [07 · Prony and ESPRIT](07_prony_and_esprit.ipynb): the answer's
+# keyboard taken literally, first by taking bee sounds apart into damped
+# sinusoids; notebook 08 then trains a decoder that drives harmonic
+# oscillators and filtered noise, with no spectrogram inversion at all.

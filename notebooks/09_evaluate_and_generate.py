@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 07 · Every model side by side, sounds on demand, your own hive
+# # 09 · Every model side by side, sounds on demand, your own hive
 #
 # The series built four ways to make bee sounds.  This notebook puts them on
 # one scoreboard, lets you ask a model for the kind of sound you want, walks
@@ -35,7 +35,7 @@
 #   `tf.data`, and training under `tf.distribute.MirroredStrategy`;
 # - the `python -m beeutils.generate` command.
 #
-# **Prerequisites:** notebooks 04 to 06 (the approaches compared here).  If
+# **Prerequisites:** notebooks 05, 06 and 08 (the approaches compared here).  If
 # you ran them on the corpus used here, their trained models are loaded from
 # `build/models/`; otherwise they are trained here with a smaller budget.
 #
@@ -43,7 +43,7 @@
 # suite's budget (`tests/test_notebooks.py`).  In full mode most of the time
 # goes to training: the kind-conditioned model always, and the four
 # approaches too when `build/models/` has none that fit this corpus (saved by
-# notebooks 04-06, `python -m beeutils.train` or
+# notebooks 05, 06 and 08, `python -m beeutils.train` or
 # `python -m beeutils.bench --save-models build/models`).  Each training
 # cell prints the time it took, and the last cell the time of the whole run.
 
@@ -103,7 +103,7 @@ TUNE_EPOCHS = 1 if CFG.fast else 10              # fine-tuning on the recordings
 N_GENERATED = 16 if CFG.fast else 128            # prior samples per model when measuring
 PER_KIND = 2 if CFG.fast else 8                  # generated clips per kind in the check
 BENCH_JSON = ROOT / "results" / "bench.json"
-OUT = CFG.build_dir / "07"
+OUT = CFG.build_dir / "09"
 OUT.mkdir(parents=True, exist_ok=True)
 SR = STFT.sr
 print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.band_top_hz:.0f} Hz) "
@@ -180,7 +180,7 @@ show_source(AudioModel.reconstruct)
 show_source(AudioModel.decode)
 
 # %% [markdown]
-# Loading, building and training are the same calls as in notebooks 04-06.
+# Loading, building and training are the same calls as in notebooks 05, 06 and 08.
 # A saved model is used only if it was trained on clips like these (same
 # kinds, clip length and STFT grid); a missing, unreadable or old-format file
 # raises `ModelFileError`, and we train a fresh model instead.
@@ -192,7 +192,7 @@ N_SAMPLES = corpus.waves("train").shape[-1]
 
 
 def load_or_train(name, conditional=False, epochs=EPOCHS):
-    """The model notebook 04/05/06 saved, if it fits this corpus; else train one."""
+    """The model notebook 05/06/08 saved, if it fits this corpus; else train one."""
     path = model_path(name + ("_by_kind" if conditional else ""))
     try:
         model = AudioModel.load(path)
@@ -364,7 +364,7 @@ display(generator_widgets.listening_grid(asked_waves, [f"clip {i + 1}" for i in 
 # show that the check runs.
 #
 # Try it yourself: pick a kind, press *Generate*, listen, press *Save to wav*
-# for the ones you like (they land in `build/07/generated/`).
+# for the ones you like (they land in `build/09/generated/`).
 
 # %%
 panel = generator_widgets.GeneratorPanel(cond, out_dir=OUT / "generated")
