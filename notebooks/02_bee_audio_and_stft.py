@@ -477,7 +477,7 @@ assert widths[0] > widths[1] > widths[2]  # longer window, narrower peak
 # ## 5. Linear, log or mel frequency axis
 #
 # The STFT's bins are evenly spaced in Hz: the **linear** axis shows harmonics
-# evenly spaced, which is what an oscillator bank (notebook 06) produces.
+# evenly spaced, which is what an oscillator bank (notebook 08) produces.
 # A **log** axis gives each octave the same height, so the low fundamentals
 # get room and harmonics crowd together at the top.  The **mel** scale
 # (linear below 1 kHz, logarithmic above) follows human pitch perception; a mel
@@ -547,8 +547,8 @@ display(Markdown("| floor (dB) | " + " | ".join(str(f) for f in FLOORS_DB) + " |
 assert on_floor[0] > on_floor[1] > on_floor[2]
 
 # %% [markdown]
-# Notebook 03 returns to this: an unfloored `log` is one of the causes of the
-# naive port's NaN, and an unnormalised -80..0 dB range is another.
+# Notebook 04 returns to this: an unfloored `log` and an unnormalised
+# -80..0 dB range are two of the hazards a spectrogram VAE-GAN meets.
 
 # %% [markdown]
 # ## 7. Explore it yourself
