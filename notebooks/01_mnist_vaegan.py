@@ -37,9 +37,10 @@
 # **Prerequisites:** a little Python and Keras.  Nothing about audio yet; that
 # starts in notebook 02, and notebook 03 ports this very model to spectrograms.
 #
-# **Run time on a CPU (measured on 2 shared cores):** full mode about 5
-# minutes (290 s, of which 264 s train 1,300 steps; 405 s while other jobs
-# loaded the cores), fast mode (`BEE_FAST=1`) 14-35 s, depending on the load.
+# **Run time on a CPU:** most of a full-mode run is training (the training
+# cell prints its time); the README's notebook table gives the full-mode and
+# fast-mode (`BEE_FAST=1`) times measured on 2 CPU cores, and the rendered
+# page in `docs/` states the run time of the run it shows.
 # Data: MNIST if it is already in your Keras cache, otherwise scikit-learn's
 # bundled 8x8 digits upscaled to 28x28.  Nothing is downloaded.
 

@@ -36,9 +36,10 @@
 # **Prerequisites:** none for the audio; `01_mnist_vaegan` shows the image
 # model that notebook 03 will port to these spectrograms.
 #
-# **Run time on a CPU (measured on 2 shared cores):** full mode 33 s, fast
-# mode (`BEE_FAST=1`) 14-24 s; most of it is importing TensorFlow.  Nothing
-# is trained here.
+# **Run time on a CPU:** well under a minute; most of it is importing
+# TensorFlow, and nothing is trained here.  The README's notebook table gives
+# the full-mode and fast-mode (`BEE_FAST=1`) times measured on 2 CPU cores,
+# and the rendered page in `docs/` states the run time of the run it shows.
 
 # %% [markdown]
 # ## Setup

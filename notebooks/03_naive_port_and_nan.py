@@ -47,10 +47,12 @@
 # **Prerequisites:** `01_mnist_vaegan` (the model we port) and
 # `02_bee_audio_and_stft` (the STFT, the frequency-by-time layout).
 #
-# **Run time on a CPU (measured on 2 shared cores):** fast mode
-# (`BEE_FAST=1`) 21-23 s; full mode 47 s, which adds the sweep over three
-# more seeds.  The naive port runs for up to 40 training steps in both
-# modes; nothing is trained to convergence here.
+# **Run time on a CPU:** about a minute.  The naive port runs for up to 40
+# training steps in both modes, and full mode adds the sweep over three more
+# seeds; nothing is trained to convergence here.  The README's notebook table
+# gives the full-mode and fast-mode (`BEE_FAST=1`) times measured on 2 CPU
+# cores, and the rendered page in `docs/` states the run time of the run it
+# shows.
 
 # %% [markdown]
 # ## Setup

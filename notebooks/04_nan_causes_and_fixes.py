@@ -54,11 +54,12 @@
 # check-numerics and the cause table) and `02_bee_audio_and_stft` (the STFT,
 # the frequency-by-time layout, dB floors).
 #
-# **Run time on a CPU (measured on 2 shared cores):** fast mode
-# (`BEE_FAST=1`) 56-86 s, depending on the load; full mode 128 s.  The naive
-# port and its variants run for up to 40 training steps in both modes; each
-# rung of the ladder runs 60 steps in full mode and 10 in fast mode; nothing
-# is trained to convergence here.
+# **Run time on a CPU:** a few minutes.  The naive port and its variants run
+# for up to 40 training steps in both modes; each rung of the ladder runs 60
+# steps in full mode and 10 in fast mode; nothing is trained to convergence
+# here.  The README's notebook table gives the full-mode and fast-mode
+# (`BEE_FAST=1`) times measured on 2 CPU cores, and the rendered page in
+# `docs/` states the run time of the run it shows.
 
 # %% [markdown]
 # ## Setup

@@ -43,9 +43,10 @@
 # **Prerequisites:** `02_bee_audio_and_stft` (the bee sounds, spectrograms in
 # Hz and seconds).  Nothing here trains a model.
 #
-# **Run time on a CPU (measured on 2 shared cores):** fast mode
-# (`BEE_FAST=1`) 11-42 s, depending on the load; full mode 37 s, which
-# analyses six hum clips instead of three.
+# **Run time on a CPU:** under a minute; full mode analyses six hum clips
+# instead of three, and nothing is trained.  The README's notebook table gives
+# the full-mode and fast-mode (`BEE_FAST=1`) times measured on 2 CPU cores,
+# and the rendered page in `docs/` states the run time of the run it shows.
 
 # %% [markdown]
 # ## Setup

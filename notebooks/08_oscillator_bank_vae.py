@@ -53,11 +53,12 @@
 # harmonics, why hum needs noise), `05_magnitude_vaegan` (the encoder, the
 # scaling, the metrics) and `06_complex_vs_magnitude` (phase, consistency).
 #
-# **Run time on a CPU:** fast mode (`BEE_FAST=1`) 55-63 s, measured on 2
-# shared cores; it trains a tiny corpus briefly, to check that everything
-# runs.  Full mode has not been timed since the split; most of its time goes
-# to the two training stages (sections 5 and 11), which print the time they
-# took on your machine.
+# **Run time on a CPU:** most of a full-mode run goes to the two training
+# stages (sections 5 and 11), which print the time they took on your machine;
+# fast mode trains a tiny corpus briefly, to check that everything runs.  the
+# README's notebook table gives the full-mode and fast-mode (`BEE_FAST=1`)
+# times measured on 2 CPU cores, and the rendered page in `docs/` states the
+# run time of the run it shows.
 
 # %% [markdown]
 # ## Setup

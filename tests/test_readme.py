@@ -47,3 +47,35 @@ def test_real_recordings_table_is_the_one_the_benchmark_wrote():
 
     results = json.loads((ROOT / "results" / "real_bees.json").read_text())
     assert bench.results_table(results) in (ROOT / "README.md").read_text()
+
+
+def _notebook_stems() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_every_notebook_has_a_rendered_page_linked_from_the_readme():
+    """``docs/`` holds one rendered page per notebook, each page names the
+    commit it was rendered from, and the README's notebook table links it."""
+    readme = (ROOT / "README.md").read_text()
+    index = (ROOT / "docs" / "README.md").read_text()
+    for stem in _notebook_stems():
+        page = ROOT / "docs" / f"{stem}.md"
+        assert page.is_file(), f"no rendered page for {stem}: run python -m beeutils.series " \
+                               f"--render docs/"
+        first = page.read_text().splitlines()[0]
+        assert re.search(r"Rendered from commit `[0-9a-f]{7,}` in full mode", first), first
+        assert f"(docs/{stem}.md)" in readme, f"the README does not link docs/{stem}.md"
+        assert f"({stem}.md)" in index, f"docs/README.md does not list {stem}"
+
+
+def test_rendered_series_is_within_its_size_budget():
+    from beeutils import render
+
+    assert render.folder_mb(ROOT / "docs") <= render.SIZE_BUDGET_MB
+
+
+def test_rendered_pages_hold_their_figures():
+    """Every image a page shows is a file beside it (no broken figure)."""
+    for page in (ROOT / "docs").glob("*.md"):
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
+            assert (page.parent / target).is_file(), f"{page.name}: missing {target}"
