@@ -55,7 +55,7 @@
 #
 # **Run time on a CPU:** most of a full-mode run goes to the two training
 # stages (sections 5 and 11), which print the time they took on your machine;
-# fast mode trains a tiny corpus briefly, to check that everything runs.  the
+# fast mode trains a tiny corpus briefly, to check that everything runs.  The
 # README's notebook table gives the full-mode and fast-mode (`BEE_FAST=1`)
 # times measured on 2 CPU cores, and the rendered page in `docs/` states the
 # run time of the run it shows.
