@@ -121,6 +121,44 @@ def test_damaged_cache_is_rebuilt(small):
     assert len(datasets.make_corpus(**SMALL, root=small.root)) == 8
 
 
+def _build_small(root):
+    """One process's ``make_corpus`` (module level, so a spawned worker can run it)."""
+    return datasets.make_corpus(**SMALL, root=root).manifest
+
+
+def test_two_processes_building_one_corpus_both_get_it_whole(tmp_path):
+    """Two notebooks (or test workers) asking for the same uncached corpus
+    at once each get the complete corpus, and no half-built folder is left."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    root = tmp_path / "corpus"
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        manifests = list(pool.map(_build_small, [root, root]))
+    assert manifests[0] == manifests[1]
+    corpus = datasets.make_corpus(**SMALL, root=root)
+    assert corpus.manifest == manifests[0] and len(corpus.waves("all")) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def test_a_build_that_loses_the_race_keeps_the_winner(small, monkeypatch):
+    """Another process finished first: the complete corpus it installed stays
+    untouched, and this build's staging folder is removed."""
+    before = _mtimes(small.root)
+    real_check, calls = datasets._cache_is_valid, []
+
+    def absent_at_first(root, params):
+        # The first look finds nothing (the other process was still
+        # building); by the time this build is done, the cache is there.
+        calls.append(root)
+        return None if len(calls) == 1 else real_check(root, params)
+
+    monkeypatch.setattr(datasets, "_cache_is_valid", absent_at_first)
+    again = datasets.make_corpus(**SMALL, root=small.root)
+    assert _mtimes(small.root) == before and again.manifest == small.manifest
+    assert sorted(p.name for p in small.root.parent.iterdir()) == ["corpus"]
+
+
 def test_default_root_is_keyed_on_the_parameters(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets.settings, "data_dir", tmp_path)
     a = datasets.make_corpus(kinds=KINDS, clips_per_kind=3, duration=0.5)

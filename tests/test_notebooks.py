@@ -12,6 +12,7 @@ NOTEBOOKS = series.list_notebooks()
 
 
 @pytest.mark.notebook
+@pytest.mark.xdist_group("notebooks")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_fast_mode(path, tmp_path):
     run = series.run_notebook(path, fast=True, out_dir=tmp_path)

@@ -178,14 +178,10 @@ def _cache_is_valid(root: Path, params: dict) -> dict | None:
     return manifest
 
 
-def _build(root: Path, params: dict) -> dict:
-    """Synthesise every clip into ``root/clips`` and write the manifest last."""
+def _synthesise(folder: Path, params: dict) -> dict:
+    """Synthesise every clip into ``folder/clips`` and write the manifest last."""
     synth = _synth()
-    clips_dir = root / "clips"
-    if (root / MANIFEST).exists():
-        (root / MANIFEST).unlink()  # an interrupted rebuild must not look complete
-    if clips_dir.exists():
-        shutil.rmtree(clips_dir)
+    folder.mkdir(parents=True, exist_ok=True)
     n = params["clips_per_kind"]
     counts = _split_counts(n, params["splits"])
     clips = []
@@ -200,14 +196,47 @@ def _build(root: Path, params: dict) -> dict:
             wave, meta = synth.synthesize(kind, sr=params["sr"], duration=params["duration"],
                                           seed=clip_seed)
             rel = Path("clips") / kind / f"{kind}_{i:04d}.wav"
-            audio.save_audio(root / rel, wave, sr=params["sr"], subtype=CACHE_SUBTYPE)
+            audio.save_audio(folder / rel, wave, sr=params["sr"], subtype=CACHE_SUBTYPE)
             clips.append({"file": rel.as_posix(), "kind": kind, "index": i,
                           "split": str(split_of[i]), "seed": clip_seed, "meta": _jsonable(meta)})
     manifest = {"params": params, "clips": clips}
-    tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, root / MANIFEST)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def _install(staging: Path, root: Path, params: dict, manifest: dict) -> dict:
+    """Move a finished build from ``staging`` to ``root``; the manifest in use.
+
+    Two notebooks (or test workers) may build the same corpus at the same
+    time.  Each builds in a folder of its own, and the first to finish
+    renames it into place in one step; a later one finds a complete cache
+    there and keeps it.  A ``root`` holding something else (a corpus with
+    other parameters, a damaged cache) gets the new clips, and then the
+    manifest, so that a half-replaced folder never looks complete.
+    """
+    try:
+        os.rename(staging, root)  # root absent (or an empty folder): atomic
+        return manifest
+    except OSError:
+        pass
+    found = _cache_is_valid(root, params)
+    if found is not None:  # another process installed this corpus first
+        return found
+    (root / MANIFEST).unlink(missing_ok=True)
+    shutil.rmtree(root / "clips", ignore_errors=True)
+    os.rename(staging / "clips", root / "clips")
+    os.replace(staging / MANIFEST, root / MANIFEST)
+    return manifest
+
+
+def _build(root: Path, params: dict) -> dict:
+    """Synthesise the corpus beside ``root`` and install it there (``_install``)."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = root.parent / f".{root.name}.{os.getpid()}-{os.urandom(4).hex()}.building"
+    try:
+        return _install(staging, root, params, _synthesise(staging, params))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def make_corpus(
@@ -246,7 +275,6 @@ def make_corpus(
     root = Path(root)
     manifest = _cache_is_valid(root, params)
     if manifest is None:
-        root.mkdir(parents=True, exist_ok=True)
         manifest = _build(root, params)
     return Corpus(root=root, manifest=manifest)
 
