@@ -158,7 +158,7 @@ print(f"hum fundamental (synthesis recipe): {hum_meta['f0_hz']:.1f} Hz, jitter "
 
 # %%
 phase = np.angle(hum_spec[k])
-advance = representations.bin_phase_advance(STFT, STFT.n_freq_keep)[k]  # radians per hop
+advance = spectral.bin_phase_advance(STFT, STFT.n_freq_keep)[k]  # radians per hop
 print(f"the bin centre turns {advance / (2 * np.pi):.2f} cycles per hop")
 leftover = np.angle(np.exp(1j * (np.diff(phase) - advance)))           # wrapped to (-pi, pi]
 unwrapped = phase[0] + np.concatenate([[0.0], np.cumsum(advance + leftover)])

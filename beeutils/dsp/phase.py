@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from beeutils.dsp.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig, continue_frames
 
 __all__ = ["griffin_lim", "clear_cache", "convergence_curve"]
 
@@ -135,7 +135,9 @@ def griffin_lim(
         momentum: fast Griffin-Lim momentum (0: the plain 1984 algorithm).
         seed: seed of the random initial phase (``None``: a fresh random one).
         length: samples to return per clip (default ``(time - 1) * hop``);
-            shorter output is trimmed, longer zero-padded at the end.
+            frames it needs beyond the magnitudes' repeat the last one
+            (``spectral.continue_frames``: a model's crop often lacks the
+            frame centred on the clip's end).
         init: ``"random"`` uniform initial phase (seeded by ``seed``),
             ``"zeros"`` (zero phase, deterministic, as librosa's
             ``init=None``), ``"pghi"`` (the phase-gradient estimate of
@@ -154,14 +156,8 @@ def griffin_lim(
 
     if init is None:  # librosa's spelling of the zero-phase start
         init = "zeros"
-    if isinstance(init, str) and init == "pghi":
-        from beeutils.dsp.pghi import pghi_phase
-
-        # PGHI works on NumPy arrays; its result then takes the "given" path.
-        # Its random phases (for quiet bins) follow ``seed`` too.
-        init = pghi_phase(np.asarray(magnitude, dtype=np.float32), config,
-                          tolerance_db=tolerance_db, seed=seed)
-    given = not isinstance(init, str)
+    pghi = isinstance(init, str) and init == "pghi"
+    given = pghi or not isinstance(init, str)
     if not given and init not in ("random", "zeros"):
         raise ValueError(
             f"init must be 'random', 'zeros', 'pghi' or an array of phases, got {init!r}")
@@ -187,6 +183,17 @@ def griffin_lim(
             f"(n_fft // 2 + 1) or n_freq_keep={config.n_freq_keep}"
         )
     out_length = (n_frames - 1) * config.hop if length is None else int(length)
+    missing = config.n_frames_for(out_length) - n_frames
+    if missing > 0:
+        # The frames the clip needs beyond the magnitudes' (a model's crop):
+        # without them the last half-window blows up (spectral.continue_frames).
+        mag = tf.concat([mag, tf.repeat(mag[..., -1:], missing, axis=-1)], axis=-1)
+    if pghi:
+        from beeutils.dsp.pghi import pghi_phase
+
+        # PGHI works on NumPy arrays; its result then takes the "given" path.
+        # Its random phases (for quiet bins) follow ``seed`` too.
+        init = pghi_phase(mag.numpy(), config, tolerance_db=tolerance_db, seed=seed)
 
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31 - 1))
@@ -195,13 +202,16 @@ def griffin_lim(
                             dtype=tf.int32)
 
     if given:
-        phase0 = tf.convert_to_tensor(init, dtype=tf.float32)
-        if single:
-            phase0 = phase0[tf.newaxis]
-        if phase0.shape != mag.shape:
-            raise ValueError(f"initial phase has shape {tuple(phase0.shape)}, "
-                             f"expected the magnitude's {tuple(mag.shape)}")
-    else:
+        phase0 = np.asarray(init, dtype=np.float32)
+        if single and not pghi:
+            phase0 = phase0[np.newaxis]
+        if not pghi and phase0.shape != (mag.shape[0], n_freq, n_frames):
+            raise ValueError(f"initial phase has shape {tuple(np.shape(init))}, "
+                             f"expected the magnitude's {tuple(np.shape(magnitude))}")
+        phase0 = np.angle(continue_frames(np.exp(1j * phase0), config, out_length))
+        phase0 = tf.convert_to_tensor(phase0, dtype=tf.float32)
+    n_frames = int(mag.shape[2])
+    if not given:
         phase0 = tf.zeros((0, n_freq, n_frames))  # unused placeholder
 
     run = _compiled(config, n_freq, n_frames, "given" if given else init, out_length)

@@ -47,26 +47,18 @@ import numpy as np
 
 from beeutils.dsp import spectral
 from beeutils.dsp.normalize import PerFrequencyNormalizer
-from beeutils.dsp.spectral import STFTConfig
+from beeutils.dsp.spectral import STFTConfig, bin_phase_advance
 
 __all__ = [
     "Representation", "MagnitudeRepresentation", "RealImagRepresentation",
     "LogMagIFRepresentation", "REPRESENTATIONS", "make_representation",
     "representation_from_config", "load_representation", "compress", "decompress",
     "instantaneous_frequency", "integrate_instantaneous_frequency", "if_to_hz",
-    "bin_phase_advance", "griffin_lim_batches",
+    "griffin_lim_batches",
 ]
 
 
 # ------------------------------------------------------------ building blocks
-
-
-def bin_phase_advance(config: STFTConfig, n_freq: int | None = None) -> np.ndarray:
-    """Phase (radians) by which a sinusoid at each bin's centre frequency
-    advances from one frame to the next: ``2 pi k hop / n_fft``, ``(freq,)``
-    float64 (the first ``n_freq`` bins, default all)."""
-    k = np.arange(config.n_bins if n_freq is None else n_freq, dtype=np.float64)
-    return 2.0 * np.pi * k * config.hop / config.n_fft
 
 
 def _principal(angle: np.ndarray) -> np.ndarray:

@@ -181,6 +181,50 @@ def stft(wave: np.ndarray, config: STFTConfig) -> np.ndarray:
     ).astype(np.complex64)
 
 
+def bin_phase_advance(config: STFTConfig, n_freq: int | None = None) -> np.ndarray:
+    """Phase (radians) by which a sinusoid at each bin's centre frequency
+    advances from one frame to the next: ``2 pi k hop / n_fft``, ``(freq,)``
+    float64 (the first ``n_freq`` bins, default all)."""
+    k = np.arange(config.n_bins if n_freq is None else n_freq, dtype=np.float64)
+    return 2.0 * np.pi * k * config.hop / config.n_fft
+
+
+def continue_frames(spec: np.ndarray, config: STFTConfig, length: int | None) -> np.ndarray:
+    """``spec`` with the frames a clip of ``length`` samples needs appended.
+
+    A model sees ``n_frames`` frames, often one fewer than its clips have
+    (128 of the 129 centred frames of 2.048 s at hop 256), so that its grid
+    halves evenly.  Without that last frame, the final half-window of the
+    clip is covered by one fading window only, and the inverse STFT divides
+    by almost nothing there: Griffin-Lim's estimate became a burst near 60 dB
+    above the clip in its last milliseconds, and an exact inverse doubled the
+    level.  Each missing frame continues its bin as a steady sinusoid: the
+    last magnitude, and (complex input) the last phase advanced by the bin's
+    centre frequency (``bin_phase_advance``) per hop.
+
+    Args:
+        spec: ``(..., freq, time)`` complex STFT or magnitudes; ``freq`` holds
+            the lowest bins (cropped or all).
+        config: its STFT settings.
+        length: samples of the clip it stands for (``None``: as it is).
+
+    Returns:
+        ``(..., freq, max(time, config.n_frames_for(length)))``, same dtype.
+    """
+    spec = np.asarray(spec)
+    missing = 0 if length is None else config.n_frames_for(int(length)) - spec.shape[-1]
+    if missing <= 0:
+        return spec
+    steps = np.arange(1, missing + 1)
+    last = spec[..., -1:]
+    if np.iscomplexobj(spec):
+        advance = bin_phase_advance(config, spec.shape[-2])[:, None] * steps
+        new = last * np.exp(1j * advance)
+    else:
+        new = np.repeat(last, missing, axis=-1)
+    return np.concatenate([spec, new.astype(spec.dtype)], axis=-1)
+
+
 def istft(spec: np.ndarray, config: STFTConfig, length: int | None = None) -> np.ndarray:
     """Inverse of ``stft`` (NumPy, through librosa).
 
@@ -188,7 +232,9 @@ def istft(spec: np.ndarray, config: STFTConfig, length: int | None = None) -> np
         spec: complex array ``(..., freq, time)`` with all ``n_fft // 2 + 1``
             bins (pad cropped bins with zeros first, see ``uncrop``).
         config: the settings used by the forward transform.
-        length: number of samples to return (default: ``(time - 1) * hop``).
+        length: number of samples to return (default: ``(time - 1) * hop``);
+            frames it needs beyond ``spec``'s are continued
+            (``continue_frames``).
 
     Returns:
         float32 waveform ``(..., samples)``.
@@ -196,7 +242,7 @@ def istft(spec: np.ndarray, config: STFTConfig, length: int | None = None) -> np
     import librosa
 
     return librosa.istft(
-        np.asarray(spec),
+        continue_frames(spec, config, length),
         hop_length=config.hop,
         n_fft=config.n_fft,
         window=window_array(config.window, config.n_fft),
@@ -263,7 +309,8 @@ def tf_istft(spec: Any, config: STFTConfig, length: int | None = None) -> Any:
     Args:
         spec: complex tensor ``(..., freq, time)`` with all bins.
         config: the settings used by the forward transform.
-        length: samples to return (default ``(time - 1) * hop``).
+        length: samples to return (default ``(time - 1) * hop``); frames it
+            needs beyond ``spec``'s are continued as ``continue_frames`` does.
 
     Returns:
         float32 tensor ``(..., samples)``.
@@ -280,6 +327,12 @@ def tf_istft_time_major(spec: Any, config: STFTConfig, length: int | None = None
 
     spec = tf.convert_to_tensor(spec)
     n_frames = int(spec.shape[-2])
+    missing = 0 if length is None else config.n_frames_for(int(length)) - n_frames
+    if missing > 0:  # continue_frames, in the graph: steady sinusoids
+        advance = np.arange(1, missing + 1)[:, None] * bin_phase_advance(config)[None, :]
+        turn = tf.constant(np.exp(1j * advance), dtype=spec.dtype)  # (missing, freq)
+        spec = tf.concat([spec, spec[..., -1:, :] * turn], axis=-2)
+        n_frames += missing
     frames = tf.signal.irfft(spec, fft_length=[config.n_fft])
     frames = frames * window_array(config.window, config.n_fft)
     signal = tf.signal.overlap_and_add(frames, config.hop)

@@ -20,6 +20,7 @@ Spectrograms are ``(..., freq, time)`` magnitudes; waveforms ``(..., samples)``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -306,11 +307,15 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray, ridge: float = 1e
     cov_a = np.atleast_2d(np.cov(a, rowvar=False))
     cov_b = np.atleast_2d(np.cov(b, rowvar=False))
 
-    def root(ca: np.ndarray, cb: np.ndarray) -> np.ndarray | None:
-        r = linalg.sqrtm(ca @ cb)
+    def root(ca: np.ndarray, cb: np.ndarray, singular_ok: bool) -> np.ndarray | None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", linalg.LinAlgWarning)
+            r = linalg.sqrtm(ca @ cb)
         if isinstance(r, tuple):  # older SciPy returns (root, error)
             r = r[0]
         if not np.all(np.isfinite(r)):
+            return None
+        if caught and not singular_ok:  # SciPy found the product singular
             return None
         if np.iscomplexobj(r):
             if np.max(np.abs(r.imag)) > 1e-3 * max(np.max(np.abs(r.real)), 1e-12):
@@ -318,12 +323,12 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray, ridge: float = 1e
             r = r.real
         return r
 
-    covmean = root(cov_a, cov_b)
+    covmean = root(cov_a, cov_b, singular_ok=False)
     if covmean is None:
         scale = max(float(np.trace(cov_a) + np.trace(cov_b)) / (2 * len(cov_a)), 1e-12)
         offset = ridge * scale * np.eye(len(cov_a))
         cov_a, cov_b = cov_a + offset, cov_b + offset
-        covmean = root(cov_a, cov_b)
+        covmean = root(cov_a, cov_b, singular_ok=True)
         if covmean is None:
             raise FloatingPointError("matrix square root failed even with a ridge")
     diff = mu_a - mu_b
