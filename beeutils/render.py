@@ -60,6 +60,25 @@ def commit_id(root: Path = ROOT) -> str:
     return head + ("+dirty" if dirty else "")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: A progress-bar line as Keras prints it: "3/16 ━━━━ 2s 150ms/step - loss: ...".
+_PROGRESS = re.compile(r"^\s*\d+/\d+\s")
+
+
+def _terminal_text(text: str) -> str:
+    """Text as a terminal would leave it: colour codes dropped, each
+    carriage return overwriting its line, and of each run of progress-bar
+    lines only the last (a Keras epoch becomes one line)."""
+    lines = [line.split("\r")[-1] for line in _ANSI.sub("", text).split("\n")]
+    kept: list[str] = []
+    for line in lines:
+        if kept and _PROGRESS.match(line) and _PROGRESS.match(kept[-1]):
+            kept[-1] = line
+        elif line.strip() or (kept and kept[-1].strip()):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _fence(text: str, lang: str = "") -> str:
     lines = text.rstrip("\n").splitlines()
     if len(lines) > MAX_TEXT_LINES:
@@ -86,14 +105,23 @@ def _audio_to_ogg(html: str, path: Path) -> bool:
 
 def _outputs(outputs: Sequence[Any], page_dir: Path, stem: str, counters: dict) -> list[str]:
     """Markdown for one code cell's outputs; figures and audio land in ``page_dir``."""
-    parts = []
+    parts: list[str] = []
+    stdout = ""  # consecutive stdout pieces (a progress bar writes many) make one block
+
+    def flush() -> None:
+        nonlocal stdout
+        if _terminal_text(stdout).strip():
+            parts.append(_fence(_terminal_text(stdout), "text"))
+        stdout = ""
+
     for out in outputs:
         kind = out.get("output_type")
         if kind == "stream":
-            if out.get("name") == "stderr":
-                continue  # library chatter (TensorFlow start-up), not the lesson
-            parts.append(_fence(out.get("text", ""), "text"))
-        elif kind == "error":
+            if out.get("name") != "stderr":  # stderr: library chatter, not the lesson
+                stdout += "".join(out.get("text", ""))
+            continue
+        flush()
+        if kind == "error":
             parts.append(_fence(f"{out.get('ename')}: {out.get('evalue')}", "text"))
         elif kind in ("display_data", "execute_result"):
             data = out.get("data", {})
@@ -115,6 +143,7 @@ def _outputs(outputs: Sequence[Any], page_dir: Path, stem: str, counters: dict) 
                 parts.append("".join(data["text/markdown"]))
             elif "text/plain" in data:
                 parts.append(_fence("".join(data["text/plain"]), "text"))
+    flush()
     return parts
 
 

@@ -90,6 +90,28 @@ def test_render_writes_a_page_with_figures_audio_and_the_commit(tmp_path):
     assert 0 < render.folder_mb(tmp_path / "docs") < 1
 
 
+def test_render_keeps_one_line_per_epoch_of_a_progress_bar(tmp_path):
+    """Keras writes a progress bar as hundreds of coloured stdout pieces; the
+    page shows the text a terminal would end with: one line per epoch."""
+    from beeutils import render
+
+    bar = [nbformat.v4.new_output("stream", name="stdout", text="Epoch 1/2\n")]
+    for epoch in (1, 2):
+        bar += [nbformat.v4.new_output("stream", name="stdout",
+                                       text=f"\r\x1b[1m{step}/16\x1b[0m - loss: {epoch}.{step}\n")
+                for step in range(1, 17)]
+        if epoch == 1:
+            bar.append(nbformat.v4.new_output("stream", name="stdout", text="Epoch 2/2\n"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("model.fit(...)", outputs=bar)]
+    path = tmp_path / "98_bar.ipynb"
+    nbformat.write(nb, path)
+    text = render.render_notebook(path, tmp_path / "docs", "abc1234", "full").read_text()
+    block = text[text.index("```text"):]
+    block = block[: block.index("```", 3) + 3]
+    assert block == "```text\nEpoch 1/2\n16/16 - loss: 1.16\nEpoch 2/2\n16/16 - loss: 2.16\n```"
+
+
 def test_render_refuses_while_recordings_are_configured(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BEE_RECORDINGS", str(tmp_path))
     with pytest.raises(SystemExit):
