@@ -7,6 +7,12 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One core per worker (the notebooks' kernels inherit it): two workers
+    # that each spread TensorFlow and BLAS over every core only thrash.
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                 "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 
 from beeutils.config import ROOT, quiet_tensorflow  # noqa: E402
 
