@@ -195,13 +195,19 @@ def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
 
 
-def write_index(out_dir: Path, pages: Sequence[Path], commit: str) -> Path:
-    """``out_dir/README.md``: the pages in order, the commit and the size."""
+def write_index(out_dir: Path) -> Path:
+    """``out_dir/README.md``: every page in the folder, in order, each with the
+    commit it was rendered from (read from its first line), so that rendering
+    one notebook again (``--only 09``) keeps the others listed."""
     out_dir = Path(out_dir)
     lines = ["# The series, rendered", "",
-             f"Every notebook executed from commit `{commit}` and written out with its "
-             "figures, tables and a few sounds (synthetic corpus only).", ""]
-    lines += [f"- [{p.stem}]({p.name})" for p in pages]
+             "Every notebook executed in full mode and written out with its figures, "
+             "tables and a few sounds (synthetic corpus only). Each page names the "
+             "commit it was rendered from.", ""]
+    for page in sorted(out_dir.glob("[0-9][0-9]_*.md")):
+        stamp = re.search(r"commit `([^`]+)`", page.read_text().split("\n", 1)[0])
+        commit = f" (commit `{stamp.group(1)}`)" if stamp else ""
+        lines.append(f"- [{page.stem}]({page.name}){commit}")
     index = out_dir / "README.md"
     index.write_text("\n".join(lines) + "\n")
     return index

@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pages.append(render.render_notebook(run.output_path, args.render, commit,
                                                 "fast" if args.fast else "full", run.seconds))
     if args.render is not None:
-        render.write_index(args.render, pages, commit)
+        render.write_index(args.render)
         size = render.folder_mb(args.render)
         print(f"rendered {len(pages)} pages into {args.render}: {size:.1f} MB "
               f"(budget {render.SIZE_BUDGET_MB:.0f} MB)")

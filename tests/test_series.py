@@ -85,8 +85,12 @@ def test_render_writes_a_page_with_figures_audio_and_the_commit(tmp_path):
     assert len(clips) == 2
     data, sr = sf.read(str(clips[0]))
     assert sr == 8000 and len(data) == int(render.AUDIO_SECONDS * sr)  # cut to the limit
-    index = render.write_index(tmp_path / "docs", [page], "abc1234")
-    assert "[99_tiny](99_tiny.md)" in index.read_text()
+    older = tmp_path / "docs" / "01_older.md"  # a page of an earlier render stays listed
+    older.write_text("*Rendered from commit `def5678` in full mode.*\n")
+    index = render.write_index(tmp_path / "docs").read_text()
+    assert "[01_older](01_older.md) (commit `def5678`)" in index
+    assert "[99_tiny](99_tiny.md) (commit `abc1234`)" in index
+    assert index.index("01_older") < index.index("99_tiny")
     assert 0 < render.folder_mb(tmp_path / "docs") < 1
 
 
