@@ -48,8 +48,8 @@
 # example: its loss runs an inverse STFT and six STFTs of every
 # reconstruction.  The training cells print the time each model took on your
 # machine, and the table of section 7 repeats it with the examples per
-# second.  A full-mode run took about 7 minutes on 2 CPU cores shared with
-# other jobs.  Fast mode (`BEE_FAST=1`) trains a tiny corpus for one epoch and
+# second.  The README's notebook table gives a full-mode run's time on 2 CPU
+# cores.  Fast mode (`BEE_FAST=1`) trains a tiny corpus for one epoch and
 # is checked by the test suite to stay within its fast-mode time budget.
 
 # %% [markdown]

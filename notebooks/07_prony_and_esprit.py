@@ -372,9 +372,10 @@ assert abs(ring_modes.dampings_per_s[0] - d_expected) < 0.01 * d_expected
 # ## What we learned
 #
 # - Prony's model, a sum of damped sinusoids, describes a steady bee sound
-#   well: ESPRIT found a queen toot's fundamental within 0.13 Hz of the
-#   recipe with damping near 0 (a sustained, driven tone), and its 8 modes
-#   left only the noise (-18 dB).  Plain Prony at 16 kHz was thrown off by
+#   well: ESPRIT found a queen toot's fundamental within a fraction of a
+#   hertz of the recipe, with damping near 0 (a sustained, driven tone), and
+#   its 8 modes left little but the hum behind it (section 2's table and
+#   residual).  Plain Prony at 16 kHz was thrown off by
 #   30 dB SNR noise; decimation, spare poles or total least squares rescue
 #   it, ESPRIT needs none of them.
 # - Damping is how fast a mode dies once nothing drives it: a hive-body

@@ -149,6 +149,10 @@ def test_table_shows_mean_and_sd_for_several_seeds(seeded):
     digits = 3 if abs(entry["mean"]) < 10 else 1
     assert f"{entry['mean']:.{digits}f} ± {entry['sd']:.{digits}f}" in lsd
     assert "| generation: silent clips" in table and "| generation: clips with NaN" in table
+    # The run's own settings and length close the table, so no prose has to type them.
+    settings = seeded["settings"]
+    assert (f"{settings['epochs']} epochs of batch {settings['batch_size']} for every model; "
+            f"the whole run took {seeded['seconds'] / 60:.0f} minutes.") in table
 
 
 def test_seed_cells_format():

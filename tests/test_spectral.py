@@ -147,6 +147,28 @@ def test_continue_frames_extends_a_steady_tone_as_the_stft_would():
     assert spectral.continue_frames(full[:, :5], cfg, 2 * cfg.hop).shape[-1] == 5
 
 
+@pytest.mark.parametrize("time_axis", [-1, -2])
+@pytest.mark.parametrize("complex_input", [True, False])
+def test_continue_frames_in_tensorflow_matches_numpy(time_axis, complex_input):
+    """The inverse STFT and Griffin-Lim continue frames inside their graphs:
+    the tensor path gives what the NumPy one does, in either layout."""
+    import tensorflow as tf
+
+    cfg = STFTConfig(n_fft=512, hop=128, n_freq_keep=None, n_frames=None)
+    rng = np.random.default_rng(0)
+    spec = rng.standard_normal((2, cfg.n_bins, 6)) + 1j * rng.standard_normal((2, cfg.n_bins, 6))
+    spec = (spec if complex_input else np.abs(spec)).astype(
+        np.complex64 if complex_input else np.float32)
+    expected = spectral.continue_frames(spec, cfg, 8 * cfg.hop)  # 9 frames
+    assert expected.shape == (2, cfg.n_bins, 9)
+    given = spec if time_axis == -1 else np.swapaxes(spec, -1, -2)
+    got = spectral.continue_frames(tf.constant(given), cfg, 8 * cfg.hop, time_axis=time_axis)
+    got = got.numpy() if time_axis == -1 else np.swapaxes(got.numpy(), -1, -2)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="time_axis"):
+        spectral.continue_frames(spec, cfg, None, time_axis=0)
+
+
 @pytest.mark.parametrize("name", ["magnitude", "real_imag"])
 def test_a_cropped_grid_decodes_without_a_burst_at_the_end(name):
     """The model grid lacks the frame centred on the clip's last sample;

@@ -183,11 +183,9 @@ def griffin_lim(
             f"(n_fft // 2 + 1) or n_freq_keep={config.n_freq_keep}"
         )
     out_length = (n_frames - 1) * config.hop if length is None else int(length)
-    missing = config.n_frames_for(out_length) - n_frames
-    if missing > 0:
-        # The frames the clip needs beyond the magnitudes' (a model's crop):
-        # without them the last half-window blows up (spectral.continue_frames).
-        mag = tf.concat([mag, tf.repeat(mag[..., -1:], missing, axis=-1)], axis=-1)
+    # The frames the clip needs beyond the magnitudes' (a model's crop):
+    # without them the last half-window blows up.
+    mag = continue_frames(mag, config, out_length)
     if pghi:
         from beeutils.dsp.pghi import pghi_phase
 

@@ -189,7 +189,8 @@ def bin_phase_advance(config: STFTConfig, n_freq: int | None = None) -> np.ndarr
     return 2.0 * np.pi * k * config.hop / config.n_fft
 
 
-def continue_frames(spec: np.ndarray, config: STFTConfig, length: int | None) -> np.ndarray:
+def continue_frames(spec: Any, config: STFTConfig, length: int | None,
+                    time_axis: int = -1) -> Any:
     """``spec`` with the frames a clip of ``length`` samples needs appended.
 
     A model sees ``n_frames`` frames, often one fewer than its clips have
@@ -203,26 +204,45 @@ def continue_frames(spec: np.ndarray, config: STFTConfig, length: int | None) ->
     centre frequency (``bin_phase_advance``) per hop.
 
     Args:
-        spec: ``(..., freq, time)`` complex STFT or magnitudes; ``freq`` holds
-            the lowest bins (cropped or all).
+        spec: complex STFT or magnitudes, a NumPy array or a TensorFlow
+            tensor, ``(..., freq, time)`` (or ``(..., time, freq)`` with
+            ``time_axis=-2``, ``tf.signal``'s layout); ``freq`` holds the
+            lowest bins (cropped or all).
         config: its STFT settings.
         length: samples of the clip it stands for (``None``: as it is).
+        time_axis: ``-1`` (the series' layout) or ``-2``.
 
     Returns:
-        ``(..., freq, max(time, config.n_frames_for(length)))``, same dtype.
+        ``spec``'s kind and dtype, with ``max(time, config.n_frames_for(length))``
+        frames.
     """
-    spec = np.asarray(spec)
-    missing = 0 if length is None else config.n_frames_for(int(length)) - spec.shape[-1]
+    if time_axis not in (-1, -2):
+        raise ValueError(f"time_axis must be -1 or -2, got {time_axis}")
+    numpy = isinstance(spec, np.ndarray) or not hasattr(spec, "shape")
+    if numpy:
+        spec = np.asarray(spec)
+    n_time = int(spec.shape[time_axis])
+    missing = 0 if length is None else config.n_frames_for(int(length)) - n_time
     if missing <= 0:
         return spec
+    n_freq = int(spec.shape[-2 if time_axis == -1 else -1])
     steps = np.arange(1, missing + 1)
-    last = spec[..., -1:]
-    if np.iscomplexobj(spec):
-        advance = bin_phase_advance(config, spec.shape[-2])[:, None] * steps
-        new = last * np.exp(1j * advance)
+    advance = bin_phase_advance(config, n_freq)[:, None] * steps  # (freq, missing)
+    if time_axis == -2:
+        advance = advance.T
+    if numpy:
+        last = np.take(spec, [n_time - 1], axis=time_axis)
+        new = (last * np.exp(1j * advance) if np.iscomplexobj(spec)
+               else np.repeat(last, missing, axis=time_axis))
+        return np.concatenate([spec, new.astype(spec.dtype)], axis=time_axis)
+    import tensorflow as tf
+
+    last = tf.gather(spec, [n_time - 1], axis=time_axis)
+    if spec.dtype.is_complex:
+        new = last * tf.constant(np.exp(1j * advance), dtype=spec.dtype)
     else:
-        new = np.repeat(last, missing, axis=-1)
-    return np.concatenate([spec, new.astype(spec.dtype)], axis=-1)
+        new = tf.repeat(last, missing, axis=time_axis)
+    return tf.concat([spec, new], axis=time_axis)
 
 
 def istft(spec: np.ndarray, config: STFTConfig, length: int | None = None) -> np.ndarray:
@@ -325,14 +345,8 @@ def tf_istft_time_major(spec: Any, config: STFTConfig, length: int | None = None
     """``tf_istft`` of a spectrogram in ``tf.signal``'s layout, ``(..., time, freq)``."""
     import tensorflow as tf
 
-    spec = tf.convert_to_tensor(spec)
+    spec = continue_frames(tf.convert_to_tensor(spec), config, length, time_axis=-2)
     n_frames = int(spec.shape[-2])
-    missing = 0 if length is None else config.n_frames_for(int(length)) - n_frames
-    if missing > 0:  # continue_frames, in the graph: steady sinusoids
-        advance = np.arange(1, missing + 1)[:, None] * bin_phase_advance(config)[None, :]
-        turn = tf.constant(np.exp(1j * advance), dtype=spec.dtype)  # (missing, freq)
-        spec = tf.concat([spec, spec[..., -1:, :] * turn], axis=-2)
-        n_frames += missing
     frames = tf.signal.irfft(spec, fft_length=[config.n_fft])
     frames = frames * window_array(config.window, config.n_fft)
     signal = tf.signal.overlap_and_add(frames, config.hop)

@@ -1,6 +1,6 @@
 """The benchmark behind the README's results table.
 
-    python -m beeutils.bench                 # full run, seeds 0 1 2 (~45 min on 2 cores)
+    python -m beeutils.bench                 # full run, seeds 0 1 2 (its length closes the README table)
     python -m beeutils.bench --quick         # one seed, under 15 minutes on 2 CPU cores
     python -m beeutils.bench --seeds 0 1 2 3 4   # any seeds, with or without --quick
     python -m beeutils.bench --json build/bench.json
@@ -532,6 +532,15 @@ def results_table(results: dict[str, Any]) -> str:
             lines += ["", f"Mean ± sd over {len(seeds)} seeds ({seed_list}; sample sd)."]
         keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + SIGNATURE_KEYS + MODEL_KEYS[8:]
         lines += ["", comparison_table({row["name"]: row for row in models}, table_rows(*keys))]
+    st = results.get("settings", {})
+    if models and st:
+        took = (f"; the whole run took {results['seconds'] / 60:.0f} minutes"
+                if results.get("seconds") else "")
+        data = st.get("data", "synthetic corpus")
+        if data == "synthetic corpus":
+            data += f" of {st['clips_per_kind']} clips per kind"
+        lines += ["", f"Settings: {data}; {st['duration']} s clips; {st['epochs']} epochs "
+                      f"of batch {st['batch_size']} for every model{took}."]
     return "\n".join(lines)
 
 
