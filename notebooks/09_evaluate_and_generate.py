@@ -35,17 +35,20 @@
 #   `tf.data`, and training under `tf.distribute.MirroredStrategy`;
 # - the `python -m beeutils.generate` command.
 #
-# **Prerequisites:** notebooks 05, 06 and 08 (the approaches compared here).  If
-# you ran them on the corpus used here, their trained models are loaded from
-# `build/models/`; otherwise they are trained here with a smaller budget.
+# **Prerequisites:** notebooks 05, 06 and 08 (the approaches compared here).
+# The models are the benchmark's: run
+# `python -m beeutils.bench --save-models build/models` first and this
+# notebook loads its first seed's models (the same corpus, grid and budget),
+# so that the scoreboard and the listening below are of the models the
+# README's table measures.
 #
 # **Run time on a CPU:** fast mode (`BEE_FAST=1`) stays within the test
-# suite's budget (`tests/test_notebooks.py`).  In full mode most of the time
-# goes to training: the kind-conditioned model always, and the four
-# approaches too when `build/models/` has none that fit this corpus (saved by
-# notebooks 05, 06 and 08, `python -m beeutils.train` or
-# `python -m beeutils.bench --save-models build/models`).  Each training
-# cell prints the time it took, and the last cell the time of the whole run.
+# suite's budget (`tests/test_notebooks.py`).  In full mode, a model that
+# `build/models/` lacks (or holds for other clips) is trained here instead:
+# `EPOCHS` epochs for each approach, `COND_EPOCHS` for the kind-conditioned
+# model, several minutes each (the README's results give the benchmark's
+# times).  Each training cell prints the time it took, and the last cell the
+# time of the whole run.
 
 # %% [markdown]
 # ## Setup
@@ -167,9 +170,10 @@ print("non-finite training steps, all approaches together:",
 # %% [markdown]
 # ## 2 · Listening to every approach
 #
-# Numbers summarise; ears decide.  We take the corpus, and for each approach
-# either load the model its notebook saved (`build/models/<name>.keras`) or,
-# if there is none that fits this corpus, train one here.  Every approach is
+# Numbers summarise; ears decide.  We take the benchmark's corpus (its first
+# seed), and for each approach either load the model saved in
+# `build/models/<name>.keras` or, if there is none that fits this corpus,
+# train one here.  Every approach is
 # an `AudioModel` (`beeutils.models.audio_model`), which hides what differs
 # (Griffin-Lim, inverse STFT, oscillator bank) behind audio in, audio out:
 # `reconstruct` is `encode` then `decode`, and `decode` lets the network turn
@@ -192,7 +196,7 @@ N_SAMPLES = corpus.waves("train").shape[-1]
 
 
 def load_or_train(name, conditional=False, epochs=EPOCHS):
-    """The model notebook 05/06/08 saved, if it fits this corpus; else train one."""
+    """The model saved in build/models/, if it fits this corpus; else train one."""
     path = model_path(name + ("_by_kind" if conditional else ""))
     try:
         model = AudioModel.load(path)
