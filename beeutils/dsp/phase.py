@@ -36,7 +36,7 @@ from beeutils.dsp.spectral import STFTConfig, continue_frames
 
 __all__ = ["griffin_lim", "clear_cache", "convergence_curve"]
 
-#: Compiled Griffin-Lim graphs keyed by (config, freq bins in, frames, init, length).
+#: Compiled Griffin-Lim graphs keyed by (config, freq bins in, frames, init, length, parts).
 _COMPILED: dict[tuple, Any] = {}
 
 
@@ -46,13 +46,14 @@ def clear_cache() -> None:
 
 
 def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
-              length: int) -> Any:
+              length: int, n_chunks: int) -> Any:
     """The compiled Griffin-Lim graph for this configuration and input shape.
 
     ``init`` is ``"random"``, ``"zeros"`` or ``"given"`` (an initial phase
-    tensor is passed in).
+    tensor is passed in).  The batch is cut into ``n_chunks`` parts, each
+    iterated by a loop of its own (see ``_chunks``).
     """
-    key = (config, n_freq_in, n_frames, init, length)
+    key = (config, n_freq_in, n_frames, init, length, n_chunks)
     if key in _COMPILED:
         return _COMPILED[key]
 
@@ -63,6 +64,24 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
     n_missing = config.n_bins - n_freq_in
     tiny = float(np.finfo(np.float32).tiny)
     spec = tf.TensorSpec((None, n_freq_in, n_frames), tf.float32)
+
+    def iterate(mag, angles, n_iter, alpha):
+        """Fast Griffin-Lim on one part of the batch, ``(batch, time, freq)``."""
+
+        def body(i, angles, tprev):
+            # Inside the loop the natural length (frames - 1) * hop keeps the
+            # frame count equal to the target's.
+            rebuilt = tf_stft_time_major(tf_istft_time_major(angles, config), config)
+            # On the first pass tprev is zero, which is librosa's "no tprev yet".
+            estimate = rebuilt - alpha * tprev
+            scale = mag / (tf.abs(estimate) + tiny)
+            angles = estimate * tf.complex(scale, tf.zeros_like(scale))
+            return i + 1, angles, rebuilt
+
+        _, angles, _ = tf.while_loop(
+            lambda i, *_: i < n_iter, body, [tf.constant(0), angles, tf.zeros_like(angles)]
+        )
+        return tf_istft_time_major(angles, config, length=length)
 
     @tf.function(
         input_signature=[
@@ -90,26 +109,27 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
         mag = tf.linalg.matrix_transpose(mag)
         phase0 = tf.linalg.matrix_transpose(phase0)
         angles = tf.complex(mag * tf.cos(phase0), mag * tf.sin(phase0))
-        tprev = tf.zeros_like(angles)
         alpha = tf.complex(momentum / (1.0 + momentum), 0.0)
-
-        def body(i, angles, tprev):
-            # Inside the loop the natural length (frames - 1) * hop keeps the
-            # frame count equal to the target's.
-            rebuilt = tf_stft_time_major(tf_istft_time_major(angles, config), config)
-            # On the first pass tprev is zero, which is librosa's "no tprev yet".
-            estimate = rebuilt - alpha * tprev
-            scale = mag / (tf.abs(estimate) + tiny)
-            angles = estimate * tf.complex(scale, tf.zeros_like(scale))
-            return i + 1, angles, rebuilt
-
-        _, angles, _ = tf.while_loop(
-            lambda i, *_: i < n_iter, body, [tf.constant(0), angles, tprev]
-        )
-        return tf_istft_time_major(angles, config, length=length)
+        n_clips = tf.shape(mag)[0]
+        # Independent loops over parts of the batch: TensorFlow runs them on
+        # its inter-op threads side by side, where one loop's FFTs keep one
+        # core busy.  Zero rows pad the batch to a multiple of n_chunks.
+        pad = (n_chunks - n_clips % n_chunks) % n_chunks
+        parts = zip(tf.split(tf.pad(mag, [[0, pad], [0, 0], [0, 0]]), n_chunks),
+                    tf.split(tf.pad(angles, [[0, pad], [0, 0], [0, 0]]), n_chunks))
+        waves = [iterate(m, a, n_iter, alpha) for m, a in parts]
+        return tf.concat(waves, axis=0)[:n_clips]
 
     _COMPILED[key] = run
     return run
+
+
+def _chunks(n_clips: int) -> int:
+    """How many independent loops a batch of ``n_clips`` gets: one per CPU
+    core (at most 8), never more than the clips.  On a GPU the parts share it."""
+    import os
+
+    return max(1, min(n_clips, os.cpu_count() or 1, 8))
 
 
 def griffin_lim(
@@ -212,7 +232,8 @@ def griffin_lim(
     if not given:
         phase0 = tf.zeros((0, n_freq, n_frames))  # unused placeholder
 
-    run = _compiled(config, n_freq, n_frames, "given" if given else init, out_length)
+    run = _compiled(config, n_freq, n_frames, "given" if given else init, out_length,
+                    _chunks(int(mag.shape[0])))
     wave = run(mag, tf.constant(int(n_iter), tf.int32),
                tf.constant(float(momentum), tf.float32), seed_pair, phase0)
     if single:
