@@ -69,6 +69,12 @@ def test_every_rendered_page_is_stamped_and_linked_from_the_readme():
         assert f"({page.stem}.md)" in index, f"docs/README.md does not list {page.stem}"
 
 
+def test_every_notebook_has_a_rendered_page():
+    missing = [stem for stem in _notebook_stems()
+               if not (ROOT / "docs" / f"{stem}.md").is_file()]
+    assert not missing, f"not rendered: {missing} (python -m beeutils.series --render docs/)"
+
+
 def test_rendered_series_is_within_its_size_budget():
     from beeutils import render
 
