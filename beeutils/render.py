@@ -110,8 +110,9 @@ def _outputs(outputs: Sequence[Any], page_dir: Path, stem: str, counters: dict) 
 
     def flush() -> None:
         nonlocal stdout
-        if _terminal_text(stdout).strip():
-            parts.append(_fence(_terminal_text(stdout), "text"))
+        text = _terminal_text(stdout)
+        if text.strip():
+            parts.append(_fence(text, "text"))
         stdout = ""
 
     for out in outputs:
@@ -201,9 +202,9 @@ def write_index(out_dir: Path) -> Path:
     one notebook again (``--only 09``) keeps the others listed."""
     out_dir = Path(out_dir)
     lines = ["# The series, rendered", "",
-             "Every notebook executed in full mode and written out with its figures, "
-             "tables and a few sounds (synthetic corpus only). Each page names the "
-             "commit it was rendered from.", ""]
+             "Every notebook executed and written out with its figures, tables and a "
+             "few sounds (synthetic corpus only). Each page names the commit it was "
+             "rendered from and the mode it ran in.", ""]
     for page in sorted(out_dir.glob("[0-9][0-9]_*.md")):
         stamp = re.search(r"commit `([^`]+)`", page.read_text().split("\n", 1)[0])
         commit = f" (commit `{stamp.group(1)}`)" if stamp else ""

@@ -28,6 +28,7 @@ already close, so Griffin-Lim polishes rather than searches.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 import numpy as np
@@ -127,8 +128,6 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
 def _chunks(n_clips: int) -> int:
     """How many independent loops a batch of ``n_clips`` gets: one per CPU
     core (at most 8), never more than the clips.  On a GPU the parts share it."""
-    import os
-
     return max(1, min(n_clips, os.cpu_count() or 1, 8))
 
 
