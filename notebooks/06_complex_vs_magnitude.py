@@ -66,16 +66,11 @@ import numpy as np
 from IPython.display import Audio, Markdown, display
 
 import beeutils
-from beeutils.data import datasets
-from beeutils.data import synth
-from beeutils.dsp import representations
-from beeutils.dsp import spectral
+from beeutils.data import datasets, synth
+from beeutils.dsp import representations, spectral
 from beeutils.dsp.spectral import STFTConfig
-from beeutils.evaluation import evaluate
-from beeutils.evaluation import metrics
-from beeutils.models import layers
-from beeutils.models import losses
-from beeutils.models import vaegan
+from beeutils.evaluation import evaluate, metrics
+from beeutils.models import layers, losses, vaegan
 from beeutils.models.audio_model import AudioModel, model_path
 from beeutils.models.configs import ModelConfig, VAEGANConfig
 from beeutils.source import show_source

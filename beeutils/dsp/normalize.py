@@ -34,8 +34,17 @@ __all__ = ["PerFrequencyNormalizer", "DbRangeNormalizer", "load_normalizer"]
 class _Normalizer:
     """Shared persistence for the normalisers (JSON-able configs)."""
 
-    def get_config(self) -> dict[str, Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    #: The constructor's arguments, in order: what ``get_config`` writes.
+    _CONFIG_KEYS: tuple[str, ...] = ()
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-able settings and fitted statistics (arrays and tuples as lists)."""
+        def jsonable(value: Any) -> Any:
+            return value.tolist() if isinstance(value, np.ndarray) else (
+                list(value) if isinstance(value, tuple) else value)
+
+        return {"class": type(self).__name__,
+                **{key: jsonable(getattr(self, key)) for key in self._CONFIG_KEYS}}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "_Normalizer":
@@ -90,6 +99,8 @@ class PerFrequencyNormalizer(_Normalizer):
             training set (e.g. always silent) does not divide by zero.
         mean, std: ``(freq,)`` float64 arrays after ``fit`` (else ``None``).
     """
+
+    _CONFIG_KEYS = ("eps", "n_std", "min_std", "mean", "std")
 
     def __init__(self, eps: float = 1e-6, n_std: float = 3.0, min_std: float = 1e-3,
                  mean: Any = None, std: Any = None) -> None:
@@ -179,17 +190,6 @@ class PerFrequencyNormalizer(_Normalizer):
         logs = normed * (std * self.n_std).astype(np.float32) + mean.astype(np.float32)
         return tf.maximum(tf.exp(logs) - self.eps, 0.0)
 
-    def get_config(self) -> dict[str, Any]:
-        """JSON-able settings and fitted statistics (lists of floats)."""
-        return {
-            "class": type(self).__name__,
-            "eps": self.eps,
-            "n_std": self.n_std,
-            "min_std": self.min_std,
-            "mean": None if self.mean is None else self.mean.tolist(),
-            "std": None if self.std is None else self.std.tolist(),
-        }
-
     def __repr__(self) -> str:
         return (f"PerFrequencyNormalizer(eps={self.eps}, n_std={self.n_std}, "
                 f"n_freq={self.n_freq})")
@@ -209,6 +209,8 @@ class DbRangeNormalizer(_Normalizer):
         min_db, max_db: the range in dB re amplitude 1 (fitted or fixed).
         amin: smallest amplitude considered (silence becomes ``20 log10(amin)``).
     """
+
+    _CONFIG_KEYS = ("top_db", "min_db", "max_db", "amin", "fixed")
 
     def __init__(self, top_db: float = 80.0, min_db: float | None = None,
                  max_db: float | None = None, amin: float = 1e-10,
@@ -288,17 +290,6 @@ class DbRangeNormalizer(_Normalizer):
             normed = tf.clip_by_value(normed, -1.0, 1.0)
         db = (normed + 1.0) / 2.0 * (self.max_db - self.min_db) + self.min_db
         return tf.exp(db * (np.log(10.0) / 20.0))
-
-    def get_config(self) -> dict[str, Any]:
-        """JSON-able settings and fitted range."""
-        return {
-            "class": type(self).__name__,
-            "top_db": self.top_db,
-            "min_db": self.min_db,
-            "max_db": self.max_db,
-            "amin": self.amin,
-            "fixed": list(self.fixed),
-        }
 
     def __repr__(self) -> str:
         return (f"DbRangeNormalizer(min_db={self.min_db}, max_db={self.max_db}, "

@@ -51,8 +51,11 @@ generation):
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -409,44 +412,18 @@ def kind_share(model: Any, corpus: Any, generated: np.ndarray, seed: int = 0,
             "gen_kind_share_error": float(max(abs(gen[k] - data[k]) for k in kinds))}
 
 
+def _metric_rows() -> dict[str, tuple[str, str, bool | None]]:
+    """``metrics.csv``, the one vocabulary of metric keys: key -> (description,
+    unit, lower is better; ``None``: nearer the real data is better)."""
+    better = {"lower": True, "higher": False, "nearer the data": None}
+    text = resources.files(__package__).joinpath("metrics.csv").read_text()
+    return {row["key"]: (row["description"], row["unit"], better[row["better"]])
+            for row in csv.DictReader(io.StringIO(text))}
+
+
 #: Every metric a table can show: key -> (description, unit, lower is better;
-#: ``None``: nearer the real data is better).
-ROWS: dict[str, tuple[str, str, bool | None]] = {
-    "recon_snr_db": ("reconstruction: waveform SNR vs low-passed clip", "dB", False),
-    "recon_lsd_db": ("reconstruction: log-spectral distance, model band", "dB", True),
-    "recon_sc_db": ("reconstruction: spectral convergence, model band", "dB", True),
-    "floor_lsd_db": ("representation round trip (floor): log-spectral distance", "dB", True),
-    "floor_sc_db": ("representation round trip (floor): spectral convergence", "dB", True),
-    "recon_mrstft": ("reconstruction: multi-resolution STFT distance", "", True),
-    "floor_mrstft": ("representation round trip (floor): multi-resolution STFT", "", True),
-    "hum_recon_f0_in_band": ("held-out hum: reconstructions with f0 in the hum band",
-                             "share", False),
-    "hum_recon_f0_error_hz": ("held-out hum: median f0 error", "Hz", True),
-    "consistency_sc_db": ("consistency: intended vs produced magnitude", "dB", True),
-    "fd_ratio": ("generation: Frechet distance ratio (1 = real data)", "", True),
-    "ndb_k": ("generation: NDB/K", "", True),
-    "ndb_k_floor": ("held-out real clips: NDB/K (the floor)", "", True),
-    "f0_wasserstein_hz": ("generation: f0 distribution distance", "Hz", True),
-    "gen_share_hum_band": ("generation: share with f0 in the hum band", "share", None),
-    "gen_kind_share_error": ("generation: largest gap between a kind's share and the data's "
-                             "(classifier)", "share", True),
-    "band_share_min": ("real data: energy inside the model band, worst kind", "share", False),
-    "cond_accuracy": ("asked for a kind: clips judged that kind, mean over kinds", "share",
-                      False),
-    "cond_min_kind_accuracy": ("asked for a kind: clips judged that kind, worst kind", "share",
-                               False),
-    "data_share_hum_band": ("real data: share with f0 in the hum band", "share", None),
-    "diversity_ratio": ("generation: variety against held-out clips (1 = as varied)", "",
-                        None),
-    "peak_median_gen_hz": ("generation: strongest 100-1000 Hz peak, median", "Hz", None),
-    "peak_median_data_hz": ("held-out clips: strongest 100-1000 Hz peak, median", "Hz", None),
-    "nonfinite_steps": ("non-finite training steps", "", True),
-    "silent_clips": ("generation: silent clips (peak < 1e-4)", "clips", True),
-    "nonfinite_clips": ("generation: clips with NaN or inf", "clips", True),
-    "train_examples_per_s": ("training speed", "examples/s", False),
-    "train_seconds": ("training time", "s", True),
-    "generate_x_realtime": ("generation speed", "x real time", False),
-}
+#: ``None``: nearer the real data is better), read from ``metrics.csv``.
+ROWS = _metric_rows()
 
 
 def table_rows(*keys: str) -> tuple[tuple[str, str, str, bool | None], ...]:
