@@ -17,7 +17,9 @@ It measures, on this machine:
   iterations on a batch of 64 clips (quality and time);
 - ``models``: every approach of the series (``magnitude``, ``real_imag``,
   ``logmag_if``, ``oscillator``) trained with the same data and budget, and
-  measured with ``beeutils.evaluation.evaluate``, once per seed;
+  measured with ``beeutils.evaluation.evaluate``, once per seed; the
+  magnitude and oscillator models also conditioned on kind
+  (``magnitude_by_kind``, ``oscillator_by_kind``), and asked for each kind;
 - ``machine``: processor, GPUs, library versions.
 
 Seeds.  Each seed ``k`` of ``--seeds`` trains and measures every approach
@@ -109,7 +111,7 @@ class BenchSettings:
     gl_iter: int = 32
     synth_repeats: int = 11
     approaches: tuple[str, ...] = ("magnitude", "real_imag", "logmag_if", "oscillator")
-    conditional: tuple[str, ...] = ("magnitude",)
+    conditional: tuple[str, ...] = ("magnitude", "oscillator")
     seeds: tuple[int, ...] = (0,)
 
     def __post_init__(self) -> None:

@@ -78,6 +78,10 @@ class VAEGANConfig(_Serialisable):
         log_magnitude_weight: weight of the L1 distance of log magnitudes of
             the decoder's real/imaginary output (``real_imag``); 0 leaves it
             out.
+        consistency_weight: weight of ``losses.spectral_inconsistency`` of
+            the decoder's real/imaginary output, for reconstructions and prior
+            samples (``real_imag``): how far each drawn STFT is from the STFT
+            of its own sound; 0 leaves it out.
         aux_weight: models conditioned on kind only: weight of the
             auxiliary kind classifier on the discriminator (AC-GAN): the
             discriminator learns to tell the kinds of real clips apart, and
@@ -104,6 +108,7 @@ class VAEGANConfig(_Serialisable):
     gan_weight: float = 1.0
     waveform_weight: float = 0.0
     log_magnitude_weight: float = 0.0
+    consistency_weight: float = 0.0
     aux_weight: float = 1.0
     log_var_clamp: float = 10.0
     learning_rate: float = 1e-3
@@ -115,10 +120,10 @@ class VAEGANConfig(_Serialisable):
         from beeutils.models.vaegan import build_vaegan
 
         waveform = None
-        if self.waveform_weight:
+        if self.waveform_weight or self.consistency_weight:
             if representation.name != "real_imag":
-                raise ValueError(f"waveform_weight needs the real_imag representation, "
-                                 f"not {representation.name}")
+                raise ValueError(f"waveform_weight and consistency_weight need the real_imag "
+                                 f"representation, not {representation.name}")
             import dataclasses
 
             from beeutils.models.layers import CompressedComplexToWave

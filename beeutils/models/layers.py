@@ -284,20 +284,39 @@ class CompressedComplexToWave(keras.layers.Layer):
         self.scale = [float(s) for s in scale]
         self.n_samples = int(n_samples)
 
-    def call(self, arrays: Any) -> Any:
+    def spectrogram(self, arrays: Any) -> Any:
+        """The complex STFT the arrays stand for, complex64 ``(batch, freq,
+        time)`` over the model's bins only."""
         import tensorflow as tf
-
-        from beeutils.dsp.spectral import tf_istft
 
         scale = tf.constant(self.scale, tf.float32)[:, None]
         re, im = arrays[..., 0] * scale, arrays[..., 1] * scale
         # |X| = |Y|^(1/alpha): multiply Y by |Y|^(1/alpha - 1), written as a
         # power of |Y|^2 (+ tiny) so that the gradient is finite at Y = 0.
         gain = tf.pow(re * re + im * im + 1e-12, 0.5 * (1.0 / self.alpha - 1.0))
-        spec = tf.complex(re * gain, im * gain)
+        return tf.complex(re * gain, im * gain)
+
+    def round_trip(self, arrays: Any) -> tuple[Any, Any]:
+        """``(X, STFT(iSTFT(X)))`` for ``X = spectrogram(arrays)``, both
+        complex64 ``(batch, freq, time)`` on the model's bins and frames: the
+        STFT the decoder drew, and the STFT of the sound it makes."""
+        from beeutils.dsp.spectral import tf_stft
+
+        spec = self.spectrogram(arrays)
+        heard = tf_stft(self._wave(spec), self.config)
+        return spec, heard[..., : int(spec.shape[-2]), : int(spec.shape[-1])]
+
+    def _wave(self, spec: Any) -> Any:
+        import tensorflow as tf
+
+        from beeutils.dsp.spectral import tf_istft
+
         missing = self.config.n_bins - int(spec.shape[-2])
         spec = tf.pad(spec, [[0, 0], [0, missing], [0, 0]])
         return tf_istft(spec, self.config, length=self.n_samples)
+
+    def call(self, arrays: Any) -> Any:
+        return self._wave(self.spectrogram(arrays))
 
     def compute_output_shape(self, input_shape: Sequence[Any]) -> tuple:
         return (input_shape[0], self.n_samples)

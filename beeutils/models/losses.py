@@ -230,6 +230,33 @@ def complex_log_magnitude_distance(x: Any, y: Any, eps: float = 1e-3) -> Any:
     return ops.mean(_per_example_sum(ops.abs(log_mag(x) - log_mag(y))))
 
 
+def spectral_inconsistency(drawn: Any, heard: Any, eps: float = 1e-7) -> Any:
+    """How far a drawn complex STFT is from the STFT of the sound it makes.
+
+    A grid of complex numbers is the STFT of some signal only if its
+    overlapping frames agree; the inverse STFT averages frames that do not,
+    and the sound then has other magnitudes than the ones drawn.  This is
+    ``||X - STFT(iSTFT(X))|| / ||X||`` (Frobenius norms over frequency and
+    time), mean over the batch: 0 for a consistent ``X``.
+
+    Args:
+        drawn, heard: complex ``(batch, freq, time)``: ``X`` and
+            ``STFT(iSTFT(X))`` on the same bins and frames
+            (``layers.CompressedComplexToWave.round_trip``).
+        eps: keeps the ratio finite for a silent ``X``.
+
+    Returns:
+        Scalar float32.
+    """
+    import tensorflow as tf
+
+    def energy(spec: Any) -> Any:
+        return tf.reduce_sum(tf.math.real(spec * tf.math.conj(spec)), axis=[-2, -1])
+
+    ratio = (energy(drawn - heard) + eps) / (energy(drawn) + eps)
+    return tf.reduce_mean(tf.sqrt(ratio))
+
+
 def _safe_sqrt(x: Any) -> Any:
     """``sqrt`` whose gradient is 0 (not ``inf``/NaN) where ``x == 0``."""
     import tensorflow as tf

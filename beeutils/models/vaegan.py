@@ -80,7 +80,7 @@ __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "b
            "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
-LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "gan_dec", "disc", "aux_real",
+LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "consistency", "gan_dec", "disc", "aux_real",
               "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
 #: Global gradient norms the model tracks (train only).
 GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
@@ -438,12 +438,14 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         waveform_weight: float = 0.0,
         waveform_fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
         log_magnitude_weight: float = 0.0,
+        consistency_weight: float = 0.0,
         aux_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if waveform_weight and waveform is None:
-            raise ValueError("waveform_weight needs a waveform layer (arrays -> audio)")
+        if (waveform_weight or consistency_weight) and waveform is None:
+            raise ValueError("waveform_weight and consistency_weight need a waveform layer "
+                             "(arrays -> audio)")
         n_classes = _check_classes(n_classes)
         for part in (encoder, decoder, discriminator):
             width = label_width(part)
@@ -478,6 +480,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         if log_magnitude_weight and int(encoder.inputs[0].shape[-1]) != 2:
             raise ValueError("log_magnitude_weight needs real/imaginary (2-channel) inputs")
         self.log_magnitude_weight = float(log_magnitude_weight)
+        self.consistency_weight = float(consistency_weight)
         if aux_weight and not n_classes:
             raise ValueError("aux_weight needs a model conditioned on kind (n_classes > 1)")
         self.aux_weight = float(aux_weight)
@@ -558,6 +561,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             "waveform_weight": self.waveform_weight,
             "waveform_fft_sizes": list(self.waveform_fft_sizes),
             "log_magnitude_weight": self.log_magnitude_weight,
+            "consistency_weight": self.consistency_weight,
             "aux_weight": self.aux_weight,
         })
         return config
@@ -660,8 +664,17 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             waveform = ops.convert_to_tensor(0.0)
         logmag = (losses.complex_log_magnitude_distance(x, x_tilde)
                   if self.log_magnitude_weight else ops.convert_to_tensor(0.0))
+        if self.consistency_weight:
+            # Reconstructions and prior samples alike: every STFT the decoder
+            # draws should be the STFT of the sound it makes.
+            consistency = 0.5 * (
+                losses.spectral_inconsistency(*self.waveform.round_trip(x_tilde))
+                + losses.spectral_inconsistency(*self.waveform.round_trip(x_p)))
+        else:
+            consistency = ops.convert_to_tensor(0.0)
         recon = (self.feature_weight * feature + self.pixel_weight * pixel
-                 + self.waveform_weight * waveform + self.log_magnitude_weight * logmag)
+                 + self.waveform_weight * waveform + self.log_magnitude_weight * logmag
+                 + self.consistency_weight * consistency)
         gan_kw = {"from_logits": self.gan_from_logits, "prob_clip": self.gan_prob_clip}
         gan_dec = losses.gan_generator_loss([logit_tilde, logit_p], **gan_kw)
         disc = losses.gan_discriminator_loss(logit_real, [logit_tilde, logit_p], **gan_kw)
@@ -671,6 +684,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         disc = disc + self.aux_weight * aux_real
         return {
             "kl": kl, "feature": feature, "pixel": pixel, "waveform": waveform, "logmag": logmag,
+            "consistency": consistency,
             "gan_dec": gan_dec,
             "disc": disc, "aux_real": aux_real, "aux_fake": aux_fake,
             "enc_loss": enc_loss, "dec_loss": dec_loss,
@@ -885,9 +899,10 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
         pixel_loss="mse", pixel_weight=config.pixel_weight,
         gan_weight=config.gan_weight, log_var_clamp=config.log_var_clamp,
         gan_from_logits=True, seed=seed, name=name, n_classes=n_classes,
-        waveform=waveform if config.waveform_weight else None,
+        waveform=waveform if config.waveform_weight or config.consistency_weight else None,
         waveform_weight=config.waveform_weight,
         log_magnitude_weight=config.log_magnitude_weight,
+        consistency_weight=config.consistency_weight,
         aux_weight=config.aux_weight if n_classes else 0.0,
     )
     model.compile(_default_optimizer(config.learning_rate),
