@@ -45,16 +45,26 @@ MAX_TEXT_LINES = 40
 _AUDIO_SRC = re.compile(r'src="data:audio/(?:x-)?wav;base64,([A-Za-z0-9+/=\s]+)"')
 
 
-def commit_id(root: Path = ROOT) -> str:
-    """The repository's current commit (short hash, ``+dirty`` when files
-    differ from it), or ``"unknown"`` outside git."""
+def commit_id(root: Path = ROOT, ignore: Path | None = None) -> str:
+    """The repository's current commit (short hash, ``+dirty`` when tracked
+    files differ from it), or ``"unknown"`` outside git.  Changes inside
+    ``ignore`` (the folder the pages are written to: rendering one notebook
+    rewrites it) do not count."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                               check=True).stdout.strip()
 
+    paths = ["."]
+    if ignore is not None:
+        try:
+            inside = Path(ignore).resolve().relative_to(Path(root).resolve())
+        except ValueError:  # outside the repository: nothing of it is tracked
+            inside = None
+        if inside is not None and inside != Path("."):
+            paths.append(f":(exclude){inside.as_posix()}")
     try:
         head = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *paths)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")

@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "rendered pages must show the synthetic corpus only")
         from beeutils import render
 
-        commit = render.commit_id()
+        commit = render.commit_id(ignore=args.render)
         args.render.mkdir(parents=True, exist_ok=True)
 
     runs, pages = [], []

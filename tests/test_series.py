@@ -121,3 +121,27 @@ def test_render_refuses_while_recordings_are_configured(tmp_path, monkeypatch, c
     with pytest.raises(SystemExit):
         series.main(["--fast", "--only", "02", "--render", str(tmp_path / "docs")])
     assert "synthetic corpus only" in capsys.readouterr().err
+
+
+def test_commit_id_is_dirty_for_changed_code_but_not_for_the_pages_folder(tmp_path):
+    import subprocess
+
+    from beeutils import render
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("old page\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    clean = render.commit_id(tmp_path)
+    assert clean != "unknown" and not clean.endswith("+dirty")
+    (tmp_path / "docs" / "page.md").write_text("new page\n")  # what a render writes
+    assert render.commit_id(tmp_path) == clean + "+dirty"
+    assert render.commit_id(tmp_path, ignore=tmp_path / "docs") == clean
+    (tmp_path / "code.py").write_text("x = 2\n")              # the code itself changed
+    assert render.commit_id(tmp_path, ignore=tmp_path / "docs") == clean + "+dirty"
+    assert render.commit_id(tmp_path / "missing") == "unknown"
