@@ -34,7 +34,7 @@ __all__ = ["PerFrequencyNormalizer", "DbRangeNormalizer", "load_normalizer"]
 class _Normalizer:
     """Shared persistence for the normalisers (JSON-able configs)."""
 
-    #: The constructor's arguments, in order: what ``get_config`` writes.
+    #: The constructor's arguments: what ``get_config`` writes.
     _CONFIG_KEYS: tuple[str, ...] = ()
 
     def get_config(self) -> dict[str, Any]:

@@ -80,8 +80,8 @@ __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "b
            "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
-LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "consistency", "gan_dec", "disc", "aux_real",
-              "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
+LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "consistency", "gan_dec", "disc",
+              "aux_real", "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
 #: Global gradient norms the model tracks (train only).
 GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
 
@@ -410,6 +410,12 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         seed: seed of the sampling noise.
         n_classes: 0 for an unconditional model; k > 1 when the encoder,
             decoder and discriminator were built with ``n_classes=k`` (checked).
+        waveform: the layer from the decoder's arrays to audio
+            (``layers.CompressedComplexToWave``) that the waveform and
+            consistency terms need.
+        waveform_weight, waveform_fft_sizes, log_magnitude_weight,
+        consistency_weight, aux_weight: the complex output's and the
+            conditional model's loss terms, as in ``configs.VAEGANConfig``.
 
     Data: ``fit(x)`` with ``x`` of shape ``(n, height, width, channels)``
     (labels, if given, are ignored by an unconditional model).  A conditional
