@@ -115,12 +115,16 @@ print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.ban
 # %% [markdown]
 # ## 1 · The scoreboard
 #
-# `python -m beeutils.bench` trains every approach on the same corpus with the
-# same budget and measures each with the same yardstick
+# `python -m beeutils.bench` trains every approach on the same corpus with
+# about the same CPU time and measures each with the same yardstick
 # (`beeutils.evaluation.evaluate`, from the audio each one actually produces).  A full
 # run takes a while, so the repository ships the results of one in
 # `results/bench.json`, with the machine it ran on; run the command yourself to
 # measure yours.  If the file is missing, a tiny benchmark runs here instead.
+# The budget is minutes, not steps: a step of the oscillator bank costs little
+# more than half a step of a VAE-GAN (it has no discriminator), so the
+# benchmark gives it twice the epochs; the settings line under the table and
+# the training-time panel below say what each took.
 
 # %%
 if BENCH_JSON.exists():
@@ -133,7 +137,7 @@ else:
 machine, settings = results["machine"], results["settings"]
 print(f"measured on: {machine['device']}, {machine['cpu_count']} cores ({machine['cpu']}), "
       f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}; "
-      f"{settings['epochs']} epochs per approach, {settings['clips_per_kind']} clips per kind")
+      f"{bench.epochs_text(settings)}, {settings['clips_per_kind']} clips per kind")
 display(Markdown(bench.results_table(results)))
 
 # %% [markdown]
@@ -141,8 +145,8 @@ display(Markdown(bench.results_table(results)))
 # Reconstruction (left): how close each model's version of a held-out clip
 # is, in log-spectral distance (lower is better).  Generation (middle): the
 # Frechet distance ratio, 1 meaning that generated clips are as close to
-# held-out clips as training clips are.  Cost (right): training time with the
-# same number of steps.
+# held-out clips as training clips are.  Cost (right): the training time each
+# took, the budget the approaches share.
 
 # %%
 rows = results["models"]
@@ -158,7 +162,7 @@ for ax, (key, label) in zip(axes, panels):
     ax.set_xlabel("approach")
     ax.set_title(label.split(" (")[0])
     ax.tick_params(axis="x", rotation=20)
-fig.suptitle("Benchmark: every approach, same data, same budget")
+fig.suptitle("Benchmark: every approach, same data, about the same training time")
 plt.show()
 for key, label in panels:
     values = {r["name"]: r[key] for r in rows if r.get(key) is not None}

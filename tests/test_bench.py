@@ -151,8 +151,23 @@ def test_table_shows_mean_and_sd_for_several_seeds(seeded):
     assert "| generation: silent clips" in table and "| generation: clips with NaN" in table
     # The run's own settings and length close the table, so no prose has to type them.
     settings = seeded["settings"]
-    assert (f"{settings['epochs']} epochs of batch {settings['batch_size']} for every model; "
+    assert (f"batches of {settings['batch_size']}; {settings['epochs']} epochs for every model; "
             f"the whole run took {seeded['seconds'] / 60:.0f} minutes.") in table
+
+
+def test_the_oscillator_bank_trains_longer_in_the_runs_that_say_so():
+    # Same CPU minutes, not the same steps: FULL and QUICK double its epochs,
+    # for the model conditioned on kind too (epochs_for takes the approach).
+    for settings in (bench.FULL, bench.QUICK):
+        assert settings.epochs_for("oscillator") == 2 * settings.epochs
+        assert settings.epochs_for("magnitude") == settings.epochs
+    assert TINY.epochs_for("oscillator") == TINY.epochs == 1   # unless told, all alike
+    line = bench.epochs_text(dataclasses.asdict(bench.FULL))
+    assert line == "30 epochs (60 for oscillator, with or without kinds)"
+    # JSON hands the mapping back as a dict of numbers; settings rebuild from it.
+    again = bench.BenchSettings(**json.loads(json.dumps(dataclasses.asdict(bench.FULL))))
+    assert again.epochs_for("oscillator") == 60 and again.seeds == (0, 1, 2)
+
 
 
 def test_seed_cells_format():
@@ -175,7 +190,9 @@ def test_seed_cells_format():
 def test_seeds_on_the_command_line(argv, seeds):
     _, settings = bench.parse_args(argv)
     assert settings.seeds == seeds and settings.seed == seeds[0]
-    assert settings.epochs == (bench.QUICK if "--quick" in argv else bench.FULL).epochs
+    start = bench.QUICK if "--quick" in argv else bench.FULL
+    assert settings.epochs == start.epochs
+    assert settings.epochs_for("oscillator") == start.epochs_for("oscillator")
 
 
 @pytest.mark.parametrize("argv", [["--seeds"], ["--seeds", "0", "0"], ["--seeds", "x"]])

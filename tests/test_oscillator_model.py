@@ -281,3 +281,33 @@ def test_the_bank_writes_the_band_its_encoder_reads_unless_told_otherwise():
         model = TINY.replace(max_hz=None).build((grid.n_freq_keep, 16, 1), rep, N)
         assert model.synth.max_hz == pytest.approx(grid.band_top_hz)
     assert TINY.build(SHAPE, MagnitudeRepresentation(WIDEBAND), N).synth.max_hz == 2000.0
+
+
+def test_loss_overlap_and_control_grid_reach_the_model_and_its_file(clips, tmp_path,
+                                                                      monkeypatch):
+    from beeutils.models import losses
+
+    waves, x, _, _ = clips
+    config = TINY.replace(fft_overlap=0.625, control_frames=8)
+    model = build(0, config=config)
+    assert model.fft_overlap == 0.625 != TINY.fft_overlap
+    # The control decoder's coarse grid: 8 frames of 8 channels before upsampling.
+    assert tuple(model.control_decoder.get_layer("ctrl_grid").output.shape[1:]) == (8, 8)
+    # The default asks for more frames than these 0.5 s clips have: one per frame.
+    n_frames = N // TINY.hop
+    assert TINY.control_frames > n_frames
+    assert tuple(build(0).control_decoder.get_layer("ctrl_grid").output.shape[1:]) == (n_frames, 8)
+    # The loss the model trains on is taken at its overlap, not the default.
+    seen = []
+
+    def spy(y_true, y_pred, fft_sizes, overlap=0.75):
+        seen.append((tuple(fft_sizes), overlap))
+        return real_loss(y_true, y_pred, fft_sizes, overlap)
+
+    real_loss = losses.multi_resolution_stft_loss
+    monkeypatch.setattr(losses, "multi_resolution_stft_loss", spy)
+    terms = model.compute_losses(om.training_inputs(x, waves))
+    assert seen == [(TINY.fft_sizes, 0.625)] and np.isfinite(float(terms["mrstft"]))
+    path = tmp_path / "osc.keras"
+    model.save(path)
+    assert keras.saving.load_model(path, safe_mode=True).fft_overlap == 0.625

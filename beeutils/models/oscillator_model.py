@@ -517,11 +517,13 @@ def build_oscillator_vae(input_shape: Sequence[int], config: Any, n_samples: int
                                    dense_units=c.dense_units, n_classes=n_classes)
     f0_decoder = build_f0_decoder(c.latent_dim, n_frames, n_classes, width=c.f0_width)
     control_decoder = build_control_decoder(c.latent_dim, n_frames, c.n_harmonics,
-                                            c.n_noise_bands, n_classes, width=c.decoder_width)
+                                            c.n_noise_bands, n_classes, width=c.decoder_width,
+                                            coarse_frames=c.control_frames)
     synth = OscillatorSynth(sr, c.hop, n_samples, c.max_hz,
                             seed=None if seed is None else int(seed) + 2, name="synth")
     model = OscillatorVAE(encoder, f0_decoder, control_decoder, synth, kl_weight=c.kl_weight,
-                          f0_weight=c.f0_weight, fft_sizes=c.fft_sizes, seed=seed,
+                          f0_weight=c.f0_weight, fft_sizes=c.fft_sizes,
+                          fft_overlap=c.fft_overlap, seed=seed,
                           n_classes=n_classes, name="oscillator_vae")
     model.compile(keras.optimizers.Adam(c.learning_rate))
     return model
@@ -558,6 +560,7 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         gan_weight, feature_weight: adversarial stage: weights of the
             decoder's GAN loss and of discriminator feature matching.
         fft_sizes: multi-resolution STFT loss resolutions.
+        fft_overlap: their window overlap.
         log_var_clamp: ``z_log_var`` is clipped into ``[-c, c]``.
         seed: sampling noise.
         n_classes: 0 or the number of kinds.
@@ -570,7 +573,8 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
                  discriminator: keras.Model | None = None, *, kl_weight: float = 1e-3,
                  f0_weight: float = 1.0, gan_weight: float = 0.1, feature_weight: float = 1.0,
                  fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
-                 log_var_clamp: float = 10.0, seed: int | None = None, n_classes: int = 0,
+                 fft_overlap: float = 0.5, log_var_clamp: float = 10.0,
+                 seed: int | None = None, n_classes: int = 0,
                  stage: str = "reconstruction", disc_stft: dict | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -588,6 +592,7 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         self.kl_weight, self.f0_weight = float(kl_weight), float(f0_weight)
         self.gan_weight, self.feature_weight = float(gan_weight), float(feature_weight)
         self.fft_sizes = tuple(int(v) for v in fft_sizes)
+        self.fft_overlap = float(fft_overlap)
         self.log_var_clamp = float(log_var_clamp)
         self.seed = seed
         self.n_classes = int(n_classes)
@@ -613,7 +618,8 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
             "discriminator": None if self.discriminator is None else ser(self.discriminator),
             "kl_weight": self.kl_weight, "f0_weight": self.f0_weight,
             "gan_weight": self.gan_weight, "feature_weight": self.feature_weight,
-            "fft_sizes": list(self.fft_sizes), "log_var_clamp": self.log_var_clamp,
+            "fft_sizes": list(self.fft_sizes), "fft_overlap": self.fft_overlap,
+            "log_var_clamp": self.log_var_clamp,
             "seed": self.seed, "n_classes": self.n_classes, "stage": self.stage,
             "disc_stft": self.disc_stft,
         })
@@ -722,7 +728,8 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         # Teacher forcing: the bank follows the measured f0 (see the module notes).
         controls = self.decode_controls(z, onehot, f0_true, training)
         audio = self.play(controls)
-        mrstft = losses.multi_resolution_stft_loss(target, audio, self.fft_sizes)
+        mrstft = losses.multi_resolution_stft_loss(target, audio, self.fft_sizes,
+                                                   self.fft_overlap)
         kl = losses.kl_divergence(z_mean, z_log_var, clamp=self.log_var_clamp)
         octaves = ops.log(controls["f0_predicted_hz"] / ops.maximum(f0_true, 1.0)) / math.log(2.0)
         f0_loss = ops.mean(ops.abs(octaves))
