@@ -258,3 +258,24 @@ def test_mean_pairwise_distance_of_a_repeated_set_is_zero():
     assert metrics.mean_pairwise_distance(pts) == pytest.approx(5.0)
     with pytest.raises(ValueError):
         metrics.mean_pairwise_distance(np.zeros((1, 3)))
+
+
+def test_pulse_count_counts_pulses_and_not_the_oscillation():
+    sr = 16000
+    t = np.arange(sr * 2) / sr
+    tone = np.sin(2 * np.pi * 350 * t)
+    gate = (np.floor(t / 0.1) % 2 == 0) & (t < 1.0)          # 5 pulses of 100 ms, then quiet
+    clips = np.stack([tone * gate, tone, 0 * tone, tone * (1 - 0.25 * np.sin(2 * np.pi * t))])
+    np.testing.assert_array_equal(metrics.pulse_count(clips, sr), [5, 1, 0, 1])
+    assert metrics.pulse_count(tone * gate, sr) == 5                    # one clip: a number
+    assert metrics.pulse_count(clips.reshape(2, 2, -1), sr).shape == (2, 2)
+    # A synthetic quack: as many pulses as the synthesiser laid out.
+    from beeutils.data import synth
+
+    wave, info = synth.synthesize("queen_quack", sr=sr, seed=3)
+    assert abs(int(metrics.pulse_count(wave, sr)) - len(info["pulses"])) <= 1
+    assert len(info["pulses"]) >= 4
+    with pytest.raises(ValueError):
+        metrics.pulse_count(tone[:100], sr)
+    with pytest.raises(ValueError):
+        metrics.pulse_count(tone, sr, threshold_db=3.0)

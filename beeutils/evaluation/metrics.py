@@ -12,6 +12,7 @@ Groups:
   ``kernel_mmd``, ``ndb_k``;
 - pitch: ``fundamental_frequency``, ``f0_distribution_distance``;
 - band: ``band_energy_share`` (how much of a sound lies where a model works);
+- timing: ``pulse_count`` (do the pulses of a pulsed call survive?);
 - a hive's signature and variety: ``strongest_peak_hz``,
   ``mean_pairwise_distance``.
 
@@ -42,6 +43,7 @@ __all__ = [
     "fundamental_frequency",
     "f0_distribution_distance",
     "band_energy_share",
+    "pulse_count",
     "strongest_peak_hz",
     "mean_pairwise_distance",
 ]
@@ -567,6 +569,45 @@ def band_energy_share(waves: np.ndarray, sr: int, fmax: float, fmin: float = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         share = power[..., inside].sum(axis=-1) / total
     return np.where(total > 0, share, np.nan)
+
+
+def pulse_count(waves: np.ndarray, sr: int, frame_s: float = 0.032, hop_s: float = 0.008,
+                threshold_db: float = -10.0) -> np.ndarray:
+    """Pulses in each clip: how many times its loudness rises through
+    ``threshold_db`` under the clip's loudest frame.
+
+    A queen's quack is a train of short pulses, worker piping a few long
+    ones; a model that blurs their timing plays one continuous tone, and
+    this count drops to 1.  The loudness is the RMS of frames of ``frame_s``
+    every ``hop_s`` seconds (32 ms and 8 ms: shorter than the shortest gap
+    between quack pulses), so the count reads the envelope, not the
+    waveform's oscillation.
+
+    Args:
+        waves: ``(..., samples)`` float waveforms.
+        sr: sample rate in Hz.
+        frame_s, hop_s: RMS frame length and hop, seconds.
+        threshold_db: the level a pulse must rise through, dB relative to
+            the clip's loudest frame (below 0).
+
+    Returns:
+        int64 ``(...)`` counts; a clip that starts loud counts that as a
+        pulse; a silent clip counts 0.
+    """
+    x = np.asarray(waves, dtype=np.float64)
+    frame, hop = int(round(frame_s * sr)), int(round(hop_s * sr))
+    if x.ndim < 1 or x.shape[-1] < frame:
+        raise ValueError(f"waves must be (..., samples) with at least {frame} samples, "
+                         f"got {x.shape}")
+    if not (hop >= 1 and threshold_db < 0):
+        raise ValueError(f"need hop_s >= 1 sample and threshold_db < 0, got {hop_s}, "
+                         f"{threshold_db}")
+    starts = np.arange(0, x.shape[-1] - frame + 1, hop)
+    rms = np.sqrt(np.mean(x[..., starts[:, None] + np.arange(frame)] ** 2, axis=-1))
+    peak = rms.max(axis=-1, keepdims=True)
+    loud = (rms > peak * 10 ** (threshold_db / 20)) & (peak > 0)
+    rises = np.sum(loud[..., 1:] & ~loud[..., :-1], axis=-1) + loud[..., 0]
+    return rises.astype(np.int64)
 
 
 def strongest_peak_hz(waves: np.ndarray, sr: int, fmin: float = 100.0,
