@@ -165,7 +165,8 @@ class OscillatorConfig(_Serialisable):
         fft_overlap: their window overlap (hop = ``n_fft * (1 - overlap)``).
             The loss is most of a training step's cost, in proportion to
             ``1 / (1 - overlap)``: at 0.5 a step took 0.6 of its time at
-            DDSP's 0.75, for about the same progress per step.
+            DDSP's 0.75, for a little less progress per step and more per
+            minute.
     """
 
     latent_dim: int = 32
