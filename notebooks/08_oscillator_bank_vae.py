@@ -342,10 +342,9 @@ test_labels = list(corpus.labels("test"))
 # sizes 2048 to 64, DDSP's six resolutions; windows overlapping by half
 # rather than DDSP's three quarters: a training step then takes about 0.6
 # of the time, for a little less progress per step and more per minute),
-# plus `KL_WEIGHT` times the KL
-# term and the f0 decoder's loss.  The KL weight is small: the spectral
-# distance is an average of order 1, the KL a sum in nats, and a heavy KL
-# leaves the code empty.
+# plus `KL_WEIGHT` times the KL term and the f0 decoder's loss.  The KL
+# weight is small: the spectral distance is an average of order 1, the KL a
+# sum in nats, and a heavy KL leaves the code empty.
 
 # %%
 show_source(OscillatorVAE.compute_losses, "onehot = ")
