@@ -603,7 +603,9 @@ def pulse_count(waves: np.ndarray, sr: int, frame_s: float = 0.032, hop_s: float
         raise ValueError(f"need hop_s >= 1 sample and threshold_db < 0, got {hop_s}, "
                          f"{threshold_db}")
     starts = np.arange(0, x.shape[-1] - frame + 1, hop)
-    rms = np.sqrt(np.mean(x[..., starts[:, None] + np.arange(frame)] ** 2, axis=-1))
+    # Frame energies from a running sum: no (clips, frames, frame) copy in memory.
+    energy = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x**2, axis=-1)], -1)
+    rms = np.sqrt(np.maximum(energy[..., starts + frame] - energy[..., starts], 0.0) / frame)
     peak = rms.max(axis=-1, keepdims=True)
     loud = (rms > peak * 10 ** (threshold_db / 20)) & (peak > 0)
     rises = np.sum(loud[..., 1:] & ~loud[..., :-1], axis=-1) + loud[..., 0]
