@@ -250,8 +250,13 @@ def test_models_on_a_folder_of_recordings(tmp_path):
             wave, _ = synth.synthesize(kind, duration=3.0, seed=i)
             audio.save_audio(tmp_path / label / f"{kind}_{i}.wav", wave, sr=16000)
     settings = dataclasses.replace(TINY, approaches=("magnitude",), conditional=())
-    out = bench.run(settings, data_dir=tmp_path, parts=("models",))
-    assert out["settings"]["data"] == str(tmp_path)
+    out = bench.run(settings, data_dir=tmp_path, parts=("synthesis", "griffin_lim", "models"))
+    assert out["settings"]["data"] == f"6 recordings in {tmp_path.name}/ (3.0 s each, 16000 Hz each)"
+    # phase retrieval on the recordings' own clips, no synthesiser speed
+    assert "synthesis" not in out
+    assert out["griffin_lim"]["n_clips"] == TINY.gl_clips  # training segments
+    assert "64 clips" not in bench.results_table(out)
+    assert "clips of the recordings" in bench.results_table(out)
     (row,) = out["models"]
     assert row["name"] == "magnitude" and row["nonfinite_steps"] == 0
     assert np.isfinite(row["recon_lsd_db"])

@@ -451,3 +451,16 @@ def test_a_quiet_hive_with_clicks_is_read_and_a_silent_file_is_skipped(tmp_path)
     x = rep.encode_batch(data.waves)
     assert x.min() >= -1.0 and x.max() <= 1.0
     assert np.ptp(x) > 1.0  # the quiet hive spans the range, not the floor
+
+
+def test_describe_folder_from_the_headers(tmp_path):
+    tone = np.sin(np.linspace(0, 200, 8000 * 12)).astype(np.float32) * 0.1
+    sf.write(tmp_path / "a.wav", tone, 8000)  # 12 s
+    (tmp_path / "sub").mkdir()
+    sf.write(tmp_path / "sub" / "b.flac", tone[:24000], 16000)  # 1.5 s
+    assert readers.describe_folder(tmp_path) == f"2 recordings in {tmp_path.name}/ (1.5-12.0 s, 8000-16000 Hz)"
+    (tmp_path / "broken.wav").write_bytes(b"not audio")
+    assert readers.describe_folder(tmp_path).endswith("; 1 not described)")
+    assert readers.describe_folder(tmp_path).startswith("3 recordings")
+    with pytest.raises(AudioError):
+        readers.describe_folder(tmp_path / "missing")
