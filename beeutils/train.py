@@ -2,6 +2,7 @@
 
     python -m beeutils.train --approach magnitude --epochs 30
     python -m beeutils.train --approach oscillator --data ~/hive --out build/models/hive.keras
+    python -m beeutils.train --approach oscillator --conditional --epochs 60 --adversarial-epochs 30
     python -m beeutils.train --approach magnitude --conditional --kinds hum,queen_toot,hiss
     python -m beeutils.train --approach magnitude --epochs 30 --resume   # after an interruption
 
@@ -85,7 +86,8 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
                   kinds: Sequence[str] | None = None, conditional: bool = False,
                   epochs: int = 30, batch_size: int = 32, clips_per_kind: int = 40,
                   seed: int = 0, out: Path | None = None, resume: bool = False,
-                  callbacks: Sequence[Any] = (), verbose: int | str = 1) -> Path:
+                  callbacks: Sequence[Any] = (), verbose: int | str = 1,
+                  adversarial_epochs: int = 0) -> Path:
     """What ``python -m beeutils.train`` does; returns the ``.keras`` path.
 
     Raises:
@@ -98,22 +100,28 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
         raise UsageError(f"unknown approach {approach!r}; choose one of {', '.join(APPROACHES)}")
     if epochs < 1 or batch_size < 1 or clips_per_kind < 1:
         raise UsageError("--epochs, --batch-size and --clips-per-kind must be at least 1")
+    if adversarial_epochs < 0:
+        raise UsageError("--adversarial-epochs must be at least 0")
     out = Path(out or Path("build/models") / f"{approach}.keras").with_suffix(".keras")
     corpus = _corpus(data, kinds, clips_per_kind, seed)
     config = ModelConfig(approach, conditional=conditional)
     backup = backup_dir(out)
     if resume:
         _check_resume(out, config)
-    elif backup.exists():
+    model = AudioModel.build(config, corpus, seed=seed)
+    if adversarial_epochs and not model.has_adversarial_stage:
+        raise UsageError(f"--adversarial-epochs: the {approach} model has no separate "
+                         "adversarial stage (its discriminator trains from the first step)")
+    if not resume and backup.exists():
         shutil.rmtree(backup)  # a fresh run must not pick up an old backup
     backup.mkdir(parents=True, exist_ok=True)
     (backup / "model.json").write_text(json.dumps(config.to_dict()))
     print(f"training {approach}{' by kind' if conditional else ''} on "
           f"{data or 'the synthetic corpus'}: {len(corpus.labels('train'))} training clips "
           f"of {', '.join(corpus.kinds)}", flush=True)
-    model = AudioModel.build(config, corpus, seed=seed)
     result = model.train(corpus, epochs=epochs, batch_size=batch_size, seed=seed,
-                         backup_dir=backup, callbacks=callbacks, verbose=verbose)
+                         backup_dir=backup, callbacks=callbacks, verbose=verbose,
+                         adversarial_epochs=adversarial_epochs)
     path = model.save(out)
     shutil.rmtree(backup, ignore_errors=True)
     print(f"{result}\nwrote {path}", flush=True)
@@ -134,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conditional", action="store_true",
                         help="condition the model on kind (generate --kind then works)")
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--adversarial-epochs", type=int, default=0,
+                        help="oscillator bank: epochs of a second, adversarial stage after "
+                             "--epochs of reconstruction (default 0)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--clips-per-kind", type=int, default=40,
                         help="synthetic corpus size (default 40)")
@@ -149,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
     try:
         train_command(args.approach, args.data, kinds, args.conditional, args.epochs,
-                      args.batch_size, args.clips_per_kind, args.seed, args.out, args.resume)
+                      args.batch_size, args.clips_per_kind, args.seed, args.out, args.resume,
+                      adversarial_epochs=args.adversarial_epochs)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 import soundfile as sf
@@ -194,3 +195,55 @@ def test_generate_command_errors_are_clear(tmp_path, conditional, capsys):
     assert "unknown kind" in capsys.readouterr().err
     assert generate.main(["--model", str(path), "--out", str(tmp_path)]) == 2
     assert "pass kind=" in capsys.readouterr().err
+
+
+class StopInSecondStage(keras.callbacks.Callback):
+    """Raises after the first epoch of the second ``fit`` call, as Ctrl-C would."""
+
+    def __init__(self):
+        super().__init__()
+        self.fits = 0
+
+    def on_train_begin(self, logs=None):
+        self.fits += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fits == 2:
+            raise KeyboardInterrupt
+
+
+def test_the_bank_trains_in_two_stages_and_resumes_in_the_second(tmp_path, corpus):
+    config = ModelConfig("oscillator", CFG, TINY_BANK, conditional=True)
+    whole = AudioModel.build(config, corpus, seed=0)
+    result = whole.train(corpus, epochs=2, batch_size=4, verbose=0, adversarial_epochs=2)
+    assert whole.network.stage == "adversarial" and result.finite
+    assert result.epochs == 4 and result.seconds > 0
+    history = result.history.history
+    # one value per epoch of both stages; the adversary's terms only in the second
+    assert len(history["kl"]) == 4 and np.isnan(history["d_real"][:2]).all()
+    assert np.isfinite(history["d_real"][2:]).all()
+    # a VAE-GAN's discriminator trains from its first step: no second stage
+    magnitude = AudioModel.build(ModelConfig("magnitude", CFG, TINY), corpus, seed=0)
+    with pytest.raises(ValueError, match="no separate adversarial stage"):
+        magnitude.train(corpus, epochs=1, batch_size=4, verbose=0, adversarial_epochs=1)
+
+    backup = tmp_path / "backup"
+    interrupted = AudioModel.build(config, corpus, seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.train(corpus, epochs=2, batch_size=4, verbose=0, adversarial_epochs=2,
+                          backup_dir=backup, callbacks=[StopInSecondStage()])
+    assert (backup / "reconstruction.weights.h5").is_file()
+    assert (backup / "adversarial").is_dir() and not (backup / "reconstruction").exists()
+    resumed = AudioModel.build(config, corpus, seed=0)
+    again = resumed.train(corpus, epochs=2, batch_size=4, verbose=0, adversarial_epochs=2,
+                          backup_dir=backup)
+    # only the second stage's last epoch ran; the first stage was not redone
+    assert again.first_epoch == 1 and again.epochs == 1
+    assert resumed.network.stage == "adversarial"
+    # the same weights as the uninterrupted run, discriminator included
+    for a, b in zip(whole.network.get_weights(), resumed.network.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    saved = AudioModel.load(resumed.save(tmp_path / "bank.keras"))
+    assert saved.network.stage == "adversarial"
+    np.testing.assert_allclose(saved.generate(2, kind="hum", seed=3),
+                               resumed.generate(2, kind="hum", seed=3), atol=1e-5)

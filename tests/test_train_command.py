@@ -113,3 +113,22 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     resumed = AudioModel.load(train.train_command(out=out, resume=True, **settings))
     for a, b in zip(whole.network.get_weights(), resumed.network.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_bank_adds_an_adversarial_stage_on_request(tmp_path, capsys):
+    out = tmp_path / "bank.keras"
+    assert train.main(["--approach", "oscillator", "--kinds", _kinds(), "--out", str(out),
+                       "--adversarial-epochs", "1", *FAST]) == 0
+    assert "3 epochs" in capsys.readouterr().out  # 2 of reconstruction, 1 adversarial
+    assert AudioModel.load(out).network.stage == "adversarial"
+    assert not train.backup_dir(out).exists()
+    for args, message in ((["--approach", "magnitude"], "no separate adversarial stage"),
+                          (["--approach", "oscillator", "--adversarial-epochs", "-1"],
+                           "must be at least 0")):
+        argv = [*args, "--kinds", _kinds(), "--out", str(tmp_path / "m.keras"), *FAST]
+        if "--adversarial-epochs" not in args:
+            argv += ["--adversarial-epochs", "1"]
+        assert train.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and "\n" not in err
+    assert not train.backup_dir(tmp_path / "m.keras").exists()  # refused before any backup

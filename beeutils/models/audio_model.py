@@ -179,6 +179,12 @@ class AudioModel:
         return int(self.network.latent_dim)
 
     @property
+    def has_adversarial_stage(self) -> bool:
+        """Whether ``train(adversarial_epochs=)`` applies: a network trained
+        by reconstruction first that can add a discriminator afterwards."""
+        return hasattr(self.network, "start_adversarial")
+
+    @property
     def sr(self) -> int:
         return int(self.config.stft.sr)
 
@@ -195,7 +201,7 @@ class AudioModel:
 
     def train(self, corpus: Any, epochs: int = 30, batch_size: int = 32, seed: int = 0,
               backup_dir: str | Path | None = None, callbacks: Sequence[Any] = (),
-              verbose: int | str = "auto") -> Any:
+              verbose: int | str = "auto", adversarial_epochs: int = 0) -> Any:
         """Fit on ``corpus``'s training split, validating on ``"validation"``.
 
         ``training.fit.train``: a progress bar, ``NaNWatch``, batches ordered
@@ -211,13 +217,23 @@ class AudioModel:
             backup_dir: folder of the epoch-end backups (``None``: none).
             callbacks: extra Keras callbacks.
             verbose: Keras progress display.
+            adversarial_epochs: the oscillator bank only: after ``epochs``
+                of reconstruction, this many epochs of its adversarial stage
+                (``OscillatorVAE.start_adversarial``: encoder frozen, a
+                discriminator added; batch order from ``seed + 1``).  The
+                VAE-GANs are adversarial from their first step.
 
         Ends by fitting the latent prior to the training split
         (``fit_prior``, seconds); if the split is too small for a mixture
         the model keeps the prior it had, with a warning.
 
         Returns:
-            ``TrainResult`` (also kept as ``train_result``).
+            ``TrainResult`` (also kept as ``train_result``); with an
+            adversarial stage, both stages together (``TrainResult.then``).
+
+        Raises:
+            ValueError: another kind list than the model's (conditional),
+                or ``adversarial_epochs`` for a model without that stage.
         """
         from beeutils.training.fit import train
 
@@ -225,14 +241,22 @@ class AudioModel:
             # Another kind list would give every one-hot column another meaning.
             raise ValueError(f"the model was built for kinds {list(self.kinds)}, the corpus "
                              f"has {list(corpus.kinds)}")
+        if adversarial_epochs and not self.has_adversarial_stage:
+            raise ValueError(f"the {self.approach} model has no separate adversarial stage: "
+                             "its discriminator trains from the first step")
         # An unconditional model reads no label: it may go on learning from
         # other recordings (fine-tuning), and then knows their kinds.
         self.kinds = tuple(corpus.kinds)
+        data = self.training_data(corpus, "train")
         val = (self.training_data(corpus, "validation") if len(corpus.labels("validation"))
                else None)
-        self.train_result = train(self.network, self.training_data(corpus, "train"), val,
-                                  epochs=epochs, batch_size=batch_size, seed=seed,
-                                  backup_dir=backup_dir, callbacks=callbacks, verbose=verbose)
+        kw = {"batch_size": batch_size, "callbacks": callbacks, "verbose": verbose}
+        if not adversarial_epochs:
+            self.train_result = train(self.network, data, val, epochs=epochs, seed=seed,
+                                      backup_dir=backup_dir, **kw)
+        else:
+            self.train_result = self._train_two_stages(data, val, epochs, adversarial_epochs,
+                                                       seed, backup_dir, kw)
         try:
             self.fit_prior(corpus, seed=seed)
         except ValueError as err:
@@ -242,6 +266,35 @@ class AudioModel:
 
             warnings.warn(f"kept the {self.prior.name} prior: {err}", stacklevel=2)
         return self.train_result
+
+    def _train_two_stages(self, data: Any, val: Any, epochs: int, adversarial_epochs: int,
+                          seed: int, backup_dir: str | Path | None, kw: dict) -> Any:
+        """Reconstruction, then the adversarial stage, each resumable.
+
+        Each stage keeps its epoch-end backups in a subfolder of
+        ``backup_dir`` (Keras removes a stage's folder when the stage ends);
+        the weights the first stage ended with are kept beside them, so a
+        run interrupted in the second stage resumes there.
+        """
+        from beeutils.training.fit import train
+
+        stage_one_done = None if backup_dir is None else Path(backup_dir) / "reconstruction.weights.h5"
+        if stage_one_done is not None and stage_one_done.is_file():
+            self.network.load_weights(stage_one_done)
+            first = None
+        else:
+            first = train(self.network, data, val, epochs=epochs, seed=seed,
+                          backup_dir=None if backup_dir is None
+                          else Path(backup_dir) / "reconstruction", **kw)
+            if not first.finite:
+                return first  # no adversary for a model that broke
+            if stage_one_done is not None:
+                self.network.save_weights(stage_one_done)
+        self.network.start_adversarial()
+        second = train(self.network, data, val, epochs=adversarial_epochs, seed=seed + 1,
+                       backup_dir=None if backup_dir is None
+                       else Path(backup_dir) / "adversarial", **kw)
+        return second if first is None else first.then(second)
 
     def fit_prior(self, corpus: Any, split: str = "train", n_components: int | None = None,
                   covariance_type: str = "diag", seed: int = 0) -> GaussianMixturePrior:

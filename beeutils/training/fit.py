@@ -20,6 +20,7 @@ conditioned on kind.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -137,6 +138,20 @@ class TrainResult:
     def finite(self) -> bool:
         """True when no loss term or gradient norm went inf or NaN."""
         return self.event is None
+
+    def then(self, later: "TrainResult") -> "TrainResult":
+        """This run followed by ``later`` (a second stage) as one result:
+        seconds, steps and epochs added, ``later``'s event, and one history
+        with ``later``'s keys, one value per epoch of both stages (NaN
+        where the first stage did not log the key)."""
+        first = len(next(iter(self.history.history.values()), []))
+        joined = {key: [*self.history.history.get(key, [math.nan] * first), *values]
+                  for key, values in later.history.history.items()}
+        history = copy.copy(later.history)
+        history.history = joined
+        return TrainResult(history, self.seconds + later.seconds, later.event,
+                           self.steps + later.steps, self.epochs + later.epochs,
+                           self.first_epoch)
 
     def __str__(self) -> str:
         status = "all finite" if self.finite else f"stopped: {self.event}"
