@@ -251,7 +251,8 @@ def test_models_on_a_folder_of_recordings(tmp_path):
             audio.save_audio(tmp_path / label / f"{kind}_{i}.wav", wave, sr=16000)
     settings = dataclasses.replace(TINY, approaches=("magnitude",), conditional=())
     out = bench.run(settings, data_dir=tmp_path, parts=("synthesis", "griffin_lim", "models"))
-    assert out["settings"]["data"] == f"6 recordings in {tmp_path.name}/ (3.0 s each, 16000 Hz each)"
+    assert out["settings"]["data"] == (f"6 recordings in {tmp_path.name}/ "
+                                       "(3.0 s each, 16000 Hz each)")
     # phase retrieval on the recordings' own clips, no synthesiser speed
     assert "synthesis" not in out
     assert out["griffin_lim"]["n_clips"] == TINY.gl_clips  # training segments

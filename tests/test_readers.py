@@ -458,7 +458,8 @@ def test_describe_folder_from_the_headers(tmp_path):
     sf.write(tmp_path / "a.wav", tone, 8000)  # 12 s
     (tmp_path / "sub").mkdir()
     sf.write(tmp_path / "sub" / "b.flac", tone[:24000], 16000)  # 1.5 s
-    assert readers.describe_folder(tmp_path) == f"2 recordings in {tmp_path.name}/ (1.5-12.0 s, 8000-16000 Hz)"
+    assert readers.describe_folder(tmp_path) == (f"2 recordings in {tmp_path.name}/ "
+                                                 "(1.5-12.0 s, 8000-16000 Hz)")
     (tmp_path / "broken.wav").write_bytes(b"not audio")
     assert readers.describe_folder(tmp_path).endswith("; 1 not described)")
     assert readers.describe_folder(tmp_path).startswith("3 recordings")

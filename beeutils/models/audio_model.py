@@ -278,22 +278,23 @@ class AudioModel:
         """
         from beeutils.training.fit import train
 
-        stage_one_done = None if backup_dir is None else Path(backup_dir) / "reconstruction.weights.h5"
+        def inside(name: str) -> Path | None:
+            return None if backup_dir is None else Path(backup_dir) / name
+
+        stage_one_done = inside("reconstruction.weights.h5")
         if stage_one_done is not None and stage_one_done.is_file():
             self.network.load_weights(stage_one_done)
             first = None
         else:
             first = train(self.network, data, val, epochs=epochs, seed=seed,
-                          backup_dir=None if backup_dir is None
-                          else Path(backup_dir) / "reconstruction", **kw)
+                          backup_dir=inside("reconstruction"), **kw)
             if not first.finite:
                 return first  # no adversary for a model that broke
             if stage_one_done is not None:
                 self.network.save_weights(stage_one_done)
         self.network.start_adversarial()
         second = train(self.network, data, val, epochs=adversarial_epochs, seed=seed + 1,
-                       backup_dir=None if backup_dir is None
-                       else Path(backup_dir) / "adversarial", **kw)
+                       backup_dir=inside("adversarial"), **kw)
         return second if first is None else first.then(second)
 
     def fit_prior(self, corpus: Any, split: str = "train", n_components: int | None = None,
