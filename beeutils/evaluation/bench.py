@@ -514,6 +514,8 @@ def results_table(results: dict[str, Any]) -> str:
     from beeutils.evaluation.evaluate import comparison_table, table_rows
 
     lines = []
+    st = results.get("settings", {})
+    data = st.get("data", "synthetic corpus")
     m = results.get("machine", {})
     if m:
         lines.append(f"Machine: {m.get('device')} ({m.get('cpu_count')} cores, "
@@ -532,8 +534,7 @@ def results_table(results: dict[str, Any]) -> str:
                      f"{_fmt(s['tf_roundtrip_snr_db'], 1)} dB (TensorFlow).")
     if "griffin_lim" in results:
         g = results["griffin_lim"]
-        of = ("" if results.get("settings", {}).get("data", "synthetic corpus")
-              == "synthetic corpus" else " of the recordings")
+        of = "" if data == "synthetic corpus" else " of the recordings"
         lines.append(f"- Griffin-Lim, {g['n_clips']} clips{of}, {g['n_iter']} iterations: "
                      f"ours {_fmt(g['sc_db_ours'])} dB in {_fmt(g['seconds_ours'])} s, "
                      f"librosa {_fmt(g['sc_db_librosa'])} dB in "
@@ -552,11 +553,9 @@ def results_table(results: dict[str, Any]) -> str:
             lines += ["", f"Mean ± sd over {len(seeds)} seeds ({seed_list}; sample sd)."]
         keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + SIGNATURE_KEYS + MODEL_KEYS[8:]
         lines += ["", comparison_table({row["name"]: row for row in models}, table_rows(*keys))]
-    st = results.get("settings", {})
     if models and st:
         took = (f"; the whole run took {results['seconds'] / 60:.0f} minutes"
                 if results.get("seconds") else "")
-        data = st.get("data", "synthetic corpus")
         if data == "synthetic corpus":
             data += f" of {st['clips_per_kind']} clips per kind"
         lines += ["", f"Settings: {data}; {st['duration']} s clips; batches of "
@@ -628,9 +627,10 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
     results: dict[str, Any] = {"machine": machine_info(), "seeds": list(settings.seeds),
                                "settings": dataclasses.asdict(settings)}
     clips = None
+    needs_clips = "stft" in parts or "griffin_lim" in parts
     if data_dir is None:
         results["settings"]["data"] = "synthetic corpus"
-        if "stft" in parts or "griffin_lim" in parts:
+        if needs_clips:
             clips = _bench_clips(settings.gl_clips, settings.duration, settings.seed)
     else:
         from beeutils.data.readers import describe_folder, training_corpus
@@ -639,7 +639,7 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
         # Phase retrieval measured on the recordings themselves, and no
         # synthesiser speed: the run is about your audio.
         parts = [p for p in parts if p != "synthesis"]
-        if "stft" in parts or "griffin_lim" in parts:
+        if needs_clips:
             recordings = training_corpus(data_dir, duration=settings.duration,
                                          seed=settings.seed)
             clips = recordings.waves("train")[:settings.gl_clips]
