@@ -163,10 +163,48 @@ def test_the_oscillator_bank_trains_longer_in_the_runs_that_say_so():
         assert settings.epochs_for("magnitude") == settings.epochs
     assert TINY.epochs_for("oscillator") == TINY.epochs == 1   # unless told, all alike
     line = bench.epochs_text(dataclasses.asdict(bench.FULL))
-    assert line == "30 epochs (60 for oscillator, with or without kinds)"
+    assert line == "30 epochs (60 for oscillator then 20 adversarial, with or without kinds)"
     # JSON hands the mapping back as a dict of numbers; settings rebuild from it.
     again = bench.BenchSettings(**json.loads(json.dumps(dataclasses.asdict(bench.FULL))))
     assert again.epochs_for("oscillator") == 60 and again.seeds == (0, 1, 2)
+    assert again.adversarial_epochs_for("oscillator") == 20
+
+
+def test_only_the_approaches_named_train_an_adversarial_stage():
+    for settings in (bench.FULL, bench.QUICK):
+        assert settings.adversarial_epochs_for("oscillator") > 0
+        for name in ("magnitude", "real_imag", "logmag_if"):
+            assert settings.adversarial_epochs_for(name) == 0
+    assert TINY.adversarial_epochs_for("oscillator") == 0
+    # A run saved before the stage existed still reads as it did.
+    old = {"epochs": 30, "epochs_by_approach": {"oscillator": 60}}
+    assert bench.epochs_text(old) == "30 epochs (60 for oscillator, with or without kinds)"
+    only_adversarial = {"epochs": 8, "adversarial_epochs_by_approach": {"oscillator": 3}}
+    assert (bench.epochs_text(only_adversarial)
+            == "8 epochs (8 then 3 adversarial for oscillator, with or without kinds)")
+
+
+def test_bench_models_trains_the_adversarial_stage_it_is_given(monkeypatch):
+    from beeutils.models.audio_model import AudioModel
+
+    asked = []
+    original_train = AudioModel.train
+
+    def recording_train(self, *args, **kwargs):
+        asked.append(kwargs.get("adversarial_epochs"))
+        return original_train(self, *args, **kwargs)
+
+    monkeypatch.setattr(AudioModel, "train", recording_train)
+    settings = dataclasses.replace(TINY, approaches=("oscillator", "magnitude"),
+                                   conditional=(),
+                                   adversarial_epochs_by_approach={"oscillator": 1})
+    one_stage = dataclasses.replace(settings, adversarial_epochs_by_approach={})
+    two, one = bench.bench_models(settings), bench.bench_models(one_stage)
+    assert asked == [1, 0, 0, 0]
+    # The adversarial epoch doubles the oscillator bank's steps, and its
+    # time counts in train_seconds; the magnitude model is untouched.
+    assert two[0]["train_steps"] == 2 * one[0]["train_steps"] > 0
+    assert two[1]["train_steps"] == one[1]["train_steps"]
 
 
 

@@ -94,6 +94,13 @@ class BenchSettings:
             discriminator, a spectral loss at half overlap) costs little
             more than half a magnitude VAE-GAN step (``train_seconds`` in
             every row says what each took).
+        adversarial_epochs_by_approach: approaches whose model then trains
+            a second, adversarial stage (``AudioModel.train(
+            adversarial_epochs=)``: encoder frozen, a discriminator on
+            log-magnitude spectrograms), ``{approach: epochs}``; their
+            ``train_seconds`` count both stages.  ``FULL`` gives the
+            oscillator bank 20 epochs of it, sized so that its two stages
+            stay within the 10 minutes an approach may train.
         batch_size: clips per training step.
         n_generated: prior samples per approach for the generation metrics.
         n_per_kind: clips asked of each kind from a conditional model.
@@ -114,6 +121,7 @@ class BenchSettings:
     duration: float = 2.048
     epochs: int = 30
     epochs_by_approach: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    adversarial_epochs_by_approach: Mapping[str, int] = dataclasses.field(default_factory=dict)
     batch_size: int = 32
     n_generated: int = 256
     n_per_kind: int = 16
@@ -133,12 +141,17 @@ class BenchSettings:
         object.__setattr__(self, "seeds", seeds)  # a list from JSON or argparse -> tuple
         object.__setattr__(self, "approaches", tuple(self.approaches))
         object.__setattr__(self, "conditional", tuple(self.conditional))
-        object.__setattr__(self, "epochs_by_approach",
-                           {str(k): int(v) for k, v in self.epochs_by_approach.items()})
+        for field in ("epochs_by_approach", "adversarial_epochs_by_approach"):
+            object.__setattr__(self, field,
+                               {str(k): int(v) for k, v in getattr(self, field).items()})
 
     def epochs_for(self, approach: str) -> int:
         """Training epochs of ``approach`` (with or without kinds)."""
         return self.epochs_by_approach.get(approach, self.epochs)
+
+    def adversarial_epochs_for(self, approach: str) -> int:
+        """Epochs of ``approach``'s adversarial second stage (0: none)."""
+        return self.adversarial_epochs_by_approach.get(approach, 0)
 
     @property
     def seed(self) -> int:
@@ -148,9 +161,11 @@ class BenchSettings:
 
 #: ``--quick``: the same measurements with a smaller corpus and budget, one seed.
 QUICK = BenchSettings(clips_per_kind=16, epochs=8, epochs_by_approach={"oscillator": 16},
+                      adversarial_epochs_by_approach={"oscillator": 5},
                       n_generated=64, n_per_kind=8, synth_repeats=3)
 #: The full run: three seeds, so that the table reads mean ± sd.
-FULL = BenchSettings(epochs_by_approach={"oscillator": 60}, seeds=(0, 1, 2))
+FULL = BenchSettings(epochs_by_approach={"oscillator": 60},
+                     adversarial_epochs_by_approach={"oscillator": 20}, seeds=(0, 1, 2))
 
 
 # ------------------------------------------------------------------ machine
@@ -414,7 +429,8 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         model = AudioModel.build(ModelConfig(approach, stft, conditional=conditional), corpus,
                                  seed=seed)
         model.train(corpus, epochs=settings.epochs_for(approach),
-                    batch_size=settings.batch_size, seed=seed, verbose=verbose)
+                    batch_size=settings.batch_size, seed=seed, verbose=verbose,
+                    adversarial_epochs=settings.adversarial_epochs_for(approach))
         if save_dir is not None:
             model.save(Path(save_dir) / f"{name}.keras")
         # One judge of kinds serves the kind shares and the kinds asked for.
@@ -565,13 +581,19 @@ def results_table(results: dict[str, Any]) -> str:
 
 def epochs_text(settings: Mapping[str, Any]) -> str:
     """A run's training budget in words, from its settings as saved in the
-    JSON: "30 epochs for every model", or which approaches train longer."""
+    JSON: "30 epochs for every model", or which approaches train longer
+    and which add an adversarial stage."""
     others = {k: v for k, v in (settings.get("epochs_by_approach") or {}).items()
               if v != settings["epochs"]}
-    if not others:
+    adversarial = {k: v for k, v in
+                   (settings.get("adversarial_epochs_by_approach") or {}).items() if v}
+    if not others and not adversarial:
         return f"{settings['epochs']} epochs for every model"
-    longer = ", ".join(f"{v} for {k}" for k, v in others.items())
-    return f"{settings['epochs']} epochs ({longer}, with or without kinds)"
+    parts = [f"{v} for {k}" + (f" then {adversarial[k]} adversarial" if k in adversarial else "")
+             for k, v in others.items()]
+    parts += [f"{settings['epochs']} then {v} adversarial for {k}"
+              for k, v in adversarial.items() if k not in others]
+    return f"{settings['epochs']} epochs ({', '.join(parts)}, with or without kinds)"
 
 
 # --------------------------------------------------------------------- main
