@@ -123,8 +123,10 @@ print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.ban
 # measure yours.  If the file is missing, a tiny benchmark runs here instead.
 # The budget is minutes, not steps: a step of the oscillator bank costs little
 # more than half a step of a VAE-GAN (it has no discriminator), so the
-# benchmark gives it twice the epochs; the settings line under the table and
-# the training-time panel below say what each took.
+# benchmark gives it twice the epochs, then the adversarial second stage of
+# notebook 08 (encoder frozen, a discriminator added) within the same ten
+# minutes; the settings line under the table and the training-time panel
+# below say what each took.
 
 # %%
 if BENCH_JSON.exists():
