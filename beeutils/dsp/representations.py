@@ -147,7 +147,7 @@ def decompress(spec: np.ndarray, alpha: float) -> np.ndarray:
 
 def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
                         n_iter: int = 32, momentum: float = 0.99, seed: int = 0,
-                        batch_size: int = 64) -> np.ndarray:
+                        batch_size: int = 64, init: np.ndarray | None = None) -> np.ndarray:
     """Fast Griffin-Lim (``beeutils.dsp.phase``, TensorFlow) on magnitudes, in batches.
 
     Args:
@@ -159,6 +159,8 @@ def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
         momentum: fast Griffin-Lim momentum.
         seed: seed of the random initial phases (batch ``i`` uses ``seed + i``).
         batch_size: clips per call (bounds the memory).
+        init: initial phases in radians shaped like ``mags`` (``None``:
+            random).
 
     Returns:
         float32 ``(n, n_samples)``.
@@ -167,7 +169,8 @@ def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
 
     mags = np.asarray(mags, dtype=np.float32)
     out = [phase.griffin_lim(mags[i : i + batch_size], config, n_iter=n_iter,
-                             momentum=momentum, seed=seed + i // batch_size, length=n_samples)
+                             momentum=momentum, seed=seed + i // batch_size, length=n_samples,
+                             init="random" if init is None else init[i : i + batch_size])
            for i in range(0, len(mags), batch_size)]
     return np.concatenate(out, axis=0) if out else np.zeros((0, n_samples), np.float32)
 
@@ -550,12 +553,22 @@ class LogMagIFRepresentation(Representation):
     (seeded by ``seed``), which is what noise's IF looks like.  The default
     ``None`` keeps the exact inverse.
 
+    A decoder's magnitudes and IF need not form the STFT of any signal:
+    the inverse STFT then averages frames that disagree, and the sound's
+    magnitudes drift from the ones drawn.  ``refine_iter`` is the remedy
+    that keeps the decoded phase: that many fast Griffin-Lim iterations
+    (``beeutils.dsp.phase.griffin_lim``) started from it instead of from
+    random phase.  The default 0 keeps the exact inverse (an STFT of a
+    signal is a fixed point of Griffin-Lim only up to the crop).
+
     Args:
         config: STFT settings and crop.
         normalizer: ``PerFrequencyNormalizer`` (fitted or not) or its config.
         n_samples: clip length (set by ``fit``).
         dither_below_db: ``None`` (exact) or a negative level in dB.
         seed: seed of the dither.
+        refine_iter: Griffin-Lim iterations from the decoded phase (0: none).
+        momentum: their fast Griffin-Lim momentum.
     """
 
     name = "logmag_if"
@@ -566,7 +579,7 @@ class LogMagIFRepresentation(Representation):
     def __init__(self, config: STFTConfig | None = None,
                  normalizer: PerFrequencyNormalizer | dict | None = None,
                  n_samples: int | None = None, dither_below_db: float | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, refine_iter: int = 0, momentum: float = 0.99) -> None:
         super().__init__(config, n_samples)
         if isinstance(normalizer, dict):
             normalizer = PerFrequencyNormalizer.from_config(normalizer)
@@ -576,6 +589,9 @@ class LogMagIFRepresentation(Representation):
                              f"or None, got {dither_below_db}")
         self.dither_below_db = None if dither_below_db is None else float(dither_below_db)
         self.seed = int(seed)
+        if int(refine_iter) < 0:
+            raise ValueError(f"refine_iter must be 0 or more, got {refine_iter}")
+        self.refine_iter, self.momentum = int(refine_iter), float(momentum)
 
     @property
     def is_fitted(self) -> bool:
@@ -610,11 +626,15 @@ class LogMagIFRepresentation(Representation):
             noise = np.random.default_rng(self.seed).uniform(-1.0, 1.0, inst_freq.shape)
             inst_freq = np.where(quiet, noise, inst_freq)
         phase = integrate_instantaneous_frequency(inst_freq, self.config)
+        if self.refine_iter:
+            return griffin_lim_batches(mags, self.config, length, self.refine_iter,
+                                       self.momentum, init=phase)
         spec = (mags * np.exp(1j * phase)).astype(np.complex64)
         return spectral.istft(spectral.uncrop(spec, self.config), self.config, length=length)
 
     def _params(self) -> dict[str, Any]:
-        return {"dither_below_db": self.dither_below_db, "seed": self.seed}
+        return {"dither_below_db": self.dither_below_db, "seed": self.seed,
+                "refine_iter": self.refine_iter, "momentum": self.momentum}
 
     def _fitted_state(self) -> dict[str, Any]:
         return {"normalizer": self.normalizer.get_config()}
