@@ -841,24 +841,27 @@ display(listening_grid({label: waves[:N_LISTEN] for label, waves in dither_waves
 # Griffin-Lim iterations from the decoded phase.  Below, the same prior
 # samples three ways: the plain inverse, Griffin-Lim from the decoded phase,
 # and the same iterations from random phase on the same magnitudes (the
-# magnitude model's way).  Does the decoded phase make a better start than
-# none?
+# magnitude model's way), with a listening grid of the three.  Does the
+# decoded phase make a better start than none?
 
 # %%
 refined_rep = representations.LogMagIFRepresentation.from_config(
     {**base_rep.get_config(), "refine_iter": REFINE_ITER})
 drawn = gen_drawn["logmag_if"]
-random_start = representations.griffin_lim_batches(base_rep.magnitudes(drawn), STFT,
-                                                   n_samples, REFINE_ITER, seed=SEED)
-start_sc = {"plain inverse STFT": dither_sc["logmag_if"],
-            f"Griffin-Lim ({REFINE_ITER}) from the decoded phase":
-                consistency_db(refined_rep, drawn)[0],
-            f"Griffin-Lim ({REFINE_ITER}) from random phase": float(np.mean(
-                metrics.spectral_convergence_db(
-                    base_rep.magnitudes(drawn),
-                    spectral.magnitudes(spectral.lowpass_reference(random_start, STFT), STFT))))}
+random_start = spectral.lowpass_reference(representations.griffin_lim_batches(
+    base_rep.magnitudes(drawn), STFT, n_samples, REFINE_ITER, seed=SEED), STFT)
+start_waves = {"plain inverse STFT": dither_waves["logmag_if"],
+               f"Griffin-Lim ({REFINE_ITER}) from the decoded phase":
+                   spectral.lowpass_reference(refined_rep.decode_batch(drawn, n_samples), STFT),
+               f"Griffin-Lim ({REFINE_ITER}) from random phase": random_start}
+# Measured as consistency_db measures: drawn magnitudes against the band-limited sound's.
+start_sc = {label: float(np.mean(metrics.spectral_convergence_db(
+                base_rep.magnitudes(drawn), spectral.magnitudes(waves, STFT))))
+            for label, waves in start_waves.items()}
 print("logmag_if prior samples, consistency (dB, lower is better): "
       + ", ".join(f"{label} {value:.2f}" for label, value in start_sc.items()))
+display(listening_grid({label: waves[:N_LISTEN] for label, waves in start_waves.items()},
+                       [f"sample {j}" for j in range(N_LISTEN)], STFT.sr))
 
 # %% [markdown]
 # Consistency is one row.  The same network with the refined decoding,
