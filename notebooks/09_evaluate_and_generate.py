@@ -115,8 +115,8 @@ print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.ban
 # %% [markdown]
 # ## 1 · The scoreboard
 #
-# `python -m beeutils.bench` trains every approach on the same corpus with
-# about the same CPU time and measures each with the same yardstick
+# `python -m beeutils.bench` trains every approach on the same corpus within
+# the same CPU budget and measures each with the same yardstick
 # (`beeutils.evaluation.evaluate`, from the audio each one actually produces).  A full
 # run takes a while, so the repository ships the results of one in
 # `results/bench.json`, with the machine it ran on; run the command yourself to
@@ -164,7 +164,7 @@ for ax, (key, label) in zip(axes, panels):
     ax.set_xlabel("approach")
     ax.set_title(label.split(" (")[0])
     ax.tick_params(axis="x", rotation=20)
-fig.suptitle("Benchmark: every approach, same data, about the same training time")
+fig.suptitle("Benchmark: every approach, same data, the same training budget")
 plt.show()
 for key, label in panels:
     values = {r["name"]: r[key] for r in rows if r.get(key) is not None}

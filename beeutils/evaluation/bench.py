@@ -16,8 +16,9 @@ It measures, on this machine:
 - ``griffin_lim``: our batched Griffin-Lim against librosa's at equal
   iterations on a batch of 64 clips (quality and time);
 - ``models``: every approach of the series (``magnitude``, ``real_imag``,
-  ``logmag_if``, ``oscillator``) trained on the same data for about the
-  same CPU time (``BenchSettings.epochs_by_approach``), and measured with
+  ``logmag_if``, ``oscillator``) trained on the same data within the same
+  CPU budget (``BenchSettings.epochs_by_approach`` and
+  ``adversarial_epochs_by_approach``), and measured with
   ``beeutils.evaluation.evaluate``, once per seed; the
   magnitude and oscillator models also conditioned on kind
   (``magnitude_by_kind``, ``oscillator_by_kind``), and asked for each kind;
