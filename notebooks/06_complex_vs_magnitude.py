@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -115,6 +115,9 @@ PULSED_KINDS = ("queen_toot", "queen_quack", "worker_pipe", "waggle")  # section
 ONSET_WINDOW_S = 0.04                       # section 11: 40 ms before and after each onset
 IF_DITHER_DB = -40.0                        # section 9: random IF below this level (dB re peak)
 REFINE_ITER = 32                            # section 9: Griffin-Lim from the decoded phase
+# Until section 9, logmag_if decodes with the plain inverse STFT; the package's
+# default (ModelConfig) is the remedy section 9 measures, REFINE_ITER iterations.
+LOGMAG_IF_OPTIONS = {"refine_iter": 0}
 CONSISTENCY_WEIGHT = 1000.0                 # section 10: the consistency term on real_imag
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
 print(STFT)
@@ -279,7 +282,9 @@ show_source(AudioModel.build)
 # The same corpus as notebook 05, and the three models.  They are identical
 # but for the approach name, and `real_imag` takes two loss weights
 # (`waveform_weight=WAVEFORM_WEIGHT`, `pixel_weight=COMPLEX_PIXEL_WEIGHT`)
-# whose reason sections 4 and 5 work out.  Printed for each: the shape of
+# whose reason sections 4 and 5 work out.  `logmag_if` decodes with the
+# plain inverse STFT (`LOGMAG_IF_OPTIONS`) until section 9 shows what the
+# package's default adds.  Printed for each: the shape of
 # its training arrays, their range, and how many values fall beyond +-1 in
 # each channel.
 
@@ -297,8 +302,10 @@ LOSS_CHANGES = {"magnitude": {}, "logmag_if": {},
                               "pixel_weight": COMPLEX_PIXEL_WEIGHT}}
 corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=SEED)
 print(corpus.summary())
-models = {name: AudioModel.build(ModelConfig(name, STFT, network(**LOSS_CHANGES[name])),
-                                 corpus, seed=SEED)
+models = {name: AudioModel.build(ModelConfig(
+              name, STFT, network(**LOSS_CHANGES[name]),
+              representation_options=LOGMAG_IF_OPTIONS if name == "logmag_if" else None),
+              corpus, seed=SEED)
           for name in NAMES}
 train_waves = corpus.waves("train")
 for name, model in models.items():
@@ -838,11 +845,12 @@ display(listening_grid({label: waves[:N_LISTEN] for label, waves in dither_waves
 # needs a starting phase: the magnitude model starts it from random phase,
 # while `logmag_if` has a phase of its own to start from.
 # `LogMagIFRepresentation(..., refine_iter=REFINE_ITER)` runs that many fast
-# Griffin-Lim iterations from the decoded phase.  Below, the same prior
-# samples three ways: the plain inverse, Griffin-Lim from the decoded phase,
-# and the same iterations from random phase on the same magnitudes (the
-# magnitude model's way), with a listening grid of the three.  Does the
-# decoded phase make a better start than none?
+# Griffin-Lim iterations from the decoded phase; `ModelConfig("logmag_if")`
+# does so by default (32 iterations), which this notebook turned off above.
+# Below, the same prior samples three ways: the plain inverse, Griffin-Lim
+# from the decoded phase, and the same iterations from random phase on the
+# same magnitudes (the magnitude model's way), with a listening grid of the
+# three.  Does the decoded phase make a better start than none?
 
 # %%
 refined_rep = representations.LogMagIFRepresentation.from_config(

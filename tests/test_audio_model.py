@@ -111,6 +111,28 @@ def test_the_config_builds_the_network(corpus):
                                                     same.network.get_weights()))
 
 
+def test_representation_options_reach_the_model_and_its_file(corpus, tmp_path):
+    # logmag_if decodes through Griffin-Lim from its own phase unless told not to.
+    assert ModelConfig("logmag_if").representation_options == {"refine_iter": 32}
+    assert ModelConfig("magnitude").representation_options == {}
+    refined = AudioModel.build(ModelConfig("logmag_if", CFG, TINY), corpus, seed=0)
+    plain = AudioModel.build(ModelConfig("logmag_if", CFG, TINY,
+                                         representation_options={"refine_iter": 0}),
+                             corpus, seed=0)
+    assert refined.representation.refine_iter == 32 and plain.representation.refine_iter == 0
+    again = ModelConfig.from_dict(json.loads(json.dumps(plain.config.to_dict())))
+    assert again == plain.config
+    path = tmp_path / "plain.keras"
+    plain.save(path)
+    loaded = AudioModel.load(path)
+    assert loaded.config == plain.config and loaded.representation.refine_iter == 0
+    z = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
+    assert not np.allclose(refined.decode(z), plain.decode(z))
+    with pytest.raises(TypeError, match="refine_iter"):
+        AudioModel.build(ModelConfig("magnitude", CFG, TINY,
+                                     representation_options={"refine_iter": 8}), corpus)
+
+
 def test_kinds_are_checked(trained, conditional):
     with pytest.raises(ValueError, match="without kinds"):
         trained["magnitude"].generate(2, kind="hum")

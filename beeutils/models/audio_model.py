@@ -153,7 +153,8 @@ class AudioModel:
 
         waves = corpus.waves("train")
         n_samples = int(waves.shape[-1])
-        representation = make_representation(config.representation, config.stft).fit(waves)
+        representation = make_representation(config.representation, config.stft,
+                                             **(config.representation_options or {})).fit(waves)
         kinds = tuple(corpus.kinds)
         if config.conditional and len(kinds) < 2:
             raise ValueError(f"a model conditioned on kind needs at least two kinds, the "

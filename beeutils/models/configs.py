@@ -19,7 +19,7 @@ from beeutils.dsp.spectral import WIDEBAND, STFTConfig
 
 __all__ = ["VAEGANConfig", "OscillatorConfig", "ModelConfig", "APPROACHES",
            "REPRESENTATION_OF", "NETWORK_CONFIG_OF", "DEFAULT_NETWORK_CHANGES",
-           "default_network"]
+           "DEFAULT_REPRESENTATION_OPTIONS", "default_network"]
 
 #: The approaches, in the order the series introduces them.
 APPROACHES = ("magnitude", "real_imag", "logmag_if", "oscillator")
@@ -219,6 +219,16 @@ DEFAULT_NETWORK_CHANGES: dict[str, dict[str, Any]] = {
 }
 
 
+#: Where an approach's representation differs from its class's defaults.
+#: ``logmag_if`` decodes with 32 fast Griffin-Lim iterations started from
+#: the phase it drew: a decoder's magnitudes and IF need not be the STFT of
+#: any signal, and the plain inverse STFT then drifts from the magnitudes
+#: drawn (notebook 06, section 9, and the benchmark's consistency row).
+DEFAULT_REPRESENTATION_OPTIONS: dict[str, dict[str, Any]] = {
+    "logmag_if": {"refine_iter": 32},
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """One model: which approach, on which STFT grid, with which network.
@@ -230,12 +240,17 @@ class ModelConfig:
         network: the approach's network configuration (default: its class's
             defaults).
         conditional: condition encoder, decoder (and discriminator) on kind.
+        representation_options: keyword arguments of the representation
+            class beyond its STFT settings, e.g. ``{"refine_iter": 0}`` for
+            ``logmag_if``'s plain inverse STFT (default: the approach's
+            ``DEFAULT_REPRESENTATION_OPTIONS``).
     """
 
     approach: str = "magnitude"
     stft: STFTConfig = WIDEBAND
     network: VAEGANConfig | OscillatorConfig | None = None
     conditional: bool = False
+    representation_options: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.approach not in APPROACHES:
@@ -247,6 +262,9 @@ class ModelConfig:
         elif not isinstance(self.network, expected):
             raise TypeError(f"the {self.approach} approach takes a {expected.__name__}, "
                             f"got {type(self.network).__name__}")
+        if self.representation_options is None:
+            object.__setattr__(self, "representation_options", dict(
+                DEFAULT_REPRESENTATION_OPTIONS.get(self.approach, {})))
 
     @property
     def representation(self) -> str:
@@ -261,7 +279,8 @@ class ModelConfig:
         """Plain JSON values."""
         return {"approach": self.approach, "stft": dataclasses.asdict(self.stft),
                 "network": self.network.to_dict(),  # type: ignore[union-attr]
-                "conditional": bool(self.conditional)}
+                "conditional": bool(self.conditional),
+                "representation_options": dict(self.representation_options or {})}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
@@ -275,4 +294,5 @@ class ModelConfig:
             raise ValueError(f"unknown approach {approach!r}")
         return cls(approach=approach, stft=STFTConfig(**values["stft"]),
                    network=NETWORK_CONFIG_OF[approach].from_dict(values["network"]),
-                   conditional=bool(values.get("conditional", False)))
+                   conditional=bool(values.get("conditional", False)),
+                   representation_options=values.get("representation_options"))
