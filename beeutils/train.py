@@ -7,7 +7,7 @@
     python -m beeutils.train --approach magnitude --epochs 30 --resume   # after an interruption
 
 Writes ``--out`` (default ``build/models/<approach>.keras``) with its ``.json``
-description beside it: what ``python -m beeutils.generate`` and notebook 09
+description beside it: what ``python -m beeutils.generate`` and notebook 10
 read.  While training, a backup is kept in ``<out>.backup/`` after every
 epoch; ``--resume`` carries on from it with the same settings.  Bad input
 (a folder with no readable audio, an unknown approach or kind, a backup or

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -67,13 +67,13 @@
 # 3. **Think of the decoder as driving a bank of oscillators**: a piano
 #    keyboard turned 90 degrees, its keys running up the frequency axis;
 #    moment by moment the decoder chooses which keys are pressed and how hard
-#    (notebook 08 builds that decoder).
+#    (notebook 09 builds that decoder).
 # 4. **The STFT is complex.**  A spectrogram shows only its magnitude; a model
 #    that throws the phase away has an error floor it cannot go below,
 #    however well it trains (notebooks 05 and 06 measure it).
 # 5. **Read about vocoders, Prony's method and speech synthesis**: vocoders
 #    rebuild a waveform from a compact description of it, Prony's method
-#    describes a signal as a sum of damped sinusoids (notebook 07), and speech
+#    describes a signal as a sum of damped sinusoids (notebook 08), and speech
 #    synthesis has long generated sound from such descriptions.
 #
 # The "why" is the subject of notebooks 03 and 04: they feed spectrograms to
@@ -191,7 +191,7 @@ plt.show()
 # the VAE's decoder *is* the GAN's generator.
 #
 # The builders below are the ones the whole series uses.  The few lines about
-# `n_classes` (a "label" input) serve notebook 09, where the model is told
+# `n_classes` (a "label" input) serve notebook 10, where the model is told
 # which kind of bee sound to make; here `n_classes` is 0 and they do nothing.
 #
 # ### The encoder

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -478,7 +478,7 @@ assert widths[0] > widths[1] > widths[2]  # longer window, narrower peak
 # ## 5. Linear, log or mel frequency axis
 #
 # The STFT's bins are evenly spaced in Hz: the **linear** axis shows harmonics
-# evenly spaced, which is what an oscillator bank (notebook 08) produces.
+# evenly spaced, which is what an oscillator bank (notebook 09) produces.
 # A **log** axis gives each octave the same height, so the low fundamentals
 # get room and harmonics crowd together at the top.  The **mel** scale
 # (linear below 1 kHz, logarithmic above) follows human pitch perception; a mel

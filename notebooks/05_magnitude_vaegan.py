@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -364,7 +364,7 @@ print(f"last epoch: D(real) {history['d_real'][-1]:.2f}, D(fake) {history['d_fak
 # A trained model is only useful with the statistics that undo its scaling,
 # so `model.save` writes the `.keras` file and, beside it, a JSON
 # description: the `ModelConfig`, the representation with the normaliser's
-# statistics, the kinds and the clip length.  That is all notebook 09 and the
+# statistics, the kinds and the clip length.  That is all notebook 10 and the
 # `python -m beeutils.generate` command need to make sound from it.
 # `AudioModel.load` uses Keras's `safe_mode`: no code is read from the file,
 # every layer is a registered `beeutils` class.  The reloaded model encodes
@@ -896,8 +896,8 @@ print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
 # clips, and the average of many kinds is hum-like.  The mixture prior moves
 # the samples back onto the clusters; how far that goes depends on how well
 # the decoder learned each cluster, which is what the reconstruction rows
-# measure.  Conditioning on the kind (notebook 09) asks for a kind directly;
-# a better representation (notebooks 06 and 08) makes each sound cheaper to
+# measure.  Conditioning on the kind (notebook 10) asks for a kind directly;
+# a better representation (notebooks 06 and 09) makes each sound cheaper to
 # encode.
 
 # %% [markdown]
@@ -910,7 +910,7 @@ print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
 # - `AudioModel` holds the network, the fitted representation and the
 #   `ModelConfig` that built them: `build`, `train`, `encode`, `decode`,
 #   `reconstruct`, `generate`, `save` and `load` all speak audio, and
-#   notebooks 06, 08 and 09 use the very same calls for other representations.
+#   notebooks 06, 09 and 10 use the very same calls for other representations.
 # - With notebook 04's fixes on (normalised inputs, squared error, clamped
 #   log-variance, GAN losses from logits) the VAE-GAN trains with every loss
 #   term finite; `NaNWatch` stays on anyway and would say where it broke.

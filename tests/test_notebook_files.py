@@ -21,7 +21,8 @@ def test_series_has_the_planned_notebooks_in_order():
     names = [p.stem for p in IPYNBS]
     assert names == ["01_mnist_vaegan", "02_bee_audio_and_stft", "03_naive_port_and_nan",
                      "04_nan_causes_and_fixes", "05_magnitude_vaegan", "06_complex_vs_magnitude",
-                     "07_prony_and_esprit", "08_oscillator_bank_vae", "09_evaluate_and_generate"]
+                     "07_phase_decoding_and_onsets", "08_prony_and_esprit",
+                     "09_oscillator_bank_vae", "10_evaluate_and_generate"]
 
 
 @pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])

@@ -48,7 +48,7 @@ several), plus
   metric that does not apply, e.g. consistency for the oscillator);
 - ``settings`` and ``seconds`` (the whole run).
 
-Notebook 09 reads it.
+Notebook 10 reads it.
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
             corpus (``readers.training_corpus``: split by file).
         verbose: Keras progress display.
         save_dir: save each trained model here as ``<name>.keras``
-            (``AudioModel.save``), for notebook 09 and ``beeutils.generate``.
+            (``AudioModel.save``), for notebook 10 and ``beeutils.generate``.
         seed: seeds the corpus (or the split of ``data_dir``), weights,
             batch order, prior samples and k-means; ``None``: the first of
             ``settings.seeds``.
@@ -635,7 +635,7 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
         verbose: Keras progress display while training.
         save_dir: where to save the first seed's trained models as
             ``<save_dir>/<name>.keras`` (``None``: not saved).  Only the
-            first seed's: that is where notebook 09 and
+            first seed's: that is where notebook 10 and
             ``beeutils.generate`` look, and the other seeds' models serve
             the spread, not the listening.
 
@@ -684,7 +684,7 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
             runs.append({"seed": seed, "models": rows, "seconds": time.perf_counter() - began})
         results["runs"] = runs
         results["aggregate"] = aggregate_runs(runs)
-        # Scalars per approach, as before seeds existed (notebook 09 plots these).
+        # Scalars per approach, as before seeds existed (notebook 10 plots these).
         results["models"] = runs[0]["models"] if len(runs) == 1 else mean_rows(
             results["aggregate"])
     results["seconds"] = time.perf_counter() - start
@@ -709,7 +709,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="signal processing only (seconds, not minutes)")
     parser.add_argument("--save-models", type=Path, metavar="DIR",
                         help="save the first seed's trained models here as DIR/NAME.keras "
-                             "(e.g. build/models, where notebook 09 and beeutils.generate "
+                             "(e.g. build/models, where notebook 10 and beeutils.generate "
                              "look)")
     return parser
 

@@ -1,6 +1,6 @@
 """One yardstick for every approach: audio in, the same metrics out.
 
-Notebooks 05, 06, 08 and 09 and ``python -m beeutils.bench`` compare models
+Notebooks 05, 06, 07, 09 and 10 and ``python -m beeutils.bench`` compare models
 that produce sound in different ways: magnitudes through Griffin-Lim,
 complex spectrograms through the inverse STFT, an oscillator bank that writes
 the waveform itself.  Whatever the route, the result is audio, so the comparison

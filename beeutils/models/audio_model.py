@@ -8,7 +8,7 @@ approach        what the decoder produces                          back to sound
 ``magnitude``   normalised log magnitude (notebook 05)             Griffin-Lim
 ``real_imag``   compressed real and imaginary parts (notebook 06)  inverse STFT
 ``logmag_if``   log magnitude + instantaneous frequency (06)       integrate IF, iSTFT
-``oscillator``  oscillator-bank controls (notebook 08)             the bank itself
+``oscillator``  oscillator-bank controls (notebook 09)             the bank itself
 ==============  =================================================  ====================
 
 An ``AudioModel`` holds the network, the fitted representation its encoder

@@ -155,7 +155,7 @@ class OscillatorConfig(_Serialisable):
             loudness contour the code can ask for directly.  At 16 (128 ms
             per frame for 2.048 s, as long as a whole quack pulse) the
             pulses of a quack blurred into one tone; at 128 (16 ms) the
-            model kept them and its quacks were judged quacks (notebook 08
+            model kept them and its quacks were judged quacks (notebook 09
             counts the pulses).
         kl_weight: KL weight (nats) against the spectral loss: small, so the
             code carries detail.
@@ -223,7 +223,7 @@ DEFAULT_NETWORK_CHANGES: dict[str, dict[str, Any]] = {
 #: ``logmag_if`` decodes with 32 fast Griffin-Lim iterations started from
 #: the phase it drew: a decoder's magnitudes and IF need not be the STFT of
 #: any signal, and the plain inverse STFT then drifts from the magnitudes
-#: drawn (notebook 06, section 9, and the benchmark's consistency row).
+#: drawn (notebook 07, section 2, and the benchmark's consistency row).
 DEFAULT_REPRESENTATION_OPTIONS: dict[str, dict[str, Any]] = {
     "logmag_if": {"refine_iter": 32},
 }

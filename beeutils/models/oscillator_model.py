@@ -19,7 +19,7 @@ Parts (``build_oscillator_vae`` assembles and compiles them):
 
 **Why f0 comes from outside during training.**  A spectral loss is a
 rippled function of f0, with a narrow notch at the right value: gradient
-descent on f0 stalls on a ripple or slides past the notch (notebook 08 shows
+descent on f0 stalls on a ripple or slides past the notch (notebook 09 shows
 it; Turian & Henry 2020 found the same for spectral distances in general).
 So the fundamental is *measured*: a
 YIN contour of each training clip (``f0_contour``) drives the bank during

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -26,10 +26,10 @@
 # a picture of the sound and must then find a waveform to match it, a phase
 # estimated by Griffin-Lim or an inverse STFT that may not agree with its
 # own magnitudes.  A decoder that sets the controls of a synthesiser writes
-# the waveform itself.  Notebook 07 found what such a synthesiser needs for
+# the waveform itself.  Notebook 08 found what such a synthesiser needs for
 # bee sounds, and this notebook builds on it.
 #
-# **What this notebook takes from notebook 07:** its findings, that a bee's
+# **What this notebook takes from notebook 08:** its findings, that a bee's
 # tone is a set of harmonics at `k * f0` that hardly decay while she drives
 # them, so partials whose level the network sets frame by frame need no
 # damping of their own, and that colony hum is a narrow band of noise around
@@ -49,7 +49,7 @@
 # - the same metrics table as notebooks 05 and 06, and a second,
 #   adversarial training stage.
 #
-# **Prerequisites:** `07_prony_and_esprit` (a sound as damped sinusoids,
+# **Prerequisites:** `08_prony_and_esprit` (a sound as damped sinusoids,
 # harmonics, why hum needs noise), `05_magnitude_vaegan` (the encoder, the
 # scaling, the metrics) and `06_complex_vs_magnitude` (phase, consistency).
 #
@@ -123,8 +123,8 @@ MAX_HZ = float(STFT.n_freq_keep * STFT.bin_hz)  # 2 kHz: the band of notebooks 0
 print(STFT, f"\nmodel band: 0-{MAX_HZ:.0f} Hz; control frames every {1000 * HOP / SR:.0f} ms")
 
 # %% [markdown]
-# Notebook 07's queen toot (seed 3) and the first of its short syllables,
-# the one notebook 07 took apart; section 2 measures its pitch.  The
+# Notebook 08's queen toot (seed 3) and the first of its short syllables,
+# the one notebook 08 took apart; section 2 measures its pitch.  The
 # synthetic corpus knows the toot's fundamental (`meta["f0_hz"]`), so we can
 # check the measurement.
 
@@ -138,7 +138,7 @@ print(f"queen toot: f0 {f0_true:.1f} Hz; first short syllable {start_s:.2f}-{end
 # %% [markdown]
 # ## 1. A differentiable oscillator bank
 #
-# Notebook 07 asked for harmonics whose levels a network sets frame by frame,
+# Notebook 08 asked for harmonics whose levels a network sets frame by frame,
 # and for noise beside them; to train that network by gradient descent,
 # every step from controls to audio must be differentiable.  DDSP (Engel et
 # al. 2020) does exactly this: it splits a sound into a *harmonic* part and
@@ -399,7 +399,7 @@ show_source(OscillatorVAE.decode_waves)
 # %% [markdown]
 # ## 5. Training
 #
-# `AudioModel.train`, as in notebooks 05, 06 and 09: it asks the network for
+# `AudioModel.train`, as in notebooks 05, 06 and 10: it asks the network for
 # the training and validation inputs and hands them to `fit.train`, which
 # runs `fit` with `NaNWatch` on, batches in a seeded order, and times it.
 
@@ -443,7 +443,7 @@ print(f"last epoch: spectral distance {last['mrstft']:.3f} (validation "
 # %% [markdown]
 # Saved with `AudioModel.save`: the `.keras` file and, beside it, a JSON
 # description (the configs, the kinds, the fitted scaling), so that notebook
-# 09 and `python -m beeutils.generate` can load it with `AudioModel.load`.
+# 10 and `python -m beeutils.generate` can load it with `AudioModel.load`.
 # The reloaded model plays exactly the same audio.
 
 # %%
@@ -610,7 +610,7 @@ assert abs(ratio - SHIFT) < 0.02
 # %% [markdown]
 # ## 10. The numbers
 #
-# The same yardstick as notebooks 05, 06 and 09:
+# The same yardstick as notebooks 05, 06 and 10:
 # `evaluate.evaluate_model` reconstructs the held-out clips with
 # `model.reconstruct` (f0 predicted from `z`, like every other approach's
 # decoder), scores prior samples from `model.generate`, and adds the
@@ -636,7 +636,7 @@ for key in ("fd_ratio", "ndb_k"):
 assert np.isnan(scores["consistency_sc_db"])
 
 # %% [markdown]
-# **Reading the table.**  Notebook 09 sets these rows beside those of the
+# **Reading the table.**  Notebook 10 sets these rows beside those of the
 # spectrogram models of notebooks 05 and 06.
 #
 # - **Generation**: every prior sample is a clean harmonic sound with an f0
@@ -648,7 +648,7 @@ assert np.isnan(scores["consistency_sc_db"])
 #   the code alone: the f0 decoder is the weak link (compare the two
 #   contours in section 7).
 # - The **log-spectral distance** weighs every bin alike in decibels: the
-#   bank draws clean lines where a crowd of bees makes bands (notebook 07,
+#   bank draws clean lines where a crowd of bees makes bands (notebook 08,
 #   section 3), and where a clip is quiet, a noise level a little off costs
 #   many decibels.  The training loss does not see it that way: a spectral
 #   distance punishes energy in the wrong place more than energy missing.
@@ -746,5 +746,5 @@ print("discriminator's mean P(real) on real / on generated, last epoch: "
 #   joins) is built for a long run: a few epochs of it leave the scores
 #   where the first stage put them, and the benchmark trains it for 20.
 #
-# **Next:** [09 · Evaluate and generate](09_evaluate_and_generate.ipynb):
+# **Next:** [10 · Evaluate and generate](10_evaluate_and_generate.ipynb):
 # every approach side by side, generation by kind, your own recordings.

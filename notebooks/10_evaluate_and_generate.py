@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -35,7 +35,7 @@
 #   `tf.data`, and training under `tf.distribute.MirroredStrategy`;
 # - the `python -m beeutils.generate` command.
 #
-# **Prerequisites:** notebooks 05, 06 and 08 (the approaches compared here).
+# **Prerequisites:** notebooks 05, 06 and 09 (the approaches compared here).
 # The models are the benchmark's: run
 # `python -m beeutils.bench --save-models build/models` first and this
 # notebook loads its first seed's models (the same corpus, grid and budget),
@@ -124,7 +124,7 @@ print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.ban
 # The budget is minutes, not steps: a step of the oscillator bank costs little
 # more than half a step of a VAE-GAN (it has no discriminator), so the
 # benchmark gives it twice the epochs, then the adversarial second stage of
-# notebook 08 (encoder frozen, a discriminator added) within the same ten
+# notebook 09 (encoder frozen, a discriminator added) within the same ten
 # minutes; the settings line under the table and the training-time panel
 # below say what each took.
 
@@ -190,7 +190,7 @@ show_source(AudioModel.reconstruct)
 show_source(AudioModel.decode)
 
 # %% [markdown]
-# Loading, building and training are the same calls as in notebooks 05, 06 and 08.
+# Loading, building and training are the same calls as in notebooks 05, 06 and 09.
 # A saved model is used only if it was trained on clips like these (same
 # kinds, clip length and STFT grid); a missing, unreadable or old-format file
 # raises `ModelFileError`, and we train a fresh model instead.
@@ -345,7 +345,7 @@ if not CFG.fast:  # a label-blind model scores exactly chance
 # %% [markdown]
 # The oscillator bank, asked the same way.  `conditional=True` in a
 # `ModelConfig` works for every approach: the oscillator-bank VAE of notebook
-# 08 takes the one-hot kind in its encoder and in both of its decoders (the
+# 09 takes the one-hot kind in its encoder and in both of its decoders (the
 # f0 contour, and the harmonic and noise controls), and its prior per kind is
 # fitted the same way.  The benchmark trains it without a discriminator, so
 # without the auxiliary classifier: the label earns its place through the

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,7 +19,7 @@
 # The expert answer pictured the decoder as a bank of oscillators, "a piano
 # keyboard turned 90 degrees: which keys are pressed, and how hard", and
 # pointed to Prony's method and to vocoders.  Before we build such a decoder
-# (notebook 08), we check that the picture fits: are bee sounds made of
+# (notebook 09), we check that the picture fits: are bee sounds made of
 # oscillators, how many, and do they ring on by themselves or need driving?
 #
 # **Why take a sound apart first?**  A decoder can only make what its
@@ -289,7 +289,7 @@ assert centroid_errors.max() < 4.0
 # crowd's partial is *noise* confined to a narrow band: its amplitude and
 # phase wander at random, as thousands of bees drift in and out of step, and
 # a handful of fixed sinusoids can match its spectrum but not its waveform
-# over two seconds.  Keep that in mind for notebook 08's decoder: one
+# over two seconds.  Keep that in mind for notebook 09's decoder: one
 # oscillator per harmonic will make the hum's pitch and timbre, not its
 # shimmer.
 
@@ -366,7 +366,7 @@ assert abs(ring_modes.dampings_per_s[0] - d_expected) < 0.01 * d_expected
 # So a decoder that "drives oscillators" needs little damping per partial
 # when it can *drive* them frame by frame: a sustained partial whose level
 # the network sets every few milliseconds can decay, swell or pulse as it
-# likes.  That is the DDSP design notebook 08 builds.
+# likes.  That is the DDSP design notebook 09 builds.
 
 # %% [markdown]
 # ## What we learned
@@ -387,6 +387,6 @@ assert abs(ring_modes.dampings_per_s[0] - d_expected) < 0.01 * d_expected
 #   sets frame by frame, not damped modes it fits once, and something beside
 #   them for what is noise-like: the hum's shimmer, hiss.
 #
-# **Next:** [08 · The oscillator-bank VAE](08_oscillator_bank_vae.ipynb), a
+# **Next:** [09 · The oscillator-bank VAE](09_oscillator_bank_vae.ipynb), a
 # decoder that plays a differentiable bank of harmonic oscillators plus
 # filtered noise, trained on the bee corpus.
