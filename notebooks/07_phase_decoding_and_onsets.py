@@ -170,12 +170,12 @@ for name in NAMES:
 # Where the instantaneous frequency is unpredictable (bins holding only
 # background noise), a decoder trained with a squared error predicts its
 # mean, 0: the same regression to the mean as in notebook 06's section 4,
-# on one channel.
-# IF 0 in every such bin means each of them advances by exactly its centre
-# frequency, and with a hop of a quarter window those advances are whole
-# multiples of a quarter turn: every 4 frames all of them are back in line
-# and add up to a click, a click train under the sound (a test in
-# `tests/test_representations.py` shows it on a synthetic case).  Does that
+# on one channel.  IF 0 in every such bin means each of them advances by
+# exactly its centre frequency, and with a hop of a quarter window those
+# advances are whole multiples of a quarter turn: every 4 frames all of
+# them are back in line and add up to a click, a click train under the
+# sound (a test in `tests/test_representations.py` shows it on a synthetic
+# case).  Does that
 # cost `logmag_if` consistency?  Noise's true IF is random, so decode with
 # random IF in the quiet bins and measure: `LogMagIFRepresentation(...,
 # dither_below_db=IF_DITHER_DB)` replaces the IF of bins more than
@@ -333,13 +333,13 @@ assert np.all(np.isfinite(term))
 # %% [markdown]
 # ## 4. Does keeping the phase beat magnitudes + Griffin-Lim?
 #
-# Notebook 06's question, asked of the two phase-keeping
-# models (`real_imag` with its waveform loss, and `logmag_if`) against the
-# magnitude model.  Sections 1, 2 and 3 measured
-# consistency, reconstruction and generation.  One claim is left: the phase
-# should matter most for *pulsed* sounds, whose onsets Griffin-Lim may smear
-# (its phase estimate can spread a pulse's energy over the 64 ms window,
-# before the pulse starts too).  Measure it at every pulse onset of the held-out
+# Notebook 06's question, asked of the two phase-keeping models
+# (`real_imag` with its waveform loss, and `logmag_if`) against the
+# magnitude model.  Sections 1, 2 and 3 measured consistency,
+# reconstruction and generation.  One claim is left: the phase should
+# matter most for *pulsed* sounds, whose onsets Griffin-Lim may smear (its
+# phase estimate can spread a pulse's energy over the 64 ms window, before
+# the pulse starts too).  Measure it at every pulse onset of the held-out
 # pulsed clips (the synthesis metadata lists each pulse's start), in a
 # window of `ONSET_WINDOW_S` before and after it:
 #
