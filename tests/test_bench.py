@@ -151,8 +151,26 @@ def test_table_shows_mean_and_sd_for_several_seeds(seeded):
     assert "| generation: silent clips" in table and "| generation: clips with NaN" in table
     # The run's own settings and length close the table, so no prose has to type them.
     settings = seeded["settings"]
+    spent = sum(row["train_seconds"] + row["eval_seconds"]
+                for run in seeded["runs"] for row in run["models"]) / 60
     assert (f"batches of {settings['batch_size']}; {settings['epochs']} epochs for every model; "
-            f"the whole run took {seeded['seconds'] / 60:.0f} minutes.") in table
+            f"the whole run took {seeded['seconds'] / 60:.0f} minutes, of which training and "
+            f"measuring the {len(settings['approaches'])} approaches took {spent:.0f}."
+            ) in table
+
+
+def test_model_minutes_split_the_approaches_from_the_models_conditioned_on_kind():
+    runs = [{"models": [{"name": "magnitude", "train_seconds": 600.0, "eval_seconds": 60.0},
+                        {"name": "magnitude_by_kind", "train_seconds": 240.0,
+                         "eval_seconds": 0.0}]},
+            {"models": [{"name": "magnitude", "train_seconds": 540.0, "eval_seconds": 0.0}]}]
+    assert bench.model_minutes({"runs": runs}) == {"approaches": 20.0, "conditioned": 4.0}
+    table = bench.results_table({"runs": runs, "models": runs[0]["models"], "seconds": 1800.0,
+                                 "seeds": [0, 1], "settings": {
+                                     "approaches": ["magnitude"], "clips_per_kind": 4,
+                                     "duration": 2.048, "batch_size": 8, "epochs": 3}})
+    assert ("the whole run took 30 minutes, of which training and measuring the 1 approach "
+            "took 20 and the models conditioned on kind 4.") in table
 
 
 def test_the_oscillator_bank_trains_longer_in_the_runs_that_say_so():

@@ -573,11 +573,34 @@ def results_table(results: dict[str, Any]) -> str:
     if models and st:
         took = (f"; the whole run took {results['seconds'] / 60:.0f} minutes"
                 if results.get("seconds") else "")
+        minutes = model_minutes(results)
+        if took and minutes["approaches"]:
+            n = len(st["approaches"])
+            took += (f", of which training and measuring the {n} "
+                     f"approach{'es' if n != 1 else ''} took {minutes['approaches']:.0f}")
+            if minutes["conditioned"]:
+                took += f" and the models conditioned on kind {minutes['conditioned']:.0f}"
         if data == "synthetic corpus":
             data += f" of {st['clips_per_kind']} clips per kind"
         lines += ["", f"Settings: {data}; {st['duration']} s clips; batches of "
                       f"{st['batch_size']}; {epochs_text(st)}{took}."]
     return "\n".join(lines)
+
+
+def model_minutes(results: Mapping[str, Any]) -> dict[str, float]:
+    """Minutes of training and measuring (``train_seconds`` + ``eval_seconds``)
+    over every seed: ``"approaches"`` for the models without kinds,
+    ``"conditioned"`` for those conditioned on kind (``*_by_kind``).  The
+    rest of a run is the signal-processing parts, the corpus and the kind
+    judges."""
+    runs = results.get("runs") or [{"models": results.get("models") or []}]
+    minutes = {"approaches": 0.0, "conditioned": 0.0}
+    for run in runs:
+        for row in run["models"]:
+            group = "conditioned" if row["name"].endswith("_by_kind") else "approaches"
+            minutes[group] += ((row.get("train_seconds") or 0.0)
+                               + (row.get("eval_seconds") or 0.0)) / 60.0
+    return minutes
 
 
 def epochs_text(settings: Mapping[str, Any]) -> str:
