@@ -259,6 +259,25 @@ def test_bad_seeds_are_refused(argv, capsys):
     assert "--seeds" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, approaches, conditional", [
+    ([], ("magnitude", "real_imag", "logmag_if", "oscillator"), ("magnitude", "oscillator")),
+    (["--approaches", "magnitude", "logmag_if"], ("magnitude", "logmag_if"), ("magnitude",)),
+    (["--approaches", "magnitude", "logmag_if", "--conditional"], ("magnitude", "logmag_if"), ()),
+    (["--quick", "--conditional", "oscillator"], bench.QUICK.approaches, ("oscillator",)),
+])
+def test_which_models_on_the_command_line(argv, approaches, conditional):
+    _, settings = bench.parse_args(argv)
+    assert settings.approaches == approaches and settings.conditional == conditional
+
+
+@pytest.mark.parametrize("argv", [["--approaches", "wavenet"], ["--conditional", "magnitud"]])
+def test_unknown_approaches_are_refused(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert argv[0] in capsys.readouterr().err
+
+
 def test_numbers_are_sane(results):
     assert results["synthesis"]["x_realtime_median"] > 1
     assert results["stft"]["max_relative_error"] < 1e-4

@@ -725,6 +725,13 @@ def _parser() -> argparse.ArgumentParser:
                              "corpus (or the split of --data), the weights and the sampling "
                              f"(default: {' '.join(map(str, FULL.seeds))}; with --quick: "
                              f"{' '.join(map(str, QUICK.seeds))})")
+    parser.add_argument("--approaches", nargs="+", metavar="NAME",
+                        help="train and measure only these approaches (default: "
+                             f"{' '.join(FULL.approaches)})")
+    parser.add_argument("--conditional", nargs="*", metavar="NAME",
+                        help="approaches also trained conditioned on kind (default: "
+                             f"{' '.join(FULL.conditional)}, those of them that --approaches "
+                             "keeps; with no NAME: none)")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--data", type=Path,
                         help="folder of recordings to use instead of the synthetic corpus")
@@ -741,14 +748,29 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     """The command line's arguments and the ``BenchSettings`` they select.
 
     ``--quick`` starts from ``QUICK`` (one seed), otherwise from ``FULL``
-    (seeds 0 1 2); ``--seeds`` replaces the seeds of either.  Exits with a
-    usage error (status 2) for repeated seeds or a missing ``--data`` folder.
+    (seeds 0 1 2); ``--seeds`` replaces the seeds of either, ``--approaches``
+    and ``--conditional`` which models it trains.  Exits with a
+    usage error (status 2) for repeated seeds, an unknown approach or a
+    missing ``--data`` folder.
     """
     parser = _parser()
     args = parser.parse_args(argv)
     if args.data is not None and not args.data.is_dir():
         parser.error(f"--data {args.data}: no such folder")
     settings = QUICK if args.quick else FULL
+    from beeutils.models.configs import APPROACHES
+
+    for option, names in (("--approaches", args.approaches), ("--conditional", args.conditional)):
+        unknown = [name for name in names or () if name not in APPROACHES]
+        if unknown:
+            parser.error(f"{option}: unknown approach {unknown[0]!r}; choose from "
+                         f"{', '.join(APPROACHES)}")
+    if args.approaches is not None:
+        approaches = tuple(dict.fromkeys(args.approaches))
+        settings = dataclasses.replace(settings, approaches=approaches, conditional=tuple(
+            name for name in settings.conditional if name in approaches))
+    if args.conditional is not None:
+        settings = dataclasses.replace(settings, conditional=tuple(dict.fromkeys(args.conditional)))
     if args.seeds is not None:
         if len(set(args.seeds)) != len(args.seeds):
             parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
