@@ -182,6 +182,10 @@ def test_the_oscillator_bank_trains_longer_in_the_runs_that_say_so():
     assert TINY.epochs_for("oscillator") == TINY.epochs == 1   # unless told, all alike
     line = bench.epochs_text(dataclasses.asdict(bench.FULL))
     assert line == "30 epochs (60 for oscillator then 20 adversarial, with or without kinds)"
+    # A run without the oscillator bank says nothing of its budget.
+    without = dataclasses.asdict(dataclasses.replace(
+        bench.FULL, approaches=("magnitude", "logmag_if"), conditional=()))
+    assert bench.epochs_text(without) == "30 epochs for every model"
     # JSON hands the mapping back as a dict of numbers; settings rebuild from it.
     again = bench.BenchSettings(**json.loads(json.dumps(dataclasses.asdict(bench.FULL))))
     assert again.epochs_for("oscillator") == 60 and again.seeds == (0, 1, 2)

@@ -40,6 +40,15 @@ def test_results_table_is_the_one_the_benchmark_wrote():
     assert bench.results_table(results) in (ROOT / "README.md").read_text()
 
 
+def test_complex_model_table_is_the_one_the_benchmark_wrote():
+    import json
+
+    from beeutils.evaluation import bench
+
+    results = json.loads((ROOT / "results" / "bench_complex.json").read_text())
+    assert bench.results_table(results) in (ROOT / "README.md").read_text()
+
+
 def test_real_recordings_table_is_the_one_the_benchmark_wrote():
     import json
 

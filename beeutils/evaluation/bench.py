@@ -607,10 +607,17 @@ def epochs_text(settings: Mapping[str, Any]) -> str:
     """A run's training budget in words, from its settings as saved in the
     JSON: "30 epochs for every model", or which approaches train longer
     and which add an adversarial stage."""
+    # Only the approaches the run trained (older files do not list them: all).
+    trained = set(settings.get("approaches") or ()) | set(settings.get("conditional") or ())
+
+    def ran(name: str) -> bool:
+        return not trained or name in trained
+
     others = {k: v for k, v in (settings.get("epochs_by_approach") or {}).items()
-              if v != settings["epochs"]}
+              if v != settings["epochs"] and ran(k)}
     adversarial = {k: v for k, v in
-                   (settings.get("adversarial_epochs_by_approach") or {}).items() if v}
+                   (settings.get("adversarial_epochs_by_approach") or {}).items()
+                   if v and ran(k)}
     if not others and not adversarial:
         return f"{settings['epochs']} epochs for every model"
     parts = [f"{v} for {k}" + (f" then {adversarial[k]} adversarial" if k in adversarial else "")
