@@ -6,6 +6,7 @@
     python -m beeutils.bench --json build/bench.json
     python -m beeutils.bench --data ~/hive   # your recordings instead of the corpus
     python -m beeutils.bench --save-models build/models   # keep the trained models
+    python -m beeutils.bench --approaches magnitude logmag_if --conditional   # only these models
 
 It measures, on this machine:
 
