@@ -274,6 +274,28 @@ def test_which_models_on_the_command_line(argv, approaches, conditional):
     assert settings.approaches == approaches and settings.conditional == conditional
 
 
+@pytest.mark.parametrize("argv, epochs", [
+    ([], bench.FULL.adversarial_epochs_for("oscillator")),
+    (["--quick"], bench.QUICK.adversarial_epochs_for("oscillator")),
+    (["--adversarial-epochs", "7"], 7),
+    (["--quick", "--adversarial-epochs", "0"], 0),
+    (["--data", "."], bench.RECORDINGS_ADVERSARIAL_EPOCHS),
+    (["--data", ".", "--adversarial-epochs", "12"], 12),
+])
+def test_adversarial_epochs_on_the_command_line(argv, epochs):
+    _, settings = bench.parse_args(argv)
+    assert settings.adversarial_epochs_for("oscillator") == epochs
+    assert all(v > 0 for v in settings.adversarial_epochs_by_approach.values())
+    assert bench.FULL.adversarial_epochs_for("oscillator") > 0   # FULL itself untouched
+
+
+def test_negative_adversarial_epochs_are_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--adversarial-epochs", "-1"])
+    assert exit_info.value.code == 2
+    assert "--adversarial-epochs" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv", [["--approaches", "wavenet"], ["--conditional", "magnitud"]])
 def test_unknown_approaches_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
