@@ -91,8 +91,8 @@ def test_config_is_frozen_and_round_trips_through_json():
     assert again == config and again.representation == "magnitude"
     assert ModelConfig("magnitude").network == VAEGANConfig()
     # The complex model is judged by its sound: its default says so.
-    assert ModelConfig("real_imag").network == VAEGANConfig(waveform_weight=100.0,
-                                                            pixel_weight=0.01)
+    assert ModelConfig("real_imag").network == VAEGANConfig(
+        waveform_weight=100.0, pixel_weight=0.01, log_magnitude_weight=0.01)
     with pytest.raises(TypeError, match="takes a OscillatorConfig"):
         ModelConfig("oscillator", network=TINY)
     with pytest.raises(ValueError, match="unknown approach"):

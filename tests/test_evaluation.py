@@ -107,6 +107,20 @@ def test_comparison_table_has_one_column_per_approach():
         evaluate.comparison_table({})
 
 
+def test_comparison_table_leaves_out_rows_no_approach_measured():
+    nothing = {"mean": None, "sd": None, "values": [None, None]}
+    table = evaluate.comparison_table({
+        "magnitude": {"recon_lsd_db": {"mean": 4.6, "sd": 0.2, "values": [4.4, 4.8]},
+                      "consistency_sc_db": {"mean": float("nan"), "sd": None,
+                                            "values": [float("nan")] * 2},
+                      "fd_ratio": nothing},
+        "oscillator": {"recon_lsd_db": 6.7, "consistency_sc_db": float("nan"),
+                       "fd_ratio": nothing},
+    })
+    assert "4.600 ± 0.200" in table and "6.700" in table
+    assert "consistency" not in table and "Frechet" not in table
+
+
 def test_the_wideband_grid_holds_every_kind_and_the_default_crop_loses_hiss():
     """The claim behind ``spectral.WIDEBAND``: at least 0.9 of every kind's
     energy lies inside it, while the 0-2 kHz crop keeps little of hiss."""

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from beeutils.config import ROOT
 
 PACKAGE = ROOT / "beeutils"
@@ -49,12 +51,14 @@ def test_complex_model_table_is_the_one_the_benchmark_wrote():
     assert bench.results_table(results) in (ROOT / "README.md").read_text()
 
 
-def test_real_recordings_table_is_the_one_the_benchmark_wrote():
+@pytest.mark.parametrize("name", ["real_bees.json", "real_bees_real_imag.json",
+                                  "real_bees_adversarial.json"])
+def test_real_recordings_tables_are_the_ones_the_benchmark_wrote(name):
     import json
 
     from beeutils.evaluation import bench
 
-    results = json.loads((ROOT / "results" / "real_bees.json").read_text())
+    results = json.loads((ROOT / "results" / name).read_text())
     assert bench.results_table(results) in (ROOT / "README.md").read_text()
 
 

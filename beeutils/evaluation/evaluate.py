@@ -483,7 +483,8 @@ def comparison_table(results: Mapping[str, Mapping[str, Any]],
             ``train_seconds`` and anything else named in ``rows``); a value
             may be a summary over seeds (``format_value``: ``mean ± sd``).
         rows: ``(key, description, unit, lower is better)``; a row that no
-            approach has a value for is left out.
+            approach has a value for (missing, NaN, or a summary over seeds
+            without a mean) is left out.
 
     Returns:
         Markdown text, one column per approach, ``n/a`` where a metric does
@@ -495,9 +496,10 @@ def comparison_table(results: Mapping[str, Mapping[str, Any]],
     head = "| metric | unit | " + " | ".join(names) + " | better |"
     lines = [head, "|---|---|" + "---:|" * len(names) + "---|"]
     for key, text, unit, lower in rows:
-        if all(r.get(key) is None for r in results.values()):
+        cells = [format_value(results[n].get(key)) for n in names]
+        if all(cell in ("", "n/a") for cell in cells):
             continue
-        cells = " | ".join(format_value(results[n].get(key)) for n in names)
+        cells = " | ".join(cells)
         better = "lower" if lower else ("higher" if lower is False else "near real data")
         lines.append(f"| {text} | {unit} | {cells} | {better} |")
     return "\n".join(lines)
