@@ -289,11 +289,28 @@ def test_adversarial_epochs_on_the_command_line(argv, epochs):
     assert bench.FULL.adversarial_epochs_for("oscillator") > 0   # FULL itself untouched
 
 
-def test_negative_adversarial_epochs_are_refused(capsys):
+@pytest.mark.parametrize("base, epochs, oscillator", [
+    ([], 80, 2 * 80),
+    (["--quick"], 4, 8),
+    (["--data", "."], 5, 10),
+])
+def test_epochs_on_the_command_line_keep_each_approachs_ratio(base, epochs, oscillator):
+    _, default = bench.parse_args(base)
+    _, settings = bench.parse_args(base + ["--epochs", str(epochs)])
+    assert default.epochs_for("magnitude") != epochs
+    assert settings.epochs_for("magnitude") == settings.epochs_for("logmag_if") == epochs
+    assert settings.epochs_for("oscillator") == oscillator
+    # The adversarial second stage keeps its own budget.
+    assert settings.adversarial_epochs_for("oscillator") == \
+        default.adversarial_epochs_for("oscillator")
+
+
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--adversarial-epochs", "-1"]])
+def test_too_few_epochs_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        bench.parse_args(["--adversarial-epochs", "-1"])
+        bench.parse_args(argv)
     assert exit_info.value.code == 2
-    assert "--adversarial-epochs" in capsys.readouterr().err
+    assert argv[0] in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--approaches", "wavenet"], ["--conditional", "magnitud"]])
@@ -362,3 +379,30 @@ def test_models_on_a_folder_of_recordings(tmp_path):
     (row,) = out["models"]
     assert row["name"] == "magnitude" and row["nonfinite_steps"] == 0
     assert np.isfinite(row["recon_lsd_db"])
+
+
+def test_a_run_can_be_measured_on_the_validation_split(monkeypatch, capsys):
+    from beeutils.evaluation import evaluate
+
+    splits = []
+    original = evaluate.evaluate_model
+
+    def recording_evaluate(*args, **kwargs):
+        splits.append(kwargs.get("split", "test"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "evaluate_model", recording_evaluate)
+    _, settings = bench.parse_args(["--split", "validation"])
+    assert settings.eval_split == "validation" and bench.FULL.eval_split == "test"
+    tiny = dataclasses.replace(TINY, approaches=("magnitude",), conditional=(),
+                               eval_split="validation")
+    out = bench.run(tiny, parts=("models",))
+    assert splits == ["validation"]
+    assert "measured on the validation split, not the test split" in bench.results_table(out)
+    assert "validation" not in bench.results_table(
+        {**out, "settings": {**out["settings"], "eval_split": "test"}})
+    with pytest.raises(ValueError, match="eval_split"):
+        dataclasses.replace(TINY, eval_split="train")
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--split", "train"])
+    assert exit_info.value.code == 2 and "--split" in capsys.readouterr().err

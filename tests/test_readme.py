@@ -31,35 +31,25 @@ def test_module_table_matches_the_tree():
     assert table - tree == set(), f"README names modules that do not exist: {table - tree}"
 
 
-def test_results_table_is_the_one_the_benchmark_wrote():
-    """The README's results are ``bench.results_table`` of ``results/bench.json``,
-    verbatim: the table and the file cannot disagree."""
-    import json
-
-    from beeutils.evaluation import bench
-
-    results = json.loads((ROOT / "results" / "bench.json").read_text())
-    assert bench.results_table(results) in (ROOT / "README.md").read_text()
+#: Every benchmark run the README shows, in the order it shows them.
+RESULTS_FILES = ["bench.json", "bench_complex.json", "bench_real_imag.json", "real_bees.json",
+                 "real_bees_real_imag.json", "real_bees_adversarial.json"]
 
 
-def test_complex_model_table_is_the_one_the_benchmark_wrote():
-    import json
-
-    from beeutils.evaluation import bench
-
-    results = json.loads((ROOT / "results" / "bench_complex.json").read_text())
-    assert bench.results_table(results) in (ROOT / "README.md").read_text()
-
-
-@pytest.mark.parametrize("name", ["real_bees.json", "real_bees_real_imag.json",
-                                  "real_bees_adversarial.json"])
-def test_real_recordings_tables_are_the_ones_the_benchmark_wrote(name):
+@pytest.mark.parametrize("name", RESULTS_FILES)
+def test_results_tables_are_the_ones_the_benchmark_wrote(name):
+    """Each README results table is ``bench.results_table`` of its
+    ``results/`` file, verbatim: the table and the file cannot disagree."""
     import json
 
     from beeutils.evaluation import bench
 
     results = json.loads((ROOT / "results" / name).read_text())
     assert bench.results_table(results) in (ROOT / "README.md").read_text()
+
+
+def test_every_results_file_is_shown_in_the_readme():
+    assert sorted(p.name for p in (ROOT / "results").glob("*.json")) == sorted(RESULTS_FILES)
 
 
 def _notebook_stems() -> list[str]:

@@ -305,16 +305,27 @@ def test_if_dither_breaks_the_click_train_of_a_zero_if_output():
         LogMagIFRepresentation(cfg, dither_below_db=3.0)
 
 
-def test_refining_the_decoded_phase_makes_an_inconsistent_output_consistent():
-    # Magnitudes of real sounds with a scrambled IF: no signal has that STFT,
-    # so the plain inverse drifts from the magnitudes drawn.  Griffin-Lim
-    # started from the decoded phase brings the sound back to them.
+def _scramble_phase(rep, drawn):
+    """The same magnitudes with a random phase, in the representation's channels."""
+    noise = np.random.default_rng(0).uniform(-1.0, 1.0, drawn[..., 1].shape)
+    if isinstance(rep, LogMagIFRepresentation):
+        drawn[..., 1] = noise  # a random instantaneous frequency
+        return drawn
+    magnitude = np.hypot(drawn[..., 0], drawn[..., 1])
+    return np.stack([magnitude * np.cos(np.pi * noise), magnitude * np.sin(np.pi * noise)], -1)
+
+
+@pytest.mark.parametrize("cls", [LogMagIFRepresentation, RealImagRepresentation])
+def test_refining_the_decoded_phase_makes_an_inconsistent_output_consistent(cls):
+    # Magnitudes of real sounds with a scrambled phase: no signal has that
+    # STFT, so the plain inverse drifts from the magnitudes drawn.
+    # Griffin-Lim started from the decoded phase brings the sound back to them.
     cfg = STFTConfig(n_fft=512, hop=128, n_freq_keep=None, n_frames=None)
     waves = random_signals(3)
-    rep = LogMagIFRepresentation(cfg).fit(waves)
-    drawn = rep.encode_batch(waves)
-    drawn[..., 1] = np.random.default_rng(0).uniform(-1.0, 1.0, drawn[..., 1].shape)
-    refined_rep = LogMagIFRepresentation.from_config({**rep.get_config(), "refine_iter": 32})
+    rep = cls(cfg).fit(waves)
+    assert rep.refine_iter == 0   # the exact inverse by default
+    drawn = _scramble_phase(rep, rep.encode_batch(waves))
+    refined_rep = cls.from_config({**rep.get_config(), "refine_iter": 32})
     assert refined_rep.refine_iter == 32 and refined_rep.momentum == 0.99
 
     def consistency_db(r):
@@ -326,4 +337,4 @@ def test_refining_the_decoded_phase_makes_an_inconsistent_output_consistent():
     # The decoded phase is the start: the same arrays, the same sound.
     np.testing.assert_array_equal(refined_rep.decode_batch(drawn), refined_rep.decode_batch(drawn))
     with pytest.raises(ValueError, match="refine_iter"):
-        LogMagIFRepresentation(cfg, refine_iter=-1)
+        cls(cfg, refine_iter=-1)

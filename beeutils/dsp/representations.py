@@ -54,7 +54,7 @@ __all__ = [
     "LogMagIFRepresentation", "REPRESENTATIONS", "make_representation",
     "representation_from_config", "load_representation", "compress", "decompress",
     "instantaneous_frequency", "integrate_instantaneous_frequency", "if_to_hz",
-    "griffin_lim_batches",
+    "griffin_lim_batches", "sound_from_polar",
 ]
 
 
@@ -173,6 +173,31 @@ def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
                              init="random" if init is None else init[i : i + batch_size])
            for i in range(0, len(mags), batch_size)]
     return np.concatenate(out, axis=0) if out else np.zeros((0, n_samples), np.float32)
+
+
+def sound_from_polar(mags: np.ndarray, phase: np.ndarray, config: STFTConfig, n_samples: int,
+                     refine_iter: int = 0, momentum: float = 0.99) -> np.ndarray:
+    """The sound of cropped magnitudes and phases a complex model drew.
+
+    ``refine_iter`` 0: the inverse STFT of ``mags * exp(i phase)``, exact
+    when they are the STFT of a signal.  A decoder's output need not be, and
+    the inverse STFT then averages frames that disagree, so the sound drifts
+    from the magnitudes drawn; ``refine_iter`` > 0 runs that many fast
+    Griffin-Lim iterations started from ``phase`` instead.
+
+    Args:
+        mags, phase: ``(n, freq, time)`` cropped magnitudes and phases (radians).
+        config: STFT settings.
+        n_samples: samples per output clip.
+        refine_iter, momentum: Griffin-Lim iterations (0: none) and momentum.
+
+    Returns:
+        float32 ``(n, n_samples)``.
+    """
+    if refine_iter:
+        return griffin_lim_batches(mags, config, n_samples, refine_iter, momentum, init=phase)
+    spec = (mags * np.exp(1j * phase)).astype(np.complex64)
+    return spectral.istft(spectral.uncrop(spec, config), config, length=n_samples)
 
 
 # --------------------------------------------------------------- base class
@@ -433,6 +458,13 @@ class MagnitudeRepresentation(Representation):
         return {"normalizer": self.normalizer.get_config()}
 
 
+def _refine_settings(refine_iter: int, momentum: float) -> tuple[int, float]:
+    """Checked ``(refine_iter, momentum)`` of a complex representation."""
+    if int(refine_iter) < 0:
+        raise ValueError(f"refine_iter must be 0 or more, got {refine_iter}")
+    return int(refine_iter), float(momentum)
+
+
 # --------------------------------------------------------- real + imaginary
 
 
@@ -460,12 +492,18 @@ class RealImagRepresentation(Representation):
     Nothing is clipped (clipping would break the exact inverse), so the
     decoder's output is linear (``output_activation = None``).
 
+    ``refine_iter`` decodes a model's output through Griffin-Lim started
+    from its phase (``sound_from_polar``), as ``LogMagIFRepresentation``
+    does; the default 0 keeps the exact inverse.
+
     Args:
         config: STFT settings and crop.
         alpha: power-law exponent in (0, 1].
         n_std: how many RMS map to 1.
         scale: fitted ``(freq,)`` scales (set by ``fit``).
         n_samples: clip length (set by ``fit``).
+        refine_iter: Griffin-Lim iterations from the decoded phase (0: none).
+        momentum: their fast Griffin-Lim momentum.
     """
 
     name = "real_imag"
@@ -474,7 +512,8 @@ class RealImagRepresentation(Representation):
     exact = True
 
     def __init__(self, config: STFTConfig | None = None, alpha: float = 0.3,
-                 n_std: float = 3.0, scale: Any = None, n_samples: int | None = None) -> None:
+                 n_std: float = 3.0, scale: Any = None, n_samples: int | None = None,
+                 refine_iter: int = 0, momentum: float = 0.99) -> None:
         super().__init__(config, n_samples)
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {alpha}")
@@ -482,6 +521,7 @@ class RealImagRepresentation(Representation):
             raise ValueError(f"n_std must be positive, got {n_std}")
         self.alpha, self.n_std = float(alpha), float(n_std)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
+        self.refine_iter, self.momentum = _refine_settings(refine_iter, momentum)
 
     @property
     def is_fitted(self) -> bool:
@@ -511,11 +551,13 @@ class RealImagRepresentation(Representation):
         return np.abs(self._complex(arrays))
 
     def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
-        spec = spectral.uncrop(self._complex(arrays).astype(np.complex64), self.config)
-        return spectral.istft(spec, self.config, length=length)
+        spec = self._complex(arrays)
+        return sound_from_polar(np.abs(spec), np.angle(spec), self.config, length,
+                                self.refine_iter, self.momentum)
 
     def _params(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "n_std": self.n_std}
+        return {"alpha": self.alpha, "n_std": self.n_std, "refine_iter": self.refine_iter,
+                "momentum": self.momentum}
 
     def _fitted_state(self) -> dict[str, Any]:
         return {"scale": None if self.scale is None else self.scale.tolist()}
@@ -589,9 +631,7 @@ class LogMagIFRepresentation(Representation):
                              f"or None, got {dither_below_db}")
         self.dither_below_db = None if dither_below_db is None else float(dither_below_db)
         self.seed = int(seed)
-        if int(refine_iter) < 0:
-            raise ValueError(f"refine_iter must be 0 or more, got {refine_iter}")
-        self.refine_iter, self.momentum = int(refine_iter), float(momentum)
+        self.refine_iter, self.momentum = _refine_settings(refine_iter, momentum)
 
     @property
     def is_fitted(self) -> bool:
@@ -626,11 +666,8 @@ class LogMagIFRepresentation(Representation):
             noise = np.random.default_rng(self.seed).uniform(-1.0, 1.0, inst_freq.shape)
             inst_freq = np.where(quiet, noise, inst_freq)
         phase = integrate_instantaneous_frequency(inst_freq, self.config)
-        if self.refine_iter:
-            return griffin_lim_batches(mags, self.config, length, self.refine_iter,
-                                       self.momentum, init=phase)
-        spec = (mags * np.exp(1j * phase)).astype(np.complex64)
-        return spectral.istft(spectral.uncrop(spec, self.config), self.config, length=length)
+        return sound_from_polar(mags, phase, self.config, length, self.refine_iter,
+                                self.momentum)
 
     def _params(self) -> dict[str, Any]:
         return {"dither_below_db": self.dither_below_db, "seed": self.seed,

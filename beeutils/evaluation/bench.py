@@ -81,6 +81,10 @@ CONDITIONAL_KEYS = ("cond_accuracy", "cond_min_kind_accuracy")
 SIGNATURE_KEYS = ("diversity_ratio", "peak_median_gen_hz", "peak_median_data_hz")
 
 
+#: The held-out splits a run may measure its models on.
+EVAL_SPLITS = ("test", "validation")
+
+
 @dataclasses.dataclass(frozen=True)
 class BenchSettings:
     """How much work each part of the benchmark does.
@@ -114,6 +118,9 @@ class BenchSettings:
         conditional: approaches also trained conditioned on kind (row
             ``NAME_by_kind``), and asked for every kind
             (``evaluation.conditional.evaluate_conditional``).
+        eval_split: the held-out split the models are measured on:
+            ``"test"``, or ``"validation"`` to choose settings (a budget,
+            say) without looking at the test split.
         seeds: one full training and measurement of every approach per
             seed; each seeds corpus, weights, batch order and sampling.
             The first also seeds the signal-processing parts and is the
@@ -134,8 +141,12 @@ class BenchSettings:
     approaches: tuple[str, ...] = ("magnitude", "real_imag", "logmag_if", "oscillator")
     conditional: tuple[str, ...] = ("magnitude", "oscillator")
     seeds: tuple[int, ...] = (0,)
+    eval_split: str = "test"
 
     def __post_init__(self) -> None:
+        if self.eval_split not in EVAL_SPLITS:
+            raise ValueError(f"eval_split must be one of {', '.join(EVAL_SPLITS)}, "
+                             f"got {self.eval_split!r}")
         seeds = tuple(int(k) for k in self.seeds)
         if not seeds:
             raise ValueError("at least one seed is needed")
@@ -160,6 +171,16 @@ class BenchSettings:
     def seed(self) -> int:
         """The first seed: signal-processing parts and saved models."""
         return self.seeds[0]
+
+    def with_epochs(self, epochs: int) -> "BenchSettings":
+        """These settings with ``epochs`` for every approach, keeping each
+        approach's ratio to the base budget: with ``FULL``, ``with_epochs(80)``
+        gives the oscillator bank 160 (its adversarial stage is unchanged)."""
+        if epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {epochs}")
+        ratio = epochs / self.epochs
+        return dataclasses.replace(self, epochs=int(epochs), epochs_by_approach={
+            name: max(1, round(n * ratio)) for name, n in self.epochs_by_approach.items()})
 
 
 #: ``--quick``: the same measurements with a smaller corpus and budget, one seed.
@@ -444,7 +465,8 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
         # One judge of kinds serves the kind shares and the kinds asked for.
         judge = fit_kind_classifier(model, corpus, seed=seed) if conditional else None
         measured, waves = evaluate_model(model, corpus, n_generated=settings.n_generated,
-                                         seed=seed, return_waves=True, judge=judge)
+                                         seed=seed, split=settings.eval_split,
+                                         return_waves=True, judge=judge)
         # The clips the generation metrics saw: a silent or NaN clip there is
         # one the listener would get, and counting it costs no second decoding.
         broken = broken_report(waves["generated"]).to_dict()
@@ -589,8 +611,10 @@ def results_table(results: dict[str, Any]) -> str:
                 took += f" and the models conditioned on kind {minutes['conditioned']:.0f}"
         if data == "synthetic corpus":
             data += f" of {st['clips_per_kind']} clips per kind"
+        split = st.get("eval_split", "test")
+        measured = "" if split == "test" else f"; measured on the {split} split, not the test split"
         lines += ["", f"Settings: {data}; {st['duration']} s clips; batches of "
-                      f"{st['batch_size']}; {epochs_text(st)}{took}."]
+                      f"{st['batch_size']}; {epochs_text(st)}{measured}{took}."]
     return "\n".join(lines)
 
 
@@ -746,11 +770,20 @@ def _parser() -> argparse.ArgumentParser:
                         help="approaches also trained conditioned on kind (default: "
                              f"{' '.join(FULL.conditional)}, those of them that --approaches "
                              "keeps; with no NAME: none)")
+    parser.add_argument("--epochs", type=int, metavar="N",
+                        help="training epochs of every approach, each keeping its ratio to "
+                             f"the base budget (default: {FULL.epochs}, the oscillator bank "
+                             f"{FULL.epochs_for('oscillator')}; with --quick: {QUICK.epochs}); "
+                             "a small folder of recordings has few steps per epoch")
     parser.add_argument("--adversarial-epochs", type=int, metavar="N",
                         help="epochs of the oscillator bank's adversarial second stage "
                              f"(default: {FULL.adversarial_epochs_for('oscillator')}; with "
                              f"--quick: {QUICK.adversarial_epochs_for('oscillator')}; with "
                              f"--data: {RECORDINGS_ADVERSARIAL_EPOCHS}; 0: none)")
+    parser.add_argument("--split", choices=EVAL_SPLITS, default="test",
+                        help="the held-out split to measure the models on (default: test; "
+                             "validation: to choose settings such as --epochs without "
+                             "looking at the test split)")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--data", type=Path,
                         help="folder of recordings to use instead of the synthetic corpus")
@@ -767,11 +800,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     """The command line's arguments and the ``BenchSettings`` they select.
 
     ``--quick`` starts from ``QUICK`` (one seed), otherwise from ``FULL``
-    (seeds 0 1 2); ``--seeds`` replaces the seeds of either, ``--approaches``
+    (seeds 0 1 2); ``--seeds`` replaces the seeds of either, ``--epochs`` the
+    budget (``BenchSettings.with_epochs``), ``--split`` the held-out split
+    measured, ``--approaches``
     and ``--conditional`` which models it trains, ``--adversarial-epochs``
     the oscillator bank's second stage (``RECORDINGS_ADVERSARIAL_EPOCHS``
     with ``--data`` unless given).  Exits with a usage error (status 2) for
-    repeated seeds, an unknown approach, negative epochs or a missing
+    repeated seeds, an unknown approach, too few epochs or a missing
     ``--data`` folder.
     """
     parser = _parser()
@@ -801,6 +836,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
         stages = dict(settings.adversarial_epochs_by_approach, oscillator=adversarial)
         settings = dataclasses.replace(settings, adversarial_epochs_by_approach={
             name: epochs for name, epochs in stages.items() if epochs})
+    settings = dataclasses.replace(settings, eval_split=args.split)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            parser.error(f"--epochs {args.epochs}: must be at least 1")
+        settings = settings.with_epochs(args.epochs)
     if args.seeds is not None:
         if len(set(args.seeds)) != len(args.seeds):
             parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
