@@ -802,10 +802,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     ``--quick`` starts from ``QUICK`` (one seed), otherwise from ``FULL``
     (seeds 0 1 2); ``--seeds`` replaces the seeds of either, ``--epochs`` the
     budget (``BenchSettings.with_epochs``), ``--split`` the held-out split
-    measured, ``--approaches``
-    and ``--conditional`` which models it trains, ``--adversarial-epochs``
-    the oscillator bank's second stage (``RECORDINGS_ADVERSARIAL_EPOCHS``
-    with ``--data`` unless given).  Exits with a usage error (status 2) for
+    measured, ``--approaches`` and ``--conditional`` which models it trains,
+    ``--adversarial-epochs`` the oscillator bank's second stage
+    (``RECORDINGS_ADVERSARIAL_EPOCHS`` with ``--data`` unless given).  Exits with a usage error (status 2) for
     repeated seeds, an unknown approach, too few epochs or a missing
     ``--data`` folder.
     """
