@@ -50,8 +50,8 @@ from beeutils.dsp.normalize import PerFrequencyNormalizer
 from beeutils.dsp.spectral import STFTConfig, bin_phase_advance
 
 __all__ = [
-    "Representation", "MagnitudeRepresentation", "RealImagRepresentation",
-    "LogMagIFRepresentation", "REPRESENTATIONS", "make_representation",
+    "Representation", "MagnitudeRepresentation", "ComplexRepresentation",
+    "RealImagRepresentation", "LogMagIFRepresentation", "REPRESENTATIONS", "make_representation",
     "representation_from_config", "load_representation", "compress", "decompress",
     "instantaneous_frequency", "integrate_instantaneous_frequency", "if_to_hz",
     "griffin_lim_batches", "sound_from_polar",
@@ -458,17 +458,53 @@ class MagnitudeRepresentation(Representation):
         return {"normalizer": self.normalizer.get_config()}
 
 
-def _refine_settings(refine_iter: int, momentum: float) -> tuple[int, float]:
-    """Checked ``(refine_iter, momentum)`` of a complex representation."""
-    if int(refine_iter) < 0:
-        raise ValueError(f"refine_iter must be 0 or more, got {refine_iter}")
-    return int(refine_iter), float(momentum)
+class ComplexRepresentation(Representation):
+    """What the two representations that keep the phase share: 2 channels,
+    a linear decoder output (nothing is clipped, so the inverse stays
+    exact), and one way back to sound.
+
+    A subclass reads a magnitude and a phase off the model's arrays
+    (``_polar``); ``sound_from_polar`` turns them into a waveform, by the
+    inverse STFT or, with ``refine_iter`` above 0, by that many fast
+    Griffin-Lim iterations started from the decoded phase (a decoder's
+    magnitudes and phase need not be the STFT of any signal; the
+    iterations pull them towards one and keep the phase as the start).
+
+    Args:
+        config: STFT settings and crop.
+        n_samples: clip length (set by ``fit``).
+        refine_iter: Griffin-Lim iterations from the decoded phase (0: none).
+        momentum: their fast Griffin-Lim momentum.
+    """
+
+    channels = 2
+    output_activation = None
+    exact = True
+
+    def __init__(self, config: STFTConfig | None = None, n_samples: int | None = None,
+                 refine_iter: int = 0, momentum: float = 0.99) -> None:
+        super().__init__(config, n_samples)
+        if int(refine_iter) < 0:
+            raise ValueError(f"refine_iter must be 0 or more, got {refine_iter}")
+        self.refine_iter, self.momentum = int(refine_iter), float(momentum)
+
+    def _polar(self, arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(magnitude, phase)`` float64 ``(batch, freq, time)`` of model arrays."""
+        raise NotImplementedError
+
+    def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
+        mags, phase = self._polar(arrays)
+        return sound_from_polar(mags, phase, self.config, length, self.refine_iter,
+                                self.momentum)
+
+    def _params(self) -> dict[str, Any]:
+        return {"refine_iter": self.refine_iter, "momentum": self.momentum}
 
 
 # --------------------------------------------------------- real + imaginary
 
 
-class RealImagRepresentation(Representation):
+class RealImagRepresentation(ComplexRepresentation):
     """Real and imaginary parts of the compressed STFT, 2 channels; exact inverse.
 
     Raw STFT values span many orders of magnitude (a loud hum partial near
@@ -490,11 +526,8 @@ class RealImagRepresentation(Representation):
        magnitude representation's per-frequency standardisation.
 
     Nothing is clipped (clipping would break the exact inverse), so the
-    decoder's output is linear (``output_activation = None``).
-
-    ``refine_iter`` decodes a model's output through Griffin-Lim started
-    from its phase (``sound_from_polar``), as ``LogMagIFRepresentation``
-    does; the default 0 keeps the exact inverse.
+    decoder's output is linear.  ``refine_iter`` and ``momentum`` are those
+    of ``ComplexRepresentation``; the default 0 keeps the exact inverse.
 
     Args:
         config: STFT settings and crop.
@@ -502,26 +535,20 @@ class RealImagRepresentation(Representation):
         n_std: how many RMS map to 1.
         scale: fitted ``(freq,)`` scales (set by ``fit``).
         n_samples: clip length (set by ``fit``).
-        refine_iter: Griffin-Lim iterations from the decoded phase (0: none).
-        momentum: their fast Griffin-Lim momentum.
     """
 
     name = "real_imag"
-    channels = 2
-    output_activation = None
-    exact = True
 
     def __init__(self, config: STFTConfig | None = None, alpha: float = 0.3,
                  n_std: float = 3.0, scale: Any = None, n_samples: int | None = None,
                  refine_iter: int = 0, momentum: float = 0.99) -> None:
-        super().__init__(config, n_samples)
+        super().__init__(config, n_samples, refine_iter, momentum)
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {alpha}")
         if n_std <= 0:
             raise ValueError(f"n_std must be positive, got {n_std}")
         self.alpha, self.n_std = float(alpha), float(n_std)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
-        self.refine_iter, self.momentum = _refine_settings(refine_iter, momentum)
 
     @property
     def is_fitted(self) -> bool:
@@ -550,14 +577,12 @@ class RealImagRepresentation(Representation):
     def _magnitudes(self, arrays: np.ndarray) -> np.ndarray:
         return np.abs(self._complex(arrays))
 
-    def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
+    def _polar(self, arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         spec = self._complex(arrays)
-        return sound_from_polar(np.abs(spec), np.angle(spec), self.config, length,
-                                self.refine_iter, self.momentum)
+        return np.abs(spec), np.angle(spec)
 
     def _params(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "n_std": self.n_std, "refine_iter": self.refine_iter,
-                "momentum": self.momentum}
+        return {"alpha": self.alpha, "n_std": self.n_std, **super()._params()}
 
     def _fitted_state(self) -> dict[str, Any]:
         return {"scale": None if self.scale is None else self.scale.tolist()}
@@ -566,7 +591,7 @@ class RealImagRepresentation(Representation):
 # ------------------------------------------ log magnitude + inst. frequency
 
 
-class LogMagIFRepresentation(Representation):
+class LogMagIFRepresentation(ComplexRepresentation):
     """Log magnitude and instantaneous frequency, 2 channels (GANSynth); exact inverse.
 
     Channel 0 is the magnitude representation's per-frequency standardised
@@ -576,8 +601,7 @@ class LogMagIFRepresentation(Representation):
     and raises the quietest, and on the synthetic corpus that alone limits a
     round trip to about 35 dB SNR on toots and piping (below 10 dB on the
     worst clip) instead of over 130 dB.  About 0.2 % of the values fall
-    outside [-1, 1], so the decoder's output is linear
-    (``output_activation = None``) rather than ``tanh``.
+    outside [-1, 1], so the decoder's output is linear rather than ``tanh``.
 
     Channel 1 is the instantaneous frequency (``instantaneous_frequency``):
     the phase advance of each bin from one frame to the next, minus the
@@ -598,10 +622,11 @@ class LogMagIFRepresentation(Representation):
     A decoder's magnitudes and IF need not form the STFT of any signal:
     the inverse STFT then averages frames that disagree, and the sound's
     magnitudes drift from the ones drawn.  ``refine_iter`` is the remedy
-    that keeps the decoded phase: that many fast Griffin-Lim iterations
-    (``beeutils.dsp.phase.griffin_lim``) started from it instead of from
-    random phase.  The default 0 keeps the exact inverse (an STFT of a
-    signal is a fixed point of Griffin-Lim only up to the crop).
+    that keeps the decoded phase (``ComplexRepresentation``): that many fast
+    Griffin-Lim iterations (``beeutils.dsp.phase.griffin_lim``) started from
+    it instead of from random phase.  The default 0 keeps the exact inverse
+    (an STFT of a signal is a fixed point of Griffin-Lim only up to the
+    crop).
 
     Args:
         config: STFT settings and crop.
@@ -609,20 +634,15 @@ class LogMagIFRepresentation(Representation):
         n_samples: clip length (set by ``fit``).
         dither_below_db: ``None`` (exact) or a negative level in dB.
         seed: seed of the dither.
-        refine_iter: Griffin-Lim iterations from the decoded phase (0: none).
-        momentum: their fast Griffin-Lim momentum.
     """
 
     name = "logmag_if"
-    channels = 2
-    output_activation = None
-    exact = True
 
     def __init__(self, config: STFTConfig | None = None,
                  normalizer: PerFrequencyNormalizer | dict | None = None,
                  n_samples: int | None = None, dither_below_db: float | None = None,
                  seed: int = 0, refine_iter: int = 0, momentum: float = 0.99) -> None:
-        super().__init__(config, n_samples)
+        super().__init__(config, n_samples, refine_iter, momentum)
         if isinstance(normalizer, dict):
             normalizer = PerFrequencyNormalizer.from_config(normalizer)
         self.normalizer = PerFrequencyNormalizer() if normalizer is None else normalizer
@@ -631,7 +651,6 @@ class LogMagIFRepresentation(Representation):
                              f"or None, got {dither_below_db}")
         self.dither_below_db = None if dither_below_db is None else float(dither_below_db)
         self.seed = int(seed)
-        self.refine_iter, self.momentum = _refine_settings(refine_iter, momentum)
 
     @property
     def is_fitted(self) -> bool:
@@ -657,7 +676,7 @@ class LogMagIFRepresentation(Representation):
         mags = np.exp(arrays[..., 0].astype(np.float64) * scale + mean) - self.normalizer.eps
         return np.maximum(mags, 0.0)
 
-    def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
+    def _polar(self, arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mags = self._magnitudes(arrays)
         inst_freq = arrays[..., 1]
         if self.dither_below_db is not None:
@@ -665,13 +684,11 @@ class LogMagIFRepresentation(Representation):
             quiet = mags < loudest * 10.0 ** (self.dither_below_db / 20.0)
             noise = np.random.default_rng(self.seed).uniform(-1.0, 1.0, inst_freq.shape)
             inst_freq = np.where(quiet, noise, inst_freq)
-        phase = integrate_instantaneous_frequency(inst_freq, self.config)
-        return sound_from_polar(mags, phase, self.config, length, self.refine_iter,
-                                self.momentum)
+        return mags, integrate_instantaneous_frequency(inst_freq, self.config)
 
     def _params(self) -> dict[str, Any]:
         return {"dither_below_db": self.dither_below_db, "seed": self.seed,
-                "refine_iter": self.refine_iter, "momentum": self.momentum}
+                **super()._params()}
 
     def _fitted_state(self) -> dict[str, Any]:
         return {"normalizer": self.normalizer.get_config()}
