@@ -7,12 +7,14 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # One core per worker (the notebooks' kernels inherit it): two workers
-    # that each spread TensorFlow and BLAS over every core only thrash.
-    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
-                 "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
+# One core per test process (the notebooks' kernels inherit it): two workers
+# that each spread TensorFlow and BLAS over every core only thrash, and
+# TensorFlow's reductions over several threads are not bit-reproducible,
+# which the resume tests need (a resumed run ends with the very weights of
+# an uninterrupted one), also under `pytest -n 0`.
+for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+             "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(name, "1")
 
 from beeutils.config import ROOT, quiet_tensorflow  # noqa: E402
 
