@@ -113,9 +113,10 @@ N_LISTEN = 2 if CFG.fast else 4             # prior samples per model in the lis
 VERBOSE = 2                                 # Keras: one line per epoch
 NAMES = ("magnitude", "real_imag", "logmag_if")
 MSE_ONLY = "real_imag, squared error only"  # section 4's model
-# logmag_if decodes with the plain inverse STFT here; notebook 08 measures the
-# package's default (ModelConfig), Griffin-Lim iterations from the decoded phase.
-LOGMAG_IF_OPTIONS = {"refine_iter": 0}
+# The complex models decode with the plain inverse STFT here; notebook 07
+# measures the package's default (ModelConfig), Griffin-Lim iterations from
+# the decoded phase.
+EXACT_INVERSE = {"refine_iter": 0}
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
 print(STFT)
 print(f"hop: {STFT.hop} samples = {1000 * STFT.hop / STFT.sr:.0f} ms; bin width "
@@ -279,8 +280,8 @@ show_source(AudioModel.build)
 # The same corpus as notebook 05, and the three models.  They are identical
 # but for the approach name, and `real_imag` takes two loss weights
 # (`waveform_weight=WAVEFORM_WEIGHT`, `pixel_weight=COMPLEX_PIXEL_WEIGHT`)
-# whose reason sections 4 and 5 work out.  `logmag_if` decodes with the
-# plain inverse STFT (`LOGMAG_IF_OPTIONS`); notebook 08 shows what the
+# whose reason sections 4 and 5 work out.  Both complex models decode with
+# the plain inverse STFT (`EXACT_INVERSE`); notebook 07 shows what the
 # package's default adds.  Printed for each: the shape of
 # its training arrays, their range, and how many values fall beyond +-1 in
 # each channel.
@@ -301,7 +302,7 @@ corpus = datasets.make_corpus(kinds=KINDS, clips_per_kind=CLIPS_PER_KIND, seed=S
 print(corpus.summary())
 models = {name: AudioModel.build(ModelConfig(
               name, STFT, network(**LOSS_CHANGES[name]),
-              representation_options=LOGMAG_IF_OPTIONS if name == "logmag_if" else None),
+              representation_options=None if name == "magnitude" else EXACT_INVERSE),
               corpus, seed=SEED)
           for name in NAMES}
 train_waves = corpus.waves("train")
@@ -461,7 +462,7 @@ print(f"median |mean| / RMS over the louder half of the bins: {mean_to_rms:.3f};
 # Griffin-Lim's phase (section 3's floor: nearly the right sound).  Score both
 # with the squared error on the parts (summed over bins, per clip, as the
 # model's `pixel` term) and with the multi-resolution STFT loss on their audio
-# (`losses.multi_resolution_stft_loss`, which notebook 10 uses too: spectral
+# (`losses.multi_resolution_stft_loss`, which notebook 09 uses too: spectral
 # convergence plus log-magnitude distance at six FFT sizes, 64 to 2048
 # samples).
 
@@ -860,7 +861,7 @@ print("Training speed (examples/s): " + ", ".join(
 #   consistency pictures): how far each model is from its floor, and how far
 #   its sound is from what it drew, are two different gaps.
 #
-# **Next:** [08 · Making the phase count](07_phase_decoding_and_onsets.ipynb):
+# **Next:** [07 · Making the phase count](07_phase_decoding_and_onsets.ipynb):
 # decoding `logmag_if` so that its sound matches what it drew, asking the
 # complex output for consistency, and whether keeping the phase beats
 # magnitudes + Griffin-Lim at the onsets of pulsed sounds.

@@ -95,9 +95,10 @@ COMPLEX_PIXEL_WEIGHT = 0.01                 # ... and what is left of its square
 N_GENERATED = 8 if CFG.fast else 128        # prior samples for the generation metrics
 NAMES = ("magnitude", "real_imag", "logmag_if")
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
-# logmag_if decodes with the plain inverse STFT, as in notebook 06; section 2
-# measures the package's default (ModelConfig), REFINE_ITER Griffin-Lim iterations.
-LOGMAG_IF_OPTIONS = {"refine_iter": 0}
+# The complex models decode with the plain inverse STFT, as in notebook 06;
+# section 2 measures the package's default (ModelConfig), REFINE_ITER
+# Griffin-Lim iterations from the decoded phase.
+EXACT_INVERSE = {"refine_iter": 0}
 
 N_LISTEN = 2 if CFG.fast else 4             # prior samples per model in the listening grids
 VERBOSE = 2                                 # Keras: one line per epoch
@@ -130,7 +131,7 @@ models = {}
 for name in NAMES:
     models[name] = AudioModel.build(ModelConfig(
         name, STFT, network(**LOSS_CHANGES[name]),
-        representation_options=LOGMAG_IF_OPTIONS if name == "logmag_if" else None),
+        representation_options=None if name == "magnitude" else EXACT_INVERSE),
         corpus, seed=SEED)
     run = models[name].train(corpus, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED, verbose=0)
     print(f"{name:>10}: {run}")

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 07 · Prony and ESPRIT: a bee sound as a sum of damped sinusoids
+# # 08 · Prony and ESPRIT: a bee sound as a sum of damped sinusoids
 #
 # The expert answer pictured the decoder as a bank of oscillators, "a piano
 # keyboard turned 90 degrees: which keys are pressed, and how hard", and

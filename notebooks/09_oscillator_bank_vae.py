@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · The oscillator-bank VAE: a decoder that plays a DDSP synthesiser
+# # 09 · The oscillator-bank VAE: a decoder that plays a DDSP synthesiser
 #
 # The expert answer pictured the decoder as a bank of oscillators, "a piano
 # keyboard turned 90 degrees: which keys are pressed, and how hard".  Here we

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 09 · Every model side by side, sounds on demand, your own hive
+# # 10 · Every model side by side, sounds on demand, your own hive
 #
 # The series built four ways to make bee sounds.  This notebook puts them on
 # one scoreboard, lets you ask a model for the kind of sound you want, walks
@@ -106,7 +106,7 @@ TUNE_EPOCHS = 1 if CFG.fast else 10              # fine-tuning on the recordings
 N_GENERATED = 16 if CFG.fast else 128            # prior samples per model when measuring
 PER_KIND = 2 if CFG.fast else 8                  # generated clips per kind in the check
 BENCH_JSON = ROOT / "results" / "bench.json"
-OUT = CFG.build_dir / "09"
+OUT = CFG.build_dir / "10"
 OUT.mkdir(parents=True, exist_ok=True)
 SR = STFT.sr
 print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.band_top_hz:.0f} Hz) "
@@ -398,7 +398,7 @@ display(generator_widgets.listening_grid(asked_waves, [f"clip {i + 1}" for i in 
 # show that the check runs.
 #
 # Try it yourself: pick a kind, press *Generate*, listen, press *Save to wav*
-# for the ones you like (they land in `build/09/generated/`).
+# for the ones you like (they land in `build/10/generated/`).
 
 # %%
 panel = generator_widgets.GeneratorPanel(cond, out_dir=OUT / "generated")

@@ -2,6 +2,7 @@
 each ``.ipynb`` has a ``py:percent`` twin with the same cells."""
 
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -52,3 +53,19 @@ def test_notebook_opens_with_title_and_setup(path: Path):
     assert "beeutils.setup(seed=" in first_code
     last_markdown = [c.source for c in cells if c.cell_type == "markdown"][-1]
     assert "What we learned" in last_markdown or "what we learned" in last_markdown.lower()
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=[p.stem for p in IPYNBS])
+def test_title_and_next_link_carry_the_file_numbers(path: Path):
+    """The title's number is the file's, and the closing link names the next
+    notebook by its own number and file (numbers drift when notebooks split)."""
+    cells = jupytext.read(path).cells
+    number = path.stem[:2]
+    assert cells[0].source.startswith(f"# {number} · "), cells[0].source.splitlines()[0]
+    text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    links = re.findall(r"\*\*Next:\*\* \[(\d\d) · [^\]]*\]\(([^)]+)\.ipynb\)", text)
+    later = [p.stem for p in IPYNBS if p.stem > path.stem]
+    if not later:
+        assert not links
+        return
+    assert links == [(later[0][:2], later[0])], links
