@@ -305,8 +305,16 @@ def test_epochs_on_the_command_line_keep_each_approachs_ratio(base, epochs, osci
         default.adversarial_epochs_for("oscillator")
 
 
-@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--adversarial-epochs", "-1"]])
-def test_too_few_epochs_are_refused(argv, capsys):
+def test_batch_size_on_the_command_line_changes_only_the_batch():
+    _, default = bench.parse_args([])
+    _, settings = bench.parse_args(["--batch-size", "16"])
+    assert default.batch_size == 32 and settings.batch_size == 16
+    assert dataclasses.replace(settings, batch_size=32) == default
+
+
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--adversarial-epochs", "-1"],
+                                  ["--batch-size", "0"]])
+def test_too_few_epochs_or_clips_per_step_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         bench.parse_args(argv)
     assert exit_info.value.code == 2

@@ -780,6 +780,10 @@ def _parser() -> argparse.ArgumentParser:
                              f"(default: {FULL.adversarial_epochs_for('oscillator')}; with "
                              f"--quick: {QUICK.adversarial_epochs_for('oscillator')}; with "
                              f"--data: {RECORDINGS_ADVERSARIAL_EPOCHS}; 0: none)")
+    parser.add_argument("--batch-size", type=int, metavar="N",
+                        help=f"clips per training step, every approach (default: "
+                             f"{FULL.batch_size}); the same epochs at a smaller batch are "
+                             "more, cheaper steps")
     parser.add_argument("--split", choices=EVAL_SPLITS, default="test",
                         help="the held-out split to measure the models on (default: test; "
                              "validation: to choose settings such as --epochs without "
@@ -801,12 +805,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
 
     ``--quick`` starts from ``QUICK`` (one seed), otherwise from ``FULL``
     (seeds 0 1 2); ``--seeds`` replaces the seeds of either, ``--epochs`` the
-    budget (``BenchSettings.with_epochs``), ``--split`` the held-out split
-    measured, ``--approaches`` and ``--conditional`` which models it trains,
-    ``--adversarial-epochs`` the oscillator bank's second stage
-    (``RECORDINGS_ADVERSARIAL_EPOCHS`` with ``--data`` unless given).  Exits with a usage error (status 2) for
-    repeated seeds, an unknown approach, too few epochs or a missing
-    ``--data`` folder.
+    budget (``BenchSettings.with_epochs``), ``--batch-size`` the clips per
+    step, ``--split`` the held-out split measured, ``--approaches`` and
+    ``--conditional`` which models it trains, ``--adversarial-epochs`` the
+    oscillator bank's second stage (``RECORDINGS_ADVERSARIAL_EPOCHS`` with
+    ``--data`` unless given).  Exits with a usage error (status 2) for
+    repeated seeds, an unknown approach, too few epochs, an empty batch or a
+    missing ``--data`` folder.
     """
     parser = _parser()
     args = parser.parse_args(argv)
@@ -840,6 +845,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
         if args.epochs < 1:
             parser.error(f"--epochs {args.epochs}: must be at least 1")
         settings = settings.with_epochs(args.epochs)
+    if args.batch_size is not None:
+        if args.batch_size < 1:
+            parser.error(f"--batch-size {args.batch_size}: must be at least 1")
+        settings = dataclasses.replace(settings, batch_size=args.batch_size)
     if args.seeds is not None:
         if len(set(args.seeds)) != len(args.seeds):
             parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
