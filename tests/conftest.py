@@ -30,9 +30,3 @@ def real_bees_dir() -> Path:
     if not REAL_BEES.is_dir() or not any(REAL_BEES.iterdir()):
         pytest.skip(f"no real recordings at {REAL_BEES}")
     return REAL_BEES
-
-
-def pytest_collection_modifyitems(config, items):
-    """Notebooks first: they are the longest tests, and a worker that starts
-    one last keeps the other idle at the end of the run."""
-    items.sort(key=lambda item: item.get_closest_marker("notebook") is None)
