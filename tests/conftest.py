@@ -15,7 +15,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(name, "1")
-
 from beeutils.config import ROOT, quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
@@ -30,3 +29,14 @@ def real_bees_dir() -> Path:
     if not REAL_BEES.is_dir() or not any(REAL_BEES.iterdir()):
         pytest.skip(f"no real recordings at {REAL_BEES}")
     return REAL_BEES
+
+
+def pytest_configure(config):
+    """librosa's numba kernels cache their machine code beside their source.
+    Two processes that compile the same gufunc at once can leave a mismatched
+    pair of cache files, and every later process that loads the pair crashes
+    (numba issue 10128: the notebook kernels died one after another).  Each
+    test worker, and the kernels it starts one at a time, keeps its own cache;
+    this runs before the test modules import librosa."""
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    os.environ["NUMBA_CACHE_DIR"] = str(ROOT / "build" / "numba-cache" / worker)

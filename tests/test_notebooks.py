@@ -34,3 +34,16 @@ def test_notebook_runs_in_fast_mode(path, tmp_path):
 def test_the_notebooks_that_share_model_files_run_together():
     sharing = [p.stem[:2] for p in NOTEBOOKS if shares_model_files(p)]
     assert sharing == ["05", "06", "09", "10"]
+
+
+def test_each_test_worker_compiles_librosa_into_its_own_numba_cache():
+    import os
+    from pathlib import Path
+
+    import librosa
+    import numpy as np
+
+    cache = Path(os.environ["NUMBA_CACHE_DIR"])
+    assert cache.name == os.environ.get("PYTEST_XDIST_WORKER", "main")
+    librosa.util.localmax(np.array([0.0, 1.0, 0.0]))  # a cached numba gufunc
+    assert any(cache.rglob("*localmax*.nbi"))
