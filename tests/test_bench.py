@@ -312,13 +312,15 @@ def test_batch_size_on_the_command_line_changes_only_the_batch():
     assert dataclasses.replace(settings, batch_size=32) == default
 
 
-@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--adversarial-epochs", "-1"],
-                                  ["--batch-size", "0"]])
-def test_too_few_epochs_or_clips_per_step_are_refused(argv, capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "must be at least 1"), (["--adversarial-epochs", "-1"], "at least 0"),
+    (["--batch-size", "0"], "must be at least 1"), (["--batch-size", "x"], "invalid int value")])
+def test_too_few_epochs_or_clips_per_step_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         bench.parse_args(argv)
     assert exit_info.value.code == 2
-    assert argv[0] in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert argv[0] in err and message in err
 
 
 @pytest.mark.parametrize("argv", [["--approaches", "wavenet"], ["--conditional", "magnitud"]])

@@ -61,7 +61,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -752,6 +752,17 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
     return _jsonable(results)
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number no smaller than ``minimum``."""
+    def parse(text: str) -> int:
+        value = int(text)  # not a number: argparse's own "invalid value" message
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value}: must be at least {minimum}")
+        return value
+    parse.__name__ = "int"  # argparse names the type in "invalid int value"
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m beeutils.bench",
                                      description=__doc__.split("\n\n")[0])
@@ -770,17 +781,17 @@ def _parser() -> argparse.ArgumentParser:
                         help="approaches also trained conditioned on kind (default: "
                              f"{' '.join(FULL.conditional)}, those of them that --approaches "
                              "keeps; with no NAME: none)")
-    parser.add_argument("--epochs", type=int, metavar="N",
+    parser.add_argument("--epochs", type=_at_least(1), metavar="N",
                         help="training epochs of every approach, each keeping its ratio to "
                              f"the base budget (default: {FULL.epochs}, the oscillator bank "
                              f"{FULL.epochs_for('oscillator')}; with --quick: {QUICK.epochs}); "
                              "a small folder of recordings has few steps per epoch")
-    parser.add_argument("--adversarial-epochs", type=int, metavar="N",
+    parser.add_argument("--adversarial-epochs", type=_at_least(0), metavar="N",
                         help="epochs of the oscillator bank's adversarial second stage "
                              f"(default: {FULL.adversarial_epochs_for('oscillator')}; with "
                              f"--quick: {QUICK.adversarial_epochs_for('oscillator')}; with "
                              f"--data: {RECORDINGS_ADVERSARIAL_EPOCHS}; 0: none)")
-    parser.add_argument("--batch-size", type=int, metavar="N",
+    parser.add_argument("--batch-size", type=_at_least(1), metavar="N",
                         help=f"clips per training step, every approach (default: "
                              f"{FULL.batch_size}); the same epochs at a smaller batch are "
                              "more, cheaper steps")
@@ -835,19 +846,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     if adversarial is None and args.data is not None:
         adversarial = RECORDINGS_ADVERSARIAL_EPOCHS
     if adversarial is not None:
-        if adversarial < 0:
-            parser.error(f"--adversarial-epochs {adversarial}: must be at least 0")
         stages = dict(settings.adversarial_epochs_by_approach, oscillator=adversarial)
         settings = dataclasses.replace(settings, adversarial_epochs_by_approach={
             name: epochs for name, epochs in stages.items() if epochs})
     settings = dataclasses.replace(settings, eval_split=args.split)
     if args.epochs is not None:
-        if args.epochs < 1:
-            parser.error(f"--epochs {args.epochs}: must be at least 1")
         settings = settings.with_epochs(args.epochs)
     if args.batch_size is not None:
-        if args.batch_size < 1:
-            parser.error(f"--batch-size {args.batch_size}: must be at least 1")
         settings = dataclasses.replace(settings, batch_size=args.batch_size)
     if args.seeds is not None:
         if len(set(args.seeds)) != len(args.seeds):
