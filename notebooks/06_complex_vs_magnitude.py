@@ -502,7 +502,9 @@ print(f"squared error prefers {'silence' if sq_silence < sq_gl else 'the Griffin
 # its generated audio against the held-out clips'.
 
 # %%
-mse_only = AudioModel.build(ModelConfig("real_imag", STFT, network()), corpus, seed=SEED)
+mse_only = AudioModel.build(ModelConfig("real_imag", STFT, network(),
+                                       representation_options=EXACT_INVERSE),
+                           corpus, seed=SEED)
 print(f"{MSE_ONLY}: waveform_weight {mse_only.config.network.waveform_weight}, "
       f"pixel_weight {mse_only.config.network.pixel_weight}")
 mse_run = mse_only.train(corpus, epochs=DIAGNOSIS_EPOCHS, batch_size=BATCH_SIZE, seed=SEED,

@@ -237,7 +237,8 @@ display(listening_grid({label: waves[:N_LISTEN] for label, waves in dither_waves
 # while `logmag_if` has a phase of its own to start from.
 # `LogMagIFRepresentation(..., refine_iter=REFINE_ITER)` runs that many fast
 # Griffin-Lim iterations from the decoded phase; `ModelConfig("logmag_if")`
-# does so by default (32 iterations), which this notebook turned off above.
+# and `ModelConfig("real_imag")` do so by default (32 iterations), which
+# this notebook turned off above.
 # Below, the same prior samples three ways: the plain inverse, Griffin-Lim
 # from the decoded phase, and the same iterations from random phase on the
 # same magnitudes (the magnitude model's way), with a listening grid of the
@@ -302,7 +303,8 @@ show_source(vaegan.VAEGAN.compute_losses, "if self.consistency_weight:", "recon 
 
 # %%
 consistent = AudioModel.build(ModelConfig("real_imag", STFT, network(
-    **LOSS_CHANGES["real_imag"], consistency_weight=CONSISTENCY_WEIGHT)), corpus, seed=SEED)
+    **LOSS_CHANGES["real_imag"], consistency_weight=CONSISTENCY_WEIGHT),
+    representation_options=EXACT_INVERSE), corpus, seed=SEED)
 consistent_run = consistent.train(corpus, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
                                   verbose=VERBOSE)
 assert consistent_run.finite, consistent_run.event
@@ -538,8 +540,8 @@ for key, label, _ in VERDICT:
 # - A decoded phase that is not good enough to invert is still a start:
 #   Griffin-Lim from it makes the sound's magnitudes agree with those drawn
 #   (section 2 measures how much better a start it is than random phase).
-#   `ModelConfig("logmag_if")` decodes that way by default, with 32
-#   iterations.
+#   `ModelConfig("logmag_if")` and `ModelConfig("real_imag")` decode that
+#   way by default, with 32 iterations.
 # - Consistency can be asked for (section 3): a term on
 #   `||X - STFT(iSTFT(X))|| / ||X||` makes the decoder draw frames that
 #   agree; your run's table says what that costs the sound at this budget.

@@ -224,11 +224,13 @@ DEFAULT_NETWORK_CHANGES: dict[str, dict[str, Any]] = {
 
 
 #: Where an approach's representation differs from its class's defaults.
-#: ``logmag_if`` decodes with 32 fast Griffin-Lim iterations started from
-#: the phase it drew: a decoder's magnitudes and IF need not be the STFT of
-#: any signal, and the plain inverse STFT then drifts from the magnitudes
-#: drawn (notebook 07, section 2, and the benchmark's consistency row).
+#: Both complex models decode with 32 fast Griffin-Lim iterations started
+#: from the phase they drew: a decoder's magnitudes and phase need not be
+#: the STFT of any signal, and the plain inverse STFT then drifts from the
+#: magnitudes drawn (notebook 07, section 2, and the benchmark's
+#: consistency row).
 DEFAULT_REPRESENTATION_OPTIONS: dict[str, dict[str, Any]] = {
+    "real_imag": {"refine_iter": 32},
     "logmag_if": {"refine_iter": 32},
 }
 
@@ -246,7 +248,7 @@ class ModelConfig:
         conditional: condition encoder, decoder (and discriminator) on kind.
         representation_options: keyword arguments of the representation
             class beyond its STFT settings, e.g. ``{"refine_iter": 0}`` for
-            ``logmag_if``'s plain inverse STFT (default: the approach's
+            a complex model's plain inverse STFT (default: the approach's
             ``DEFAULT_REPRESENTATION_OPTIONS``).
     """
 
