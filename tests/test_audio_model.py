@@ -112,7 +112,8 @@ def test_the_config_builds_the_network(corpus):
 
 
 def test_representation_options_reach_the_model_and_its_file(corpus, tmp_path):
-    # logmag_if decodes through Griffin-Lim from its own phase unless told not to.
+    # Both complex models decode through Griffin-Lim from their own phase
+    # unless told not to.
     assert ModelConfig("logmag_if").representation_options == {"refine_iter": 32}
     assert ModelConfig("real_imag").representation_options == {"refine_iter": 32}
     assert ModelConfig("magnitude").representation_options == {}
