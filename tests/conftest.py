@@ -41,3 +41,18 @@ def pytest_configure(config):
     this runs before the test modules import librosa."""
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     os.environ["NUMBA_CACHE_DIR"] = str(ROOT / "build" / "numba-cache" / worker)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that share a module-scoped fixture (a trained model, a benchmark
+    run) run in one worker, so that the fixture is built once rather than once
+    per worker.  Tests already in a group (the notebooks that share model
+    files) keep theirs."""
+    for item in items:
+        if any(item.iter_markers("xdist_group")):
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d.scope == "module" for group in defs for d in group):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
