@@ -48,12 +48,7 @@ def pytest_collection_modifyitems(config, items):
     """Tests that share a module-scoped fixture (a trained model, a benchmark
     run) run in one worker, so that the fixture is built once rather than once
     per worker.  Tests already in a group (the notebooks that share model
-    files) keep theirs.
-
-    The notebooks, the longest tests, come first, so that neither worker is
-    left running one while the other has finished (the workers take the tests
-    in this order: ``--no-loadscope-reorder``)."""
-    items.sort(key=lambda item: item.get_closest_marker("notebook") is None)
+    files) keep theirs."""
     for item in items:
         if any(item.iter_markers("xdist_group")):
             continue

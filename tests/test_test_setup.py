@@ -31,9 +31,3 @@ def test_tests_that_share_a_module_fixture_share_a_worker(request, built_once):
 
 def test_tests_without_one_are_spread_over_the_workers(request):
     assert not list(request.node.iter_markers("xdist_group"))
-
-
-def test_the_notebooks_come_first(request):
-    is_notebook = [item.get_closest_marker("notebook") is not None
-                   for item in request.session.items]
-    assert is_notebook == sorted(is_notebook, reverse=True)
