@@ -43,6 +43,7 @@ def pytest_configure(config):
     os.environ["NUMBA_CACHE_DIR"] = str(ROOT / "build" / "numba-cache" / worker)
 
 
+# tryfirst: the marks must be there when pytest-xdist reads them into groups
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Tests that share a module-scoped fixture (a trained model, a benchmark
