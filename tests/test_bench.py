@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from beeutils.evaluation import bench
+from beeutils.models.configs import APPROACHES
 
 TINY = bench.BenchSettings(clips_per_kind=3, duration=0.512, epochs=1, batch_size=4,
                            n_generated=8, n_per_kind=2, gl_clips=4, gl_iter=4, synth_repeats=1)
@@ -206,30 +207,35 @@ def test_only_the_approaches_named_train_an_adversarial_stage():
             == "8 epochs (8 then 3 adversarial for oscillator, with or without kinds)")
 
 
-def test_bench_models_trains_the_adversarial_stage_it_is_given(monkeypatch):
+def test_bench_models_trains_the_adversarial_stage_and_batches_it_is_given(monkeypatch):
+    import math
+
+    from beeutils.data.readers import training_corpus
     from beeutils.models.audio_model import AudioModel
 
     asked = []
     original_train = AudioModel.train
 
     def recording_train(self, *args, **kwargs):
-        asked.append(kwargs.get("adversarial_epochs"))
+        asked.append((kwargs.get("adversarial_epochs"), kwargs.get("batch_size")))
         return original_train(self, *args, **kwargs)
 
     monkeypatch.setattr(AudioModel, "train", recording_train)
     settings = dataclasses.replace(TINY, approaches=("oscillator", "magnitude"),
-                                   conditional=(),
+                                   conditional=(), batch_size_by_approach={"oscillator": 8},
                                    adversarial_epochs_by_approach={"oscillator": 1})
     one_stage = dataclasses.replace(settings, approaches=("oscillator",),
                                     adversarial_epochs_by_approach={})
     two, one = bench.bench_models(settings), bench.bench_models(one_stage)
-    # The magnitude model is asked for no second stage.
-    assert asked == [1, 0, 0]
+    # The magnitude model is asked for no second stage, and for the common batch.
+    assert asked == [(1, 8), (0, 4), (0, 8)]
     # The adversarial epoch doubles the oscillator bank's steps, and its
-    # time counts in train_seconds; the magnitude model trains one epoch, as
-    # many steps as the bank without its second stage.
-    assert two[0]["train_steps"] == 2 * one[0]["train_steps"] > 0
-    assert two[1]["train_steps"] == one[0]["train_steps"]
+    # time counts in train_seconds; each model takes as many steps an epoch
+    # as its batch size gives.
+    n_train = len(training_corpus(None, TINY.clips_per_kind, TINY.duration,
+                                  TINY.seed).labels("train"))
+    assert two[0]["train_steps"] == 2 * one[0]["train_steps"] == 2 * math.ceil(n_train / 8)
+    assert two[1]["train_steps"] == math.ceil(n_train / 4)
 
 
 def test_seed_cells_format():
@@ -310,8 +316,30 @@ def test_epochs_on_the_command_line_keep_each_approachs_ratio(base, epochs, osci
 def test_batch_size_on_the_command_line_changes_only_the_batch():
     _, default = bench.parse_args([])
     _, settings = bench.parse_args(["--batch-size", "16"])
-    assert default.batch_size == 32 and settings.batch_size == 16
-    assert dataclasses.replace(settings, batch_size=32) == default
+    assert [default.batch_size_for(name) for name in APPROACHES] == [4, 32, 32, 32]
+    # One size for every approach, whatever the default gave each.
+    assert [settings.batch_size_for(name) for name in APPROACHES] == [16] * 4
+    assert dataclasses.replace(settings, batch_size=32,
+                               batch_size_by_approach=default.batch_size_by_approach) == default
+
+
+def test_the_magnitude_model_trains_in_small_batches_and_the_settings_say_so():
+    for settings in (bench.FULL, bench.QUICK):
+        assert settings.batch_size_for("magnitude") == 4
+        assert {settings.batch_size_for(name)
+                for name in ("real_imag", "logmag_if", "oscillator")} == {32}
+    assert TINY.batch_size_for("oscillator") == TINY.batch_size == 4   # unless told, all alike
+    assert bench.batches_text(dataclasses.asdict(bench.FULL)) == "batches of 32 (4 for magnitude)"
+    # Only the approaches a run trained are named; sizes alike are named together.
+    without = dataclasses.asdict(dataclasses.replace(
+        bench.FULL, approaches=("logmag_if", "oscillator"), conditional=()))
+    assert bench.batches_text(without) == "batches of 32"
+    both = dataclasses.asdict(dataclasses.replace(
+        bench.FULL, batch_size_by_approach={"magnitude": 4, "logmag_if": 4, "oscillator": 8}))
+    assert bench.batches_text(both) == "batches of 32 (4 for magnitude and logmag_if; 8 for oscillator)"
+    assert bench.batches_text({"batch_size": 32}) == "batches of 32"   # saved before the mapping
+    again = bench.BenchSettings(**json.loads(json.dumps(dataclasses.asdict(bench.FULL))))
+    assert again == bench.FULL
 
 
 @pytest.mark.parametrize("argv, message", [
