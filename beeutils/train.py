@@ -84,20 +84,25 @@ def _check_resume(out: Path, config: Any) -> None:
 
 def train_command(approach: str = "magnitude", data: Path | None = None,
                   kinds: Sequence[str] | None = None, conditional: bool = False,
-                  epochs: int = 30, batch_size: int = 32, clips_per_kind: int = 40,
+                  epochs: int = 30, batch_size: int | None = None, clips_per_kind: int = 40,
                   seed: int = 0, out: Path | None = None, resume: bool = False,
                   callbacks: Sequence[Any] = (), verbose: int | str = 1,
                   adversarial_epochs: int = 0) -> Path:
     """What ``python -m beeutils.train`` does; returns the ``.keras`` path.
 
+    ``batch_size`` None takes the approach's
+    (``models.configs.TRAINING_BATCH_SIZE``, as the benchmark does).
+
     Raises:
         UsageError: unusable input (see the module docstring).
     """
     from beeutils.models.audio_model import APPROACHES, AudioModel
-    from beeutils.models.configs import ModelConfig
+    from beeutils.models.configs import TRAINING_BATCH_SIZE, ModelConfig
 
     if approach not in APPROACHES:
         raise UsageError(f"unknown approach {approach!r}; choose one of {', '.join(APPROACHES)}")
+    if batch_size is None:
+        batch_size = TRAINING_BATCH_SIZE[approach]
     if epochs < 1 or batch_size < 1 or clips_per_kind < 1:
         raise UsageError("--epochs, --batch-size and --clips-per-kind must be at least 1")
     if adversarial_epochs < 0:
@@ -129,7 +134,7 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from beeutils.models.configs import APPROACHES
+    from beeutils.models.configs import APPROACHES, TRAINING_BATCH_SIZE
 
     parser = argparse.ArgumentParser(prog="python -m beeutils.train",
                                      description=__doc__.split("\n\n")[0])
@@ -145,7 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--adversarial-epochs", type=int, default=0,
                         help="oscillator bank: epochs of a second, adversarial stage after "
                              "--epochs of reconstruction (default 0)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int,
+                        help="clips per training step (default: "
+                             + ", ".join(f"{n} for {a}" for a, n in TRAINING_BATCH_SIZE.items())
+                             + ")")
     parser.add_argument("--clips-per-kind", type=int, default=40,
                         help="synthetic corpus size (default 40)")
     parser.add_argument("--seed", type=int, default=0)

@@ -190,7 +190,8 @@ show_source(AudioModel.reconstruct)
 show_source(AudioModel.decode)
 
 # %% [markdown]
-# Loading, building and training are the same calls as in notebooks 05, 06 and 09.
+# Loading, building and training are the same calls as in notebooks 05, 06 and 09,
+# with the benchmark's batch size for each approach.
 # A saved model is used only if it was trained on clips like these (same
 # kinds, clip length and STFT grid); a missing, unreadable or old-format file
 # raises `ModelFileError`, and we train a fresh model instead.
@@ -216,7 +217,9 @@ def load_or_train(name, conditional=False, epochs=EPOCHS):
         print(f"{name}: {err}; training here")
     model = AudioModel.build(ModelConfig(name, STFT, conditional=conditional), corpus,
                              seed=SEED)
-    result = model.train(corpus, epochs=epochs, seed=SEED, verbose=0)
+    # In the benchmark's batches: the magnitude model takes more, smaller steps.
+    result = model.train(corpus, epochs=epochs, batch_size=bench.FULL.batch_size_for(name),
+                         seed=SEED, verbose=0)
     print(f"{name}: trained here, {result}")
     model.save(path)
     return model

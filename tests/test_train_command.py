@@ -132,3 +132,25 @@ def test_the_bank_adds_an_adversarial_stage_on_request(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err and "\n" not in err
     assert not train.backup_dir(tmp_path / "m.keras").exists()  # refused before any backup
+
+
+def test_the_batch_size_is_the_approachs_unless_given(tmp_path, monkeypatch):
+    from beeutils.models.configs import TRAINING_BATCH_SIZE
+
+    class Stop(Exception):
+        """Ends the run where training would start."""
+
+    asked = []
+
+    def recording_train(self, corpus, **kwargs):
+        asked.append((self.approach, kwargs["batch_size"]))
+        raise Stop
+
+    monkeypatch.setattr(AudioModel, "train", recording_train)
+    for approach, batch_size in (("magnitude", None), ("oscillator", None), ("magnitude", 8)):
+        with pytest.raises(Stop):
+            train.train_command(approach, kinds=synth.KINDS[:2], epochs=1, clips_per_kind=3,
+                                batch_size=batch_size, out=tmp_path / f"{approach}.keras",
+                                verbose=0)
+    assert asked == [("magnitude", 4), ("oscillator", 32), ("magnitude", 8)]
+    assert TRAINING_BATCH_SIZE["magnitude"] == 4 and TRAINING_BATCH_SIZE["oscillator"] == 32

@@ -67,6 +67,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from beeutils.models.configs import TRAINING_BATCH_SIZE
+
 if TYPE_CHECKING:
     from beeutils.dsp.spectral import STFTConfig
 
@@ -112,16 +114,9 @@ class BenchSettings:
             ``batch_size_by_approach``.
         batch_size_by_approach: approaches that train in batches of another
             size, ``{approach: clips}`` (a model conditioned on kind takes
-            its approach's).  ``QUICK`` and ``FULL`` train the magnitude
-            model in batches of 4: on two CPU cores a clip costs it the same
-            in a batch of 4 as in one of 32, so the same epochs buy eight
-            times the updates in the same minutes, and on the validation
-            split its Frechet ratio fell with each smaller batch (README,
-            "More, smaller steps").  The others keep 32: in batches of 4
-            ``logmag_if`` measured no better on the validation split (Frechet
-            ratio 7.25 against 7.21, consistency -25.2 against -29.5 dB),
-            a ``real_imag`` clip cost 1.7x the time (11.9 against 20.7
-            clips/s), and the oscillator bank was slower and no better.
+            its approach's).  ``QUICK`` and ``FULL`` take
+            ``models.configs.TRAINING_BATCH_SIZE``: 4 for the magnitude
+            model, 32 for the others.
         n_generated: prior samples per approach for the generation metrics.
         n_per_kind: clips asked of each kind from a conditional model.
         gl_clips: clips in the Griffin-Lim timing batch.
@@ -202,18 +197,15 @@ class BenchSettings:
             name: max(1, round(n * ratio)) for name, n in self.epochs_by_approach.items()})
 
 
-#: The approaches that train in smaller batches than the rest
-#: (``BenchSettings.batch_size_by_approach``).
-_SMALL_BATCH = {"magnitude": 4}
 #: ``--quick``: the same measurements with a smaller corpus and budget, one seed.
 QUICK = BenchSettings(clips_per_kind=16, epochs=8, epochs_by_approach={"oscillator": 16},
                       adversarial_epochs_by_approach={"oscillator": 5},
-                      batch_size_by_approach=_SMALL_BATCH,
+                      batch_size_by_approach=TRAINING_BATCH_SIZE,
                       n_generated=64, n_per_kind=8, synth_repeats=3)
 #: The full run: three seeds, so that the table reads mean ± sd.
 FULL = BenchSettings(epochs_by_approach={"oscillator": 60},
                      adversarial_epochs_by_approach={"oscillator": 20},
-                     batch_size_by_approach=_SMALL_BATCH, seeds=(0, 1, 2))
+                     batch_size_by_approach=TRAINING_BATCH_SIZE, seeds=(0, 1, 2))
 #: The oscillator bank's adversarial epochs on a folder of recordings
 #: (``--data``) unless ``--adversarial-epochs`` says otherwise: on the real
 #: hive clips the stage raised the Frechet ratio on every seed tried
