@@ -320,6 +320,31 @@ def test_rms_normalize_does_not_clip_clicks():
 # ---------------------------------------------------------------- real recordings
 
 
+def _level_db(wave: np.ndarray, hz: float, sr: int) -> float:
+    """Level of the FFT bin at ``hz`` (a whole number of cycles per clip)."""
+    spectrum = np.abs(np.fft.rfft(wave)) / (len(wave) / 2)
+    return 20 * np.log10(spectrum[int(round(hz * len(wave) / sr))])
+
+
+def test_high_pass_removes_rumble_and_keeps_the_hum_where_it_was():
+    sr = 16000
+    t = np.arange(2 * sr) / sr  # 2 s: 30 Hz and 250 Hz fall on FFT bins
+    rumble, hum = np.sin(2 * np.pi * 30 * t), 0.5 * np.sin(2 * np.pi * 250 * t)
+    batch = np.stack([rumble + hum, hum]).astype(np.float32)
+    out = audio.high_pass(batch, 60.0, sr)
+    assert out.shape == batch.shape and out.dtype == np.float32
+    assert _level_db(out[0], 30, sr) < _level_db(batch[0], 30, sr) - 60  # 1.0 -> under 1e-3
+    assert abs(_level_db(out[0], 250, sr) - _level_db(hum, 250, sr)) < 0.01
+    # zero phase: the hum comes out sample for sample (away from the edges)
+    assert np.max(np.abs(out[1, sr // 4:-sr // 4] - hum[sr // 4:-sr // 4])) < 1e-3
+
+
+@pytest.mark.parametrize("cutoff", [0.0, -5.0, 8000.0, 9000.0])
+def test_high_pass_refuses_an_edge_outside_the_band(cutoff):
+    with pytest.raises(ValueError, match="cutoff_hz"):
+        audio.high_pass(np.zeros(1000, np.float32), cutoff, 16000)
+
+
 def test_real_recordings_load(real_bees_dir):
     files = sorted(real_bees_dir.glob("*.wav"))
     assert files

@@ -416,9 +416,27 @@ def test_models_on_a_folder_of_recordings(tmp_path):
     assert out["griffin_lim"]["n_clips"] == TINY.gl_clips  # training segments
     assert "64 clips" not in bench.results_table(out)
     assert "clips of the recordings" in bench.results_table(out)
+    # and again above the rumble, on the same clips
+    hum = out["griffin_lim_hum"]
+    assert hum["high_pass_hz"] == bench.HUM_HIGH_PASS_HZ and hum["n_clips"] == TINY.gl_clips
+    assert hum["sc_db_pghi"] != out["griffin_lim"]["sc_db_pghi"]
+    assert abs(hum["energy_share_removed"]) < 0.05  # the synthetic kinds hold ~nothing under 60 Hz
+    assert "clips of the recordings high-passed at 60 Hz (which removes" in bench.results_table(out)
     (row,) = out["models"]
     assert row["name"] == "magnitude" and row["nonfinite_steps"] == 0
     assert np.isfinite(row["recon_lsd_db"])
+
+
+def test_phase_retrieval_above_the_rumble_reports_what_the_high_pass_removed():
+    sr, n = 16000, 8192
+    t = np.arange(n) / sr
+    rumble = np.sin(2 * np.pi * 31.25 * t)  # energy 0.5 per sample
+    hum = 0.5 * np.sin(2 * np.pi * 250 * t + np.arange(4)[:, None])  # 0.125
+    out = bench.bench_griffin_lim((rumble + hum).astype(np.float32), n_iter=2, high_pass_hz=60.0)
+    assert out["high_pass_hz"] == 60.0 and out["n_clips"] == 4
+    assert out["energy_share_removed"] == pytest.approx(0.8, abs=0.01)
+    assert "sc_db_pghi" in out and "energy_share_removed" not in bench.bench_griffin_lim(
+        hum.astype(np.float32), n_iter=2)
 
 
 def test_a_run_can_be_measured_on_the_validation_split(monkeypatch, capsys):
