@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "backup_dir", "train_command", "main"]
+__all__ = ["UsageError", "backup_dir", "budget_text", "train_command", "main"]
 
 
 class UsageError(ValueError):
@@ -82,6 +83,34 @@ def _check_resume(out: Path, config: Any) -> None:
                              "start without --resume")
 
 
+def budget_text(approach: str, n_train: int, epochs: int, batch_size: int,
+                on_corpus: bool = True) -> str:
+    """The run's budget in steps, and for your recordings how it compares
+    with what the benchmark gives ``approach`` on the synthetic corpus.
+
+    ``--epochs`` counts passes over the data, so a small folder makes few
+    steps of them: 76 clips in batches of 32 are 3 steps an epoch, against
+    8 on the corpus.  When the run would make fewer steps than the
+    benchmark's, the text names the ``--epochs`` that would make as many.
+    (For the oscillator bank, the reconstruction stage only.)
+    """
+    from beeutils.data import datasets
+    from beeutils.evaluation.bench import FULL
+
+    per_epoch = math.ceil(n_train / batch_size)
+    text = (f"{per_epoch} steps of {batch_size} clips per epoch: {epochs * per_epoch} steps "
+            f"in {epochs} epochs")
+    if on_corpus:
+        return text
+    corpus_train = len(datasets.make_corpus(clips_per_kind=FULL.clips_per_kind,
+                                            duration=FULL.duration).labels("train"))
+    benchmark = FULL.epochs_for(approach) * math.ceil(corpus_train / batch_size)
+    if epochs * per_epoch >= benchmark:
+        return text
+    return (f"{text}; on the synthetic corpus the benchmark gives {approach} {benchmark} "
+            f"steps, which --epochs {math.ceil(benchmark / per_epoch)} would give it here")
+
+
 def train_command(approach: str = "magnitude", data: Path | None = None,
                   kinds: Sequence[str] | None = None, conditional: bool = False,
                   epochs: int = 30, batch_size: int | None = None, clips_per_kind: int = 40,
@@ -121,9 +150,12 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
         shutil.rmtree(backup)  # a fresh run must not pick up an old backup
     backup.mkdir(parents=True, exist_ok=True)
     (backup / "model.json").write_text(json.dumps(config.to_dict()))
+    n_train = len(corpus.labels("train"))
     print(f"training {approach}{' by kind' if conditional else ''} on "
-          f"{data or 'the synthetic corpus'}: {len(corpus.labels('train'))} training clips "
+          f"{data or 'the synthetic corpus'}: {n_train} training clips "
           f"of {', '.join(corpus.kinds)}", flush=True)
+    print(budget_text(approach, n_train, epochs, batch_size, on_corpus=data is None),
+          flush=True)
     result = model.train(corpus, epochs=epochs, batch_size=batch_size, seed=seed,
                          backup_dir=backup, callbacks=callbacks, verbose=verbose,
                          adversarial_epochs=adversarial_epochs)

@@ -56,11 +56,28 @@ def test_trains_a_conditional_bank_on_a_folder_of_recordings(tmp_path, hive, cap
     out = tmp_path / "hive.keras"
     assert train.main(["--approach", "oscillator", "--data", str(hive), "--conditional",
                        "--out", str(out), *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "--epochs" in printed  # a short run on a small folder says what would match the corpus
     model = AudioModel.load(out)
     assert model.conditional and model.kinds == ("bee", "nobee")
     assert generate.main(["--model", str(out), "--kind", "nobee", "--n", "1", "--out",
                           str(tmp_path / "g"), "--no-png"]) == 0
     assert [p.name for p in (tmp_path / "g").glob("*.wav")] == ["nobee_00.wav"]
+
+
+def test_the_budget_in_steps_and_the_epochs_that_match_the_benchmarks():
+    # 76 real-hive segments in batches of 32: 3 steps an epoch; the bank has
+    # 60 epochs of 8 steps (256 corpus clips) in the benchmark: 480 steps.
+    assert train.budget_text("oscillator", 76, 60, 32, on_corpus=False) == (
+        "3 steps of 32 clips per epoch: 180 steps in 60 epochs; on the synthetic corpus "
+        "the benchmark gives oscillator 480 steps, which --epochs 160 would give it here")
+    assert train.budget_text("oscillator", 76, 160, 32, on_corpus=False) == (
+        "3 steps of 32 clips per epoch: 480 steps in 160 epochs")
+    # magnitude: batches of 4, 30 epochs of 64 steps
+    assert train.budget_text("magnitude", 76, 30, 4, on_corpus=False).endswith(
+        "gives magnitude 1920 steps, which --epochs 102 would give it here")
+    assert train.budget_text("magnitude", 256, 30, 4) == (
+        "64 steps of 4 clips per epoch: 1920 steps in 30 epochs")
 
 
 @pytest.mark.parametrize("args, message", [
