@@ -102,8 +102,7 @@ def budget_text(approach: str, n_train: int, epochs: int, batch_size: int,
             f"in {epochs} epochs")
     if on_corpus:
         return text
-    corpus_train = len(datasets.make_corpus(clips_per_kind=FULL.clips_per_kind,
-                                            duration=FULL.duration).labels("train"))
+    corpus_train = datasets.split_sizes(FULL.clips_per_kind)["train"]
     benchmark = FULL.epochs_for(approach) * math.ceil(corpus_train / batch_size)
     if epochs * per_epoch >= benchmark:
         return text

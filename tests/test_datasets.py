@@ -63,6 +63,16 @@ def test_splits_are_stratified(tmp_path):
     assert corpus.clips("val") == corpus.clips("validation")
 
 
+def test_split_sizes_are_the_corpus_counts_without_synthesis(small):
+    from beeutils.data import synth
+
+    sizes = datasets.split_sizes(small.params["clips_per_kind"], len(KINDS))
+    assert sizes == {s: len(small.labels(s)) for s in datasets.SPLITS}
+    assert datasets.split_sizes(40) == {"train": 32 * len(synth.KINDS),
+                                        "validation": 4 * len(synth.KINDS),
+                                        "test": 4 * len(synth.KINDS)}
+
+
 def test_tiny_corpus_still_has_every_split(small):
     assert small.counts() == {k: {"train": 2, "validation": 1, "test": 1} for k in KINDS}
 

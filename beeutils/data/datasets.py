@@ -135,6 +135,16 @@ def _check_params(kinds: Sequence[str], clips_per_kind: int, sr: int, duration: 
         raise ValueError("make_corpus: " + "; ".join(problems))
 
 
+def split_sizes(clips_per_kind: int = 40, n_kinds: int | None = None,
+                splits: Sequence[float] = (0.8, 0.1, 0.1)) -> dict[str, int]:
+    """Clips per split (``SPLITS``) of the corpus ``make_corpus`` would make
+    with these settings, without synthesising it (``n_kinds`` None: every
+    kind of ``synth.KINDS``)."""
+    n_kinds = len(_synth().KINDS) if n_kinds is None else int(n_kinds)
+    return {name: n_kinds * count
+            for name, count in zip(SPLITS, _split_counts(clips_per_kind, splits))}
+
+
 def corpus_params(kinds: Sequence[str] | None = None, clips_per_kind: int = 40, sr: int = 16000,
                   duration: float = 2.048, seed: int = 0,
                   splits: Sequence[float] = (0.8, 0.1, 0.1)) -> dict:
@@ -689,6 +699,7 @@ __all__ = [
     "make_corpus",
     "load_corpus",
     "corpus_params",
+    "split_sizes",
     "params_hash",
     "find_audio_files",
     "report_skipped",
