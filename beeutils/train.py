@@ -5,14 +5,16 @@
     python -m beeutils.train --approach oscillator --conditional --epochs 60 --adversarial-epochs 30
     python -m beeutils.train --approach magnitude --conditional --kinds hum,queen_toot,hiss
     python -m beeutils.train --approach magnitude --epochs 30 --resume   # after an interruption
+    python -m beeutils.train --approach magnitude --network modulation_weight=0.01
 
 Writes ``--out`` (default ``build/models/<approach>.keras``) with its ``.json``
 description beside it: what ``python -m beeutils.generate`` and notebook 10
 read.  While training, a backup is kept in ``<out>.backup/`` after every
 epoch; ``--resume`` carries on from it with the same settings.  Bad input
 (a folder with no readable audio, an unknown approach or kind, a backup or
-model file of another approach on ``--resume``) gets a one-line error and
-exit status 2.
+model file of another approach on ``--resume``, a ``--network`` change to a
+field the approach's network does not have) gets a one-line error and exit
+status 2.
 """
 
 from __future__ import annotations
@@ -115,17 +117,20 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
                   epochs: int = 30, batch_size: int | None = None, clips_per_kind: int = 40,
                   seed: int = 0, out: Path | None = None, resume: bool = False,
                   callbacks: Sequence[Any] = (), verbose: int | str = 1,
-                  adversarial_epochs: int = 0) -> Path:
+                  adversarial_epochs: int = 0,
+                  network_changes: dict[str, Any] | None = None) -> Path:
     """What ``python -m beeutils.train`` does; returns the ``.keras`` path.
 
     ``batch_size`` None takes the approach's
-    (``models.configs.TRAINING_BATCH_SIZE``, as the benchmark does).
+    (``models.configs.TRAINING_BATCH_SIZE``, as the benchmark does);
+    ``network_changes`` ``{field: value}`` change fields of the approach's
+    default network (``models.configs.network_with``).
 
     Raises:
         UsageError: unusable input (see the module docstring).
     """
     from beeutils.models.audio_model import APPROACHES, AudioModel
-    from beeutils.models.configs import TRAINING_BATCH_SIZE, ModelConfig
+    from beeutils.models.configs import TRAINING_BATCH_SIZE, ModelConfig, network_with
 
     if approach not in APPROACHES:
         raise UsageError(f"unknown approach {approach!r}; choose one of {', '.join(APPROACHES)}")
@@ -137,7 +142,11 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
         raise UsageError("--adversarial-epochs must be at least 0")
     out = Path(out or Path("build/models") / f"{approach}.keras").with_suffix(".keras")
     corpus = _corpus(data, kinds, clips_per_kind, seed)
-    config = ModelConfig(approach, conditional=conditional)
+    try:
+        network = network_with(approach, network_changes)
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"--network: {err}") from err
+    config = ModelConfig(approach, network=network, conditional=conditional)
     backup = backup_dir(out)
     if resume:
         _check_resume(out, config)
@@ -165,7 +174,7 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from beeutils.models.configs import APPROACHES, TRAINING_BATCH_SIZE
+    from beeutils.models.configs import APPROACHES, TRAINING_BATCH_SIZE, parse_change
 
     parser = argparse.ArgumentParser(prog="python -m beeutils.train",
                                      description=__doc__.split("\n\n")[0])
@@ -191,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="model file (default build/models/APPROACH.keras)")
     parser.add_argument("--resume", action="store_true",
                         help="carry on from the backup an interrupted run left")
+    parser.add_argument("--network", action="append", metavar="FIELD=VALUE",
+                        help="change a field of the approach's default network, e.g. "
+                             "modulation_weight=0.01 (the value is read as JSON); repeat "
+                             "for several")
     args = parser.parse_args(argv)
 
     from beeutils import config
@@ -198,9 +211,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     config.setup(seed=args.seed, plots=False)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
     try:
+        changes = {}
+        for item in args.network or ():
+            try:
+                field, value = parse_change(item)
+            except ValueError as err:
+                raise UsageError(f"--network {item}: {err}") from err
+            changes[field] = value
         train_command(args.approach, args.data, kinds, args.conditional, args.epochs,
                       args.batch_size, args.clips_per_kind, args.seed, args.out, args.resume,
-                      adversarial_epochs=args.adversarial_epochs)
+                      adversarial_epochs=args.adversarial_epochs, network_changes=changes)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

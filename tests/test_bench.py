@@ -353,6 +353,51 @@ def test_too_few_epochs_or_clips_per_step_are_refused(argv, message, capsys):
     assert argv[0] in err and message in err
 
 
+# Three clips per kind leave one training latent of some kind: too few for its mixture prior.
+@pytest.mark.filterwarnings("ignore:kept the normal prior")
+def test_network_changes_on_the_command_line_reach_the_models_and_the_settings(monkeypatch):
+    from beeutils.models.audio_model import AudioModel
+
+    _, default = bench.parse_args([])
+    assert default.network_changes == {} and bench.network_text(dataclasses.asdict(default)) == ""
+    _, settings = bench.parse_args(["--network", "magnitude.modulation_weight=0.01",
+                                    "--network", "magnitude.encoder_widths=[8, 16]"])
+    assert settings.network_changes == {
+        "magnitude": {"modulation_weight": 0.01, "encoder_widths": [8, 16]}}
+    network = settings.network_for("magnitude")
+    assert network.modulation_weight == 0.01 and network.encoder_widths == (8, 16)
+    assert settings.network_for("logmag_if").modulation_weight == 0.0   # only the one named
+    saved = json.loads(json.dumps(dataclasses.asdict(settings)))
+    assert bench.BenchSettings(**saved) == settings
+    assert bench.network_text(saved) == ("; magnitude network with modulation_weight 0.01, "
+                                         "encoder_widths [8, 16]")
+    built = []
+    original_build = AudioModel.build
+
+    def recording_build(cls, config, *args, **kwargs):
+        built.append((config.conditional, config.network))
+        return original_build(config, *args, **kwargs)
+
+    monkeypatch.setattr(AudioModel, "build", classmethod(recording_build))
+    tiny = dataclasses.replace(TINY, approaches=("magnitude",), conditional=("magnitude",),
+                               network_changes={"magnitude": {"modulation_weight": 0.01}})
+    bench.bench_models(tiny)
+    assert [(c, n.modulation_weight) for c, n in built] == [(False, 0.01), (True, 0.01)]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--network", "magnitude.modulation_weight"], "expected FIELD=VALUE"),
+    (["--network", "magnitude=0.01"], "expected APPROACH.FIELD=VALUE"),
+    (["--network", "magnitude.modulation_weight=lots"], "the value in JSON"),
+    (["--network", "magnitude.modulation=0.01"], "has no field(s) ['modulation']"),
+    (["--network", "wavenet.modulation_weight=0.01"], "unknown approach 'wavenet'")])
+def test_bad_network_changes_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv", [["--approaches", "wavenet"], ["--conditional", "magnitud"]])
 def test_unknown_approaches_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -169,3 +169,24 @@ def test_mr_stft_gradient_finite_at_zero_signal():
 def test_mr_stft_rejects_bad_overlap():
     with pytest.raises(ValueError):
         losses.multi_resolution_stft_loss(_tone(), _tone(), overlap=1.0)
+
+
+# ------------------------------------------------------------ modulation
+
+
+def test_modulation_distance_asks_for_rates_not_times():
+    # A bin pulsing 8 times per clip against the same pulses moved in time,
+    # against a level that never moves (the mean a squared error settles on).
+    t = np.arange(64)
+    pulses = np.where(np.sin(2 * np.pi * 8 * t / 64) > 0, 1.0, -1.0)
+    x = np.tile(pulses, (2, 3, 1))[..., None].astype(np.float32)      # (2, 3, 64, 1)
+    moved = np.roll(x, 3, axis=2)
+    flat = np.zeros_like(x)
+    assert value(losses.modulation_distance(x, moved)) < 1e-3
+    assert value(losses.modulation_distance(x, flat)) > 100.0
+    assert value(losses.mse_pixels(x, moved)) > value(losses.mse_pixels(x, flat))
+    # The mean level is the pixel loss's business, not this one's.
+    assert value(losses.modulation_distance(x, x + 0.5)) < 1e-3
+    # Only channel 0 counts; the others (say an IF channel) do not enter.
+    other = np.concatenate([x, np.random.default_rng(0).standard_normal(x.shape)], -1)
+    assert value(losses.modulation_distance(other, np.concatenate([x, flat], -1))) < 1e-3

@@ -104,7 +104,7 @@ def trained():
     """A tiny 1-channel VAE-GAN after 20 training steps, and its data."""
     shape = (28, 28, 1)
     x = images(80, shape)
-    model = tiny_vaegan(shape, pixel_loss="bce", pixel_weight=0.5)
+    model = tiny_vaegan(shape, pixel_loss="bce", pixel_weight=0.5, modulation_weight=0.01)
     model.compile()
     history = model.fit(x, batch_size=4, epochs=1, verbose=0, shuffle=False)
     return model, x, history.history
@@ -120,7 +120,7 @@ def test_twenty_steps_stay_finite_and_report_every_tracker(trained):
     assert int(model.disc_optimizer.iterations.numpy()) == 20
     for name in vaegan.GRAD_NORMS:
         assert history[name][0] > 0.0, f"{name}: no gradient reached this part"
-    assert history["pixel"][0] > 0.0
+    assert history["pixel"][0] > 0.0 and history["modulation"][0] > 0.0
 
 
 def test_two_channel_training_finite():
@@ -131,6 +131,7 @@ def test_two_channel_training_finite():
     assert model.dec_optimizer.iterations.numpy() == 20
     assert all(np.isfinite(v).all() for v in history.values())
     assert model.reconstruct(images(3, shape)).shape == (3, *shape)
+    assert np.all(np.asarray(history["modulation"]) == 0.0)   # weight 0: not computed
 
 
 def test_evaluate_reports_loss_terms(trained):
@@ -168,6 +169,7 @@ def test_save_load_round_trip(trained, tmp_path):
     np.testing.assert_array_equal(model.reconstruct(x[:6]), loaded.reconstruct(x[:6]))
     np.testing.assert_array_equal(model.sample(3, seed=1), loaded.sample(3, seed=1))
     assert loaded.pixel_loss == "bce" and loaded.pixel_weight == 0.5
+    assert loaded.modulation_weight == 0.01
     assert loaded.log_var_clamp == model.log_var_clamp
     # the optimisers come back with their state and keep training
     assert isinstance(loaded.disc_optimizer, keras.optimizers.Adam)

@@ -84,6 +84,8 @@ def test_the_budget_in_steps_and_the_epochs_that_match_the_benchmarks():
     (["--approach", "wavenet"], "unknown approach 'wavenet'"),
     (["--kinds", "hum,tuba"], "unknown kind(s) tuba"),
     (["--epochs", "0"], "must be at least 1"),
+    (["--network", "modulation_weight"], "expected FIELD=VALUE"),
+    (["--network", "modulation=0.01"], "VAEGANConfig has no field(s) ['modulation']"),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, message):
     assert train.main([*args, "--out", str(tmp_path / "m.keras")]) == 2
@@ -171,3 +173,26 @@ def test_the_batch_size_is_the_approachs_unless_given(tmp_path, monkeypatch):
                                 verbose=0)
     assert asked == [("magnitude", 4), ("oscillator", 32), ("magnitude", 8)]
     assert TRAINING_BATCH_SIZE["magnitude"] == 4 and TRAINING_BATCH_SIZE["oscillator"] == 32
+
+
+def test_network_changes_reach_the_model_and_its_description(tmp_path, monkeypatch):
+    class Stop(Exception):
+        """Ends the run where training would start."""
+
+    trained = []
+
+    def recording_train(self, corpus, **kwargs):
+        trained.append(self.config)
+        raise Stop
+
+    monkeypatch.setattr(AudioModel, "train", recording_train)
+    out = tmp_path / "m.keras"
+    with pytest.raises(Stop):
+        train.main(["--kinds", _kinds(), "--epochs", "1", "--clips-per-kind", "3",
+                    "--network", "modulation_weight=0.01", "--network", "latent_dim=8",
+                    "--out", str(out)])
+    (config,) = trained
+    assert config.network.modulation_weight == 0.01 and config.network.latent_dim == 8
+    assert config.network.pixel_weight == 1.0                       # the rest as by default
+    described = json.loads((train.backup_dir(out) / "model.json").read_text())
+    assert described["network"]["modulation_weight"] == 0.01    # --resume checks against it

@@ -8,6 +8,7 @@
     python -m beeutils.bench --adversarial-epochs 0   # no adversarial stage for the oscillator bank
     python -m beeutils.bench --save-models build/models   # keep the trained models
     python -m beeutils.bench --approaches magnitude logmag_if --conditional   # only these models
+    python -m beeutils.bench --network magnitude.modulation_weight=0.01   # a network setting
 
 It measures, on this machine:
 
@@ -136,6 +137,10 @@ class BenchSettings:
             seed; each seeds corpus, weights, batch order and sampling.
             The first also seeds the signal-processing parts and is the
             one whose models ``--save-models`` keeps.
+        network_changes: changes to approaches' default networks
+            (``models.configs.default_network``), ``{approach: {field:
+            value}}``, for a model with and without kinds: how a setting is
+            measured before it becomes a default.
     """
 
     clips_per_kind: int = 40
@@ -154,6 +159,7 @@ class BenchSettings:
     conditional: tuple[str, ...] = ("magnitude", "oscillator")
     seeds: tuple[int, ...] = (0,)
     eval_split: str = "test"
+    network_changes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.eval_split not in EVAL_SPLITS:
@@ -171,6 +177,16 @@ class BenchSettings:
                       "batch_size_by_approach"):
             object.__setattr__(self, field,
                                {str(k): int(v) for k, v in getattr(self, field).items()})
+        object.__setattr__(self, "network_changes", {
+            str(k): dict(v) for k, v in self.network_changes.items() if v})
+        for approach in self.network_changes:
+            self.network_for(approach)  # an unknown approach or field fails here
+
+    def network_for(self, approach: str) -> Any:
+        """``approach``'s network: its default with ``network_changes``."""
+        from beeutils.models.configs import network_with
+
+        return network_with(approach, self.network_changes.get(approach))
 
     def epochs_for(self, approach: str) -> int:
         """Training epochs of ``approach`` (with or without kinds)."""
@@ -496,8 +512,9 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
     for approach, conditional in runs:
         name = f"{approach}_by_kind" if conditional else approach
         print(f"[bench] training {name} ...", flush=True)
-        model = AudioModel.build(ModelConfig(approach, stft, conditional=conditional), corpus,
-                                 seed=seed)
+        config = ModelConfig(approach, stft, settings.network_for(approach),
+                             conditional=conditional)
+        model = AudioModel.build(config, corpus, seed=seed)
         model.train(corpus, epochs=settings.epochs_for(approach),
                     batch_size=settings.batch_size_for(approach), seed=seed, verbose=verbose,
                     adversarial_epochs=settings.adversarial_epochs_for(approach))
@@ -662,7 +679,7 @@ def results_table(results: dict[str, Any]) -> str:
         split = st.get("eval_split", "test")
         measured = "" if split == "test" else f"; measured on the {split} split, not the test split"
         lines += ["", f"Settings: {data}; {st['duration']} s clips; {batches_text(st)}; "
-                      f"{epochs_text(st)}{measured}{took}."]
+                      f"{epochs_text(st)}{network_text(st)}{measured}{took}."]
     return "\n".join(lines)
 
 
@@ -703,6 +720,15 @@ def batches_text(settings: Mapping[str, Any]) -> str:
         names_by_size.setdefault(size, []).append(name)
     parts = "; ".join(f"{size} for {' and '.join(names)}" for size, names in names_by_size.items())
     return f"batches of {settings['batch_size']} ({parts})"
+
+
+def network_text(settings: Mapping[str, Any]) -> str:
+    """A run's changes to the default networks in words, from its settings
+    as saved in the JSON: "" when there are none, else e.g. "; magnitude
+    network with modulation_weight 0.01"."""
+    return "".join(f"; {approach} network with "
+                   + ", ".join(f"{field} {value}" for field, value in changes.items())
+                   for approach, changes in (settings.get("network_changes") or {}).items())
 
 
 def epochs_text(settings: Mapping[str, Any]) -> str:
@@ -868,6 +894,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="the held-out split to measure the models on (default: test; "
                              "validation: to choose settings such as --epochs without "
                              "looking at the test split)")
+    parser.add_argument("--network", action="append", metavar="APPROACH.FIELD=VALUE",
+                        help="change a field of an approach's default network, e.g. "
+                             "magnitude.modulation_weight=0.01 (the value is read as JSON); "
+                             "repeat for several")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--data", type=Path,
                         help="folder of recordings to use instead of the synthetic corpus")
@@ -889,7 +919,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     step of every approach, ``--split`` the held-out split measured, ``--approaches`` and
     ``--conditional`` which models it trains, ``--adversarial-epochs`` the
     oscillator bank's second stage (``RECORDINGS_ADVERSARIAL_EPOCHS`` with
-    ``--data`` unless given).  Exits with a usage error (status 2) for
+    ``--data`` unless given), ``--network`` changes to approaches' default
+    networks (``BenchSettings.network_changes``).  Exits with a usage error (status 2) for
     repeated seeds, an unknown approach, too few epochs, an empty batch or a
     missing ``--data`` folder.
     """
@@ -924,6 +955,20 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     if args.batch_size is not None:
         settings = dataclasses.replace(settings, batch_size=args.batch_size,
                                        batch_size_by_approach={})
+    if args.network:
+        from beeutils.models.configs import parse_change
+
+        changes: dict[str, dict[str, Any]] = {}
+        try:
+            for item in args.network:
+                approach, dot, change = item.partition(".")
+                if not dot or "=" in approach:
+                    raise ValueError("expected APPROACH.FIELD=VALUE")
+                field, value = parse_change(change)
+                changes.setdefault(approach, {})[field] = value
+            settings = dataclasses.replace(settings, network_changes=changes)
+        except (TypeError, ValueError) as err:
+            parser.error(f"--network {item}: {err}")
     if args.seeds is not None:
         if len(set(args.seeds)) != len(args.seeds):
             parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")

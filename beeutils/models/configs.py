@@ -13,13 +13,15 @@ checked and printed without loading a framework.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from beeutils.dsp.spectral import WIDEBAND, STFTConfig
 
 __all__ = ["VAEGANConfig", "OscillatorConfig", "ModelConfig", "APPROACHES",
            "REPRESENTATION_OF", "NETWORK_CONFIG_OF", "DEFAULT_NETWORK_CHANGES",
-           "DEFAULT_REPRESENTATION_OPTIONS", "TRAINING_BATCH_SIZE", "default_network"]
+           "DEFAULT_REPRESENTATION_OPTIONS", "TRAINING_BATCH_SIZE", "default_network",
+           "network_with", "parse_change"]
 
 #: The approaches, in the order the series introduces them.
 APPROACHES = ("magnitude", "real_imag", "logmag_if", "oscillator")
@@ -82,6 +84,10 @@ class VAEGANConfig(_Serialisable):
         feature_block: discriminator block whose output is the feature space.
         kl_weight, pixel_weight, feature_weight, gamma, gan_weight: loss
             weights (``beeutils.models.vaegan.VAEGAN``).
+        modulation_weight: weight of ``losses.modulation_distance``
+            between input and reconstruction: each bin's rise and fall over
+            time at the rates of the input, wherever in time they fall;
+            0 leaves it out.
         waveform_weight: weight of the multi-resolution STFT loss on the audio
             of the reconstruction (representations with an exact inverse in
             the graph: ``real_imag``); 0 leaves it out.
@@ -112,6 +118,7 @@ class VAEGANConfig(_Serialisable):
     feature_block: int = -1
     kl_weight: float = 1.0
     pixel_weight: float = 1.0
+    modulation_weight: float = 0.0
     feature_weight: float = 1.0
     feature_reduction: str = "sum"
     gamma: float = 1.0
@@ -225,6 +232,36 @@ def default_network(approach: str) -> VAEGANConfig | OscillatorConfig:
     Every other approach takes its class's defaults.
     """
     return NETWORK_CONFIG_OF[approach](**DEFAULT_NETWORK_CHANGES.get(approach, {}))
+
+
+def network_with(approach: str, changes: dict[str, Any] | None = None) -> Any:
+    """``approach``'s default network with ``changes`` ``{field: value}``
+    (JSON values: lists become tuples).
+
+    Raises:
+        ValueError: an unknown approach or field.
+    """
+    if approach not in NETWORK_CONFIG_OF:
+        raise ValueError(f"unknown approach {approach!r}; choose from {', '.join(APPROACHES)}")
+    network = default_network(approach)
+    return type(network).from_dict({**network.to_dict(), **changes}) if changes else network
+
+
+def parse_change(text: str) -> tuple[str, Any]:
+    """``"FIELD=VALUE"``, the value in JSON, -> ``(field, value)``: how the
+    command lines take a change to a network (``--network``).
+
+    Raises:
+        ValueError: no ``=``, no field, or a value that is not JSON.
+    """
+    field, sep, value = text.partition("=")
+    try:
+        if sep and field.strip():
+            return field.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        pass
+    raise ValueError(f"expected FIELD=VALUE with the value in JSON (0.01, [16, 32, 64], "
+                     f"null), got {text!r}")
 
 
 #: Where an approach's default network differs from its class's defaults.

@@ -80,8 +80,8 @@ __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "b
            "label_tensor"]
 
 #: Loss terms the model tracks (train and test).
-LOSS_TERMS = ("kl", "feature", "pixel", "waveform", "logmag", "consistency", "gan_dec", "disc",
-              "aux_real", "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
+LOSS_TERMS = ("kl", "feature", "pixel", "modulation", "waveform", "logmag", "consistency",
+              "gan_dec", "disc", "aux_real", "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
 #: Global gradient norms the model tracks (train only).
 GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
 
@@ -400,6 +400,8 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         pixel_loss: ``None``, ``"bce"`` or ``"mse"``: an extra pixel-wise
             reconstruction term (the keras.io VAE used ``"bce"``).
         pixel_weight: its weight.
+        modulation_weight: weight of ``losses.modulation_distance``: each
+            bin's rise and fall over time, whenever it happens.
         gan_weight: weight of the decoder's GAN term.
         log_var_clamp: clip ``z_log_var`` into ``[-c, c]`` in the KL and the
             sampling; ``None`` is the naive ``exp(log_var)`` that overflows.
@@ -434,6 +436,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         feature_reduction: str = "sum",
         pixel_loss: str | None = None,
         pixel_weight: float = 1.0,
+        modulation_weight: float = 0.0,
         gan_weight: float = 1.0,
         log_var_clamp: float | None = 10.0,
         gan_from_logits: bool = True,
@@ -474,6 +477,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         self.feature_reduction = feature_reduction
         self.pixel_loss = pixel_loss
         self.pixel_weight = float(pixel_weight)
+        self.modulation_weight = float(modulation_weight)
         self.gan_weight = float(gan_weight)
         self.log_var_clamp = None if log_var_clamp is None else float(log_var_clamp)
         self.gan_from_logits = bool(gan_from_logits)
@@ -556,6 +560,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             "feature_reduction": self.feature_reduction,
             "pixel_loss": self.pixel_loss,
             "pixel_weight": self.pixel_weight,
+            "modulation_weight": self.modulation_weight,
             "gan_weight": self.gan_weight,
             "log_var_clamp": self.log_var_clamp,
             "gan_from_logits": self.gan_from_logits,
@@ -661,6 +666,8 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             pixel = losses.mse_pixels(x, x_tilde)
         else:
             pixel = ops.convert_to_tensor(0.0)
+        modulation = (losses.modulation_distance(x, x_tilde) if self.modulation_weight
+                      else ops.convert_to_tensor(0.0))
         if self.waveform_weight:
             # The sound of the reconstruction against the sound of the input,
             # at several resolutions: no bin's exact phase is asked for.
@@ -679,7 +686,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         else:
             consistency = ops.convert_to_tensor(0.0)
         recon = (self.feature_weight * feature + self.pixel_weight * pixel
-                 + self.waveform_weight * waveform + self.log_magnitude_weight * logmag
+                 + self.modulation_weight * modulation + self.waveform_weight * waveform + self.log_magnitude_weight * logmag
                  + self.consistency_weight * consistency)
         gan_kw = {"from_logits": self.gan_from_logits, "prob_clip": self.gan_prob_clip}
         gan_dec = losses.gan_generator_loss([logit_tilde, logit_p], **gan_kw)
@@ -689,7 +696,8 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         dec_loss = self.gamma * recon + self.gan_weight * gan_dec + self.aux_weight * aux_fake
         disc = disc + self.aux_weight * aux_real
         return {
-            "kl": kl, "feature": feature, "pixel": pixel, "waveform": waveform, "logmag": logmag,
+            "kl": kl, "feature": feature, "pixel": pixel, "modulation": modulation,
+            "waveform": waveform, "logmag": logmag,
             "consistency": consistency,
             "gan_dec": gan_dec,
             "disc": disc, "aux_real": aux_real, "aux_fake": aux_fake,
@@ -903,6 +911,7 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
         kl_weight=config.kl_weight, gamma=config.gamma,
         feature_weight=config.feature_weight, feature_reduction=config.feature_reduction,
         pixel_loss="mse", pixel_weight=config.pixel_weight,
+        modulation_weight=config.modulation_weight,
         gan_weight=config.gan_weight, log_var_clamp=config.log_var_clamp,
         gan_from_logits=True, seed=seed, name=name, n_classes=n_classes,
         waveform=waveform if config.waveform_weight or config.consistency_weight else None,
