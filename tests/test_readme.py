@@ -34,7 +34,10 @@ def test_module_table_matches_the_tree():
 #: Every benchmark run the README shows, in the order it shows them.
 RESULTS_FILES = ["bench.json", "bench_batch32.json", "bench_complex.json",
                  "bench_real_imag.json", "bench_real_imag_refined.json",
-                 "bench_magnitude_batch4.json", "bench_logmag_if_batch4_validation.json",
+                 "bench_magnitude_batch4.json", "bench_magnitude_modulation.json",
+                 "bench_magnitude_validation.json", "bench_magnitude_modulation_validation.json",
+                 "bench_magnitude_modulation_0.03_validation.json",
+                 "bench_logmag_if_batch4_validation.json",
                  "bench_logmag_if_batch32_validation.json", "real_bees.json",
                  "real_bees_phase.json", "real_bees_real_imag.json", "real_bees_adversarial.json",
                  "real_bees_oscillator_160.json", "real_bees_validation_60.json",
