@@ -81,7 +81,8 @@ __all__ = ["build_encoder", "build_decoder", "build_discriminator", "VAEGAN", "b
 
 #: Loss terms the model tracks (train and test).
 LOSS_TERMS = ("kl", "feature", "pixel", "modulation", "waveform", "logmag", "consistency",
-              "gan_dec", "disc", "aux_real", "aux_fake", "enc_loss", "dec_loss", "total", "d_real", "d_fake")
+              "gan_dec", "disc", "aux_real", "aux_fake", "enc_loss", "dec_loss", "total",
+              "d_real", "d_fake")
 #: Global gradient norms the model tracks (train only).
 GRAD_NORMS = ("enc_grad_norm", "dec_grad_norm", "disc_grad_norm")
 
@@ -686,8 +687,8 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         else:
             consistency = ops.convert_to_tensor(0.0)
         recon = (self.feature_weight * feature + self.pixel_weight * pixel
-                 + self.modulation_weight * modulation + self.waveform_weight * waveform + self.log_magnitude_weight * logmag
-                 + self.consistency_weight * consistency)
+                 + self.modulation_weight * modulation + self.waveform_weight * waveform
+                 + self.log_magnitude_weight * logmag + self.consistency_weight * consistency)
         gan_kw = {"from_logits": self.gan_from_logits, "prob_clip": self.gan_prob_clip}
         gan_dec = losses.gan_generator_loss([logit_tilde, logit_p], **gan_kw)
         disc = losses.gan_discriminator_loss(logit_real, [logit_tilde, logit_p], **gan_kw)
