@@ -141,11 +141,11 @@ def train_command(approach: str = "magnitude", data: Path | None = None,
     if adversarial_epochs < 0:
         raise UsageError("--adversarial-epochs must be at least 0")
     out = Path(out or Path("build/models") / f"{approach}.keras").with_suffix(".keras")
-    corpus = _corpus(data, kinds, clips_per_kind, seed)
-    try:
+    try:  # before the corpus is read or synthesised: a typo fails at once
         network = network_with(approach, network_changes)
     except (TypeError, ValueError) as err:
         raise UsageError(f"--network: {err}") from err
+    corpus = _corpus(data, kinds, clips_per_kind, seed)
     config = ModelConfig(approach, network=network, conditional=conditional)
     backup = backup_dir(out)
     if resume:
