@@ -5,7 +5,7 @@
     python -m beeutils.train --approach oscillator --conditional --epochs 60 --adversarial-epochs 30
     python -m beeutils.train --approach magnitude --conditional --kinds hum,queen_toot,hiss
     python -m beeutils.train --approach magnitude --epochs 30 --resume   # after an interruption
-    python -m beeutils.train --approach magnitude --network modulation_weight=0.01
+    python -m beeutils.train --approach magnitude --network modulation_weight=0   # without that loss
 
 Writes ``--out`` (default ``build/models/<approach>.keras``) with its ``.json``
 description beside it: what ``python -m beeutils.generate`` and notebook 10
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="carry on from the backup an interrupted run left")
     parser.add_argument("--network", action="append", metavar="FIELD=VALUE",
                         help="change a field of the approach's default network, e.g. "
-                             "modulation_weight=0.01 (the value is read as JSON); repeat "
+                             "modulation_weight=0.03 (the value is read as JSON); repeat "
                              "for several")
     args = parser.parse_args(argv)
 

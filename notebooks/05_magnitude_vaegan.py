@@ -448,8 +448,13 @@ plt.show()
 # less than the right pulse a few frames off.  `losses.modulation_distance`
 # asks instead how strongly, and at which rates, each bin rises and falls,
 # wherever in time; `VAEGANConfig(modulation_weight=...)` adds it to the
-# reconstruction loss.  The README ("A loss on each bin's rise and fall")
-# measures it over three seeds.
+# reconstruction loss.  The package's default network for this approach
+# (`configs.default_network("magnitude")`, what the benchmark and
+# `python -m beeutils.train` build) takes it at weight 0.01; the model above
+# keeps `VAEGANConfig`'s default, no such term, so the blur you see is the
+# pixel loss's own.  The README ("A loss on each bin's rise and fall")
+# measures the term over three seeds: every generation row improves a
+# little, and the quacks the model conditioned on kind writes still fail.
 
 # %% [markdown]
 # Listen: for each kind, the original clip, Griffin-Lim on its **true**

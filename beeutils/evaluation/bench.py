@@ -8,7 +8,7 @@
     python -m beeutils.bench --adversarial-epochs 0   # no adversarial stage for the oscillator bank
     python -m beeutils.bench --save-models build/models   # keep the trained models
     python -m beeutils.bench --approaches magnitude logmag_if --conditional   # only these models
-    python -m beeutils.bench --network magnitude.modulation_weight=0.01   # a network setting
+    python -m beeutils.bench --network magnitude.modulation_weight=0   # a network setting (here: off)
 
 It measures, on this machine:
 
@@ -896,7 +896,7 @@ def _parser() -> argparse.ArgumentParser:
                              "looking at the test split)")
     parser.add_argument("--network", action="append", metavar="APPROACH.FIELD=VALUE",
                         help="change a field of an approach's default network, e.g. "
-                             "magnitude.modulation_weight=0.01 (the value is read as JSON); "
+                             "magnitude.modulation_weight=0.03 (the value is read as JSON); "
                              "repeat for several")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--data", type=Path,
