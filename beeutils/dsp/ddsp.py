@@ -133,9 +133,12 @@ def harmonic_bank(f0_hz: Any, amplitude: Any, distribution: Any, n_samples: int,
     f0_hz = tf.convert_to_tensor(f0_hz, dtype=tf.float32)
     amplitude = tf.convert_to_tensor(amplitude, dtype=tf.float32)
     dist = normalize_harmonics(distribution, f0_hz, sr, max_hz)
-    n_harmonics = int(dist.shape[-1])
-    amps = upsample(amplitude[..., None] * dist, n_samples, hop)        # (b, n, K)
-    f0 = upsample(f0_hz, n_samples, hop)                                 # (b, n)
+    n_frames, n_harmonics = int(dist.shape[1]), int(dist.shape[-1])
+    n_blocks = -(-n_samples // hop)
+    if n_blocks > n_frames:
+        raise ValueError(f"{n_frames} frames of hop {hop} cover {n_frames * hop} samples, "
+                         f"fewer than n_samples={n_samples}")
+    f0 = upsample(f0_hz, n_blocks * hop, hop)                            # (b, blocks * hop)
     # Cycles of the fundamental, summed in float64 and wrapped to [0, 1):
     # float32 would lose a hundredth of a cycle after a second of audio.
     cycles = tf.cumsum(tf.cast(f0, tf.float64) / sr, axis=1, exclusive=True)
@@ -146,7 +149,17 @@ def harmonic_bank(f0_hz: Any, amplitude: Any, distribution: Any, n_samples: int,
     phase = 2.0 * math.pi * (harmonic_cycles - tf.floor(harmonic_cycles))
     if phase0 is not None:
         phase = phase + tf.convert_to_tensor(phase0, tf.float32)[:, None, None] * k
-    return tf.reduce_sum(amps * tf.sin(phase), axis=-1)
+    sines = tf.reshape(tf.sin(phase), [-1, n_blocks, hop, n_harmonics])  # (b, blocks, hop, K)
+    # Each harmonic's amplitude moves on a straight line from one frame to
+    # the next (as ``upsample`` draws it), so the sum over harmonics is a
+    # blend of two sums taken with the frame-rate amplitudes at each end of
+    # the block: the same sound, without a (b, n, K) tensor of amplitudes.
+    amps = amplitude[..., None] * dist                                   # (b, F, K)
+    following = tf.concat([amps[:, 1:], amps[:, -1:]], axis=1)          # hold the last frame
+    start = tf.einsum("bthk,btk->bth", sines, amps[:, :n_blocks])
+    end = tf.einsum("bthk,btk->bth", sines, following[:, :n_blocks])
+    w = tf.constant((np.arange(hop) / hop).astype(np.float32))
+    return tf.reshape(start * (1.0 - w) + end * w, [-1, n_blocks * hop])[:, :n_samples]
 
 
 def noise_filter_ir(magnitudes: Any, window: bool = True) -> Any:
