@@ -271,6 +271,68 @@ def test_bad_seeds_are_refused(argv, capsys):
     assert "--seeds" in capsys.readouterr().err
 
 
+def _one_seed(results, index, seconds):
+    """The run of ``results`` with seed number ``index`` alone, as a
+    ``--seeds K`` run of the same benchmark would have written it."""
+    run = results["runs"][index]
+    part = {key: value for key, value in results.items() if key not in ("aggregate", "models")}
+    part.update(seeds=[run["seed"]], settings={**results["settings"], "seeds": [run["seed"]]},
+                runs=[run], models=run["models"], seconds=seconds)
+    return json.loads(json.dumps(part))
+
+
+def test_runs_of_one_seed_each_combine_into_the_run_of_both(seeded, tmp_path, capsys):
+    first, second = _one_seed(seeded, 0, 100.0), _one_seed(seeded, 1, 140.0)
+    paths = [tmp_path / "s0.json", tmp_path / "s1.json"]
+    for path, part in zip(paths, (first, second)):
+        path.write_text(json.dumps(part))
+    out = tmp_path / "both.json"
+    assert bench.main(["--combine", *map(str, paths), "--json", str(out)]) == 0
+    combined = json.loads(out.read_text())
+    assert combined["seeds"] == [0, 1] and combined["settings"] == seeded["settings"]
+    assert combined["runs"] == seeded["runs"]
+    assert combined["aggregate"] == seeded["aggregate"]
+    assert combined["models"] == seeded["models"]
+    assert combined["griffin_lim"] == first["griffin_lim"] and combined["parts"] == 2
+    assert combined["seconds"] == 240.0
+    table = bench.results_table(combined)
+    assert "Mean ± sd over 2 seeds (0, 1; sample sd)" in table
+    assert "the 2 runs joined took 4 minutes, of which training and measuring" in table
+    assert table in capsys.readouterr().out
+    # Listed the other way round, the seeds follow the files.
+    assert bench.combine_results([second, first])["seeds"] == [1, 0]
+
+
+def test_parts_that_do_not_belong_together_are_refused(seeded):
+    first, second = _one_seed(seeded, 0, 1.0), _one_seed(seeded, 1, 1.0)
+    other_budget = {**second, "settings": {**second["settings"], "epochs": 99}}
+    other_machine = {**second, "machine": {**second["machine"], "cpu": "elsewhere"}}
+    no_models = {key: value for key, value in second.items() if key != "runs"}
+    for parts, message in (([first], "two results or more"),
+                           ([first, first], "seed 0 is in more than one part"),
+                           ([first, other_budget], "differ from the first's in epochs"),
+                           ([first, other_machine], "another machine"),
+                           ([first, no_models], "part 2 has no models")):
+        with pytest.raises(ValueError, match=message):
+            bench.combine_results(parts)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--combine", "a.json", "--seeds", "1"], "--seeds does not go with it"),
+    (["--combine", "a.json", "--quick"], "--quick does not go with it"),
+    (["--combine", "a.json", "--split", "validation"], "--split does not go with it")])
+def test_combine_takes_no_training_option(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_combine_of_a_missing_file_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--combine", str(tmp_path / "none.json"), str(tmp_path / "none.json")])
+    assert exit_info.value.code == 2 and "none.json" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, approaches, conditional", [
     ([], ("magnitude", "real_imag", "logmag_if", "oscillator"), ("magnitude", "oscillator")),
     (["--approaches", "magnitude", "logmag_if"], ("magnitude", "logmag_if"), ("magnitude",)),

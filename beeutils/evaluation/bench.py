@@ -9,6 +9,7 @@
     python -m beeutils.bench --save-models build/models   # keep the trained models
     python -m beeutils.bench --approaches magnitude logmag_if --conditional   # only these models
     python -m beeutils.bench --network magnitude.modulation_weight=0   # a network setting (here: off)
+    python -m beeutils.bench --combine s0.json s1.json s2.json --json bench.json   # runs of one seed each
 
 It measures, on this machine:
 
@@ -52,7 +53,13 @@ several), plus
   single seed (one run measures no spread; 0 would claim it has none);
   ``mean`` and ``sd`` are ``null`` when a value is NaN in any seed (a
   metric that does not apply, e.g. consistency for the oscillator);
-- ``settings`` and ``seconds`` (the whole run).
+- ``settings`` and ``seconds`` (the whole run);
+- ``parts``, only in a file that ``--combine`` made: how many runs it joins
+  (``seconds`` is then their sum).
+
+A long benchmark can be run a few seeds at a time (``--seeds 0``, then
+``--seeds 1``, ...) and the files joined with ``--combine``
+(``combine_results``): the same settings and machine, other seeds.
 
 Notebook 10 reads it.
 """
@@ -596,6 +603,63 @@ def mean_rows(aggregate: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             for entry in aggregate]
 
 
+def _with_runs(results: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """``results`` with ``runs`` and what follows from them: ``aggregate``
+    and ``models`` (the run's own rows for one seed, the means for several)."""
+    results["runs"] = runs
+    results["aggregate"] = aggregate_runs(runs)
+    # Scalars per approach, as before seeds existed (notebook 10 plots these).
+    results["models"] = runs[0]["models"] if len(runs) == 1 else mean_rows(results["aggregate"])
+    return results
+
+
+def combine_results(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One benchmark from runs of the same benchmark with other seeds.
+
+    Args:
+        parts: results as ``run`` returns them (or read back from their
+            JSON), in the order their seeds should be listed.
+
+    Returns:
+        The results of a run over all their seeds: ``runs`` joined,
+        ``aggregate`` and ``models`` recomputed, the signal-processing parts
+        of the first, ``seconds`` summed, and ``parts``, how many were joined.
+
+    Raises:
+        ValueError: fewer than two parts, a part without models, settings
+            that differ other than in the seeds, another machine or library
+            version (the time rows would mix machines), or a seed twice.
+    """
+    if len(parts) < 2:
+        raise ValueError(f"combining needs two results or more, got {len(parts)}")
+    first = parts[0]
+    seeds: list[int] = []
+    for index, part in enumerate(parts):
+        if not part.get("runs"):
+            raise ValueError(f"part {index + 1} has no models (was it run with --skip-models?)")
+        differ = sorted(key for key in set(first["settings"]) | set(part["settings"])
+                        if key != "seeds"
+                        and first["settings"].get(key) != part["settings"].get(key))
+        if differ:
+            raise ValueError(f"part {index + 1}'s settings differ from the first's in "
+                             f"{', '.join(differ)}")
+        if part.get("machine") != first.get("machine"):
+            raise ValueError(f"part {index + 1} ran on another machine or with other "
+                             "library versions: its times would not compare")
+        repeated = sorted(set(seeds) & set(part["seeds"]))
+        if repeated:
+            raise ValueError(f"seed {repeated[0]} is in more than one part")
+        seeds += list(part["seeds"])
+    combined = {key: value for key, value in first.items()
+                if key not in ("runs", "aggregate", "models", "seconds")}
+    combined["seeds"] = seeds
+    combined["settings"] = {**first["settings"], "seeds": seeds}
+    combined = _with_runs(combined, [run for part in parts for run in part["runs"]])
+    combined["seconds"] = float(sum(part["seconds"] for part in parts))
+    combined["parts"] = len(parts)
+    return _jsonable(combined)
+
+
 # -------------------------------------------------------------------- table
 
 
@@ -665,8 +729,11 @@ def results_table(results: dict[str, Any]) -> str:
         keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + SIGNATURE_KEYS + MODEL_KEYS[8:]
         lines += ["", comparison_table({row["name"]: row for row in models}, table_rows(*keys))]
     if models and st:
-        took = (f"; the whole run took {results['seconds'] / 60:.0f} minutes"
-                if results.get("seconds") else "")
+        took = ""
+        if results.get("seconds"):
+            took = (f"; the {results['parts']} runs joined took "
+                    if results.get("parts") else "; the whole run took ")
+            took += f"{results['seconds'] / 60:.0f} minutes"
         minutes = model_minutes(results)
         if took and minutes["approaches"]:
             n = len(st["approaches"])
@@ -838,11 +905,7 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
             rows = bench_models(settings, data_dir, verbose,
                                 save_dir if seed == settings.seed else None, seed=seed)
             runs.append({"seed": seed, "models": rows, "seconds": time.perf_counter() - began})
-        results["runs"] = runs
-        results["aggregate"] = aggregate_runs(runs)
-        # Scalars per approach, as before seeds existed (notebook 10 plots these).
-        results["models"] = runs[0]["models"] if len(runs) == 1 else mean_rows(
-            results["aggregate"])
+        results = _with_runs(results, runs)
     results["seconds"] = time.perf_counter() - start
     return _jsonable(results)
 
@@ -899,6 +962,10 @@ def _parser() -> argparse.ArgumentParser:
                              "magnitude.modulation_weight=0.03 (the value is read as JSON); "
                              "repeat for several")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
+    parser.add_argument("--combine", type=Path, nargs="+", metavar="JSON",
+                        help="train nothing: join results files of the same benchmark run "
+                             "with other seeds (same settings and machine) into one, as if "
+                             "run with all their seeds")
     parser.add_argument("--data", type=Path,
                         help="folder of recordings to use instead of the synthetic corpus")
     parser.add_argument("--skip-models", action="store_true",
@@ -921,11 +988,23 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     oscillator bank's second stage (``RECORDINGS_ADVERSARIAL_EPOCHS`` with
     ``--data`` unless given), ``--network`` changes to approaches' default
     networks (``BenchSettings.network_changes``).  Exits with a usage error (status 2) for
-    repeated seeds, an unknown approach, too few epochs, an empty batch or a
-    missing ``--data`` folder.
+    repeated seeds, an unknown approach, too few epochs, an empty batch, a
+    missing ``--data`` folder, or a training option beside ``--combine``.
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.combine:
+        given = [option for option, value in (
+            ("--quick", args.quick), ("--seeds", args.seeds), ("--approaches", args.approaches),
+            ("--conditional", args.conditional), ("--epochs", args.epochs),
+            ("--adversarial-epochs", args.adversarial_epochs),
+            ("--batch-size", args.batch_size), ("--split", args.split != "test"),
+            ("--network", args.network), ("--data", args.data),
+            ("--skip-models", args.skip_models), ("--save-models", args.save_models))
+            if value not in (None, False)]
+        if given:
+            parser.error(f"--combine trains nothing: {given[0]} does not go with it "
+                         "(only --json does)")
     if args.data is not None and not args.data.is_dir():
         parser.error(f"--data {args.data}: no such folder")
     settings = QUICK if args.quick else FULL
@@ -976,10 +1055,28 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
     return args, settings
 
 
+def _combined(paths: Sequence[Path], parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """``combine_results`` of the files at ``paths``; a usage error (exit 2)
+    for a missing or unreadable file or parts that do not join."""
+    parts = []
+    for path in paths:
+        try:
+            parts.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError) as err:
+            parser.error(f"--combine {path}: {err}")
+    try:
+        return combine_results(parts)
+    except (KeyError, ValueError) as err:
+        parser.error(f"--combine: {err}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, settings = parse_args(argv)
-    parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
-    results = run(settings, args.data, parts, save_dir=args.save_models)
+    if args.combine:
+        results = _combined(args.combine, _parser())
+    else:
+        parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
+        results = run(settings, args.data, parts, save_dir=args.save_models)
     print(results_table(results))
     print(f"\n{results['seconds']:.0f} s in total", flush=True)
     if args.json:
