@@ -717,8 +717,9 @@ print("discriminator's mean P(real) on real / on generated, last epoch: "
 # is built for a longer run (RAVE trains it for days on a GPU); in
 # `ADV_EPOCHS` epochs the first stage is where the quality comes from.  The
 # benchmark (`python -m beeutils.bench`) gives the stage 20 epochs after the
-# first stage's 60, within its ten minutes per approach; the oscillator
-# columns of the README's results table are measured with it.  To see what
+# first stage's 60 (its training-time row says what the two stages cost
+# together); the oscillator columns of the README's results table are
+# measured with it.  To see what
 # the longer stage buys here, set `ADV_EPOCHS = 20` in the settings cell
 # (the `train` call above prints what an epoch costs) and compare the
 # columns of the table above.
