@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +60,7 @@ def test_trained_models_are_saved_for_the_generate_command(results):
 
 
 def test_json_has_the_documented_keys(results):
-    assert {"synthesis", "stft", "griffin_lim", "models", "machine", "settings",
+    assert {"synthesis", "stft", "griffin_lim", "models", "machine", "code", "settings",
             "seconds"} <= set(results) - {"_folder"}
     by_kind = [f"{name}_by_kind" for name in TINY.conditional]
     assert [m["name"] for m in results["models"]] == list(bench.FULL.approaches) + by_kind
@@ -294,6 +295,7 @@ def test_runs_of_one_seed_each_combine_into_the_run_of_both(seeded, tmp_path, ca
     assert combined["aggregate"] == seeded["aggregate"]
     assert combined["models"] == seeded["models"]
     assert combined["griffin_lim"] == first["griffin_lim"] and combined["parts"] == 2
+    assert combined["code"] == seeded["code"] == bench.code_fingerprint()
     assert combined["seconds"] == 240.0
     table = bench.results_table(combined)
     assert "Mean ± sd over 2 seeds (0, 1; sample sd)" in table
@@ -303,15 +305,36 @@ def test_runs_of_one_seed_each_combine_into_the_run_of_both(seeded, tmp_path, ca
     assert bench.combine_results([second, first])["seeds"] == [1, 0]
 
 
+def test_code_fingerprint_follows_the_package_source(tmp_path, monkeypatch):
+    import shutil
+
+    import beeutils
+
+    fingerprint = bench.code_fingerprint()
+    assert len(fingerprint) == 64 and fingerprint == bench.code_fingerprint()
+    copy = tmp_path / "beeutils"
+    shutil.copytree(Path(beeutils.__file__).parent, copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(beeutils, "__file__", str(copy / "__init__.py"))
+    assert bench.code_fingerprint() == fingerprint          # the same source
+    with (copy / "train.py").open("a") as source:
+        source.write("\n")
+    assert bench.code_fingerprint() != fingerprint          # one byte more
+
+
 def test_parts_that_do_not_belong_together_are_refused(seeded):
     first, second = _one_seed(seeded, 0, 1.0), _one_seed(seeded, 1, 1.0)
     other_budget = {**second, "settings": {**second["settings"], "epochs": 99}}
     other_machine = {**second, "machine": {**second["machine"], "cpu": "elsewhere"}}
+    other_code = {**second, "code": "0" * 64}
+    no_code = {key: value for key, value in second.items() if key != "code"}
     no_models = {key: value for key, value in second.items() if key != "runs"}
     for parts, message in (([first], "two results or more"),
                            ([first, first], "seed 0 is in more than one part"),
                            ([first, other_budget], "differ from the first's in epochs"),
                            ([first, other_machine], "another machine"),
+                           ([first, other_code], "part 2 ran other code"),
+                           ([first, no_code], "part 2 ran other code"),
                            ([first, no_models], "part 2 has no models")):
         with pytest.raises(ValueError, match=message):
             bench.combine_results(parts)

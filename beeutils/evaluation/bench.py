@@ -54,12 +54,13 @@ several), plus
   ``mean`` and ``sd`` are ``null`` when a value is NaN in any seed (a
   metric that does not apply, e.g. consistency for the oscillator);
 - ``settings`` and ``seconds`` (the whole run);
+- ``code``: ``code_fingerprint()``, a hash of the package's source;
 - ``parts``, only in a file that ``--combine`` made: how many runs it joins
   (``seconds`` is then their sum).
 
 A long benchmark can be run a few seeds at a time (``--seeds 0``, then
 ``--seeds 1``, ...) and the files joined with ``--combine``
-(``combine_results``): the same settings and machine, other seeds.
+(``combine_results``): the same code, settings and machine, other seeds.
 
 Notebook 10 reads it.
 """
@@ -240,6 +241,22 @@ RECORDINGS_ADVERSARIAL_EPOCHS = 0
 
 
 # ------------------------------------------------------------------ machine
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of the ``beeutils`` package's source (every ``.py`` and
+    ``.csv`` file under it, with its path): two runs with the same
+    fingerprint ran the same code."""
+    import hashlib
+
+    import beeutils
+
+    root = Path(beeutils.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".csv")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def machine_info() -> dict[str, Any]:
@@ -627,8 +644,10 @@ def combine_results(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     Raises:
         ValueError: fewer than two parts, a part without models, settings
-            that differ other than in the seeds, another machine or library
-            version (the time rows would mix machines), or a seed twice.
+            that differ other than in the seeds, other code (``code``, the
+            ``code_fingerprint`` of the run; a part without one is refused
+            too), another machine or library version (the time rows would
+            mix machines), or a seed twice.
     """
     if len(parts) < 2:
         raise ValueError(f"combining needs two results or more, got {len(parts)}")
@@ -643,6 +662,9 @@ def combine_results(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if differ:
             raise ValueError(f"part {index + 1}'s settings differ from the first's in "
                              f"{', '.join(differ)}")
+        if not part.get("code") or part["code"] != first.get("code"):
+            raise ValueError(f"part {index + 1} ran other code than the first (or records "
+                             "none): its numbers would not belong to one benchmark")
         if part.get("machine") != first.get("machine"):
             raise ValueError(f"part {index + 1} ran on another machine or with other "
                              "library versions: its times would not compare")
@@ -867,7 +889,8 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
 
     config.setup(seed=settings.seed)
     start = time.perf_counter()
-    results: dict[str, Any] = {"machine": machine_info(), "seeds": list(settings.seeds),
+    results: dict[str, Any] = {"machine": machine_info(), "code": code_fingerprint(),
+                               "seeds": list(settings.seeds),
                                "settings": dataclasses.asdict(settings)}
     clips = None
     needs_clips = "stft" in parts or "griffin_lim" in parts
