@@ -126,12 +126,30 @@ def test_the_consistency_loss_makes_the_drawn_stft_consistent(corpus):
 
 
 def test_the_complex_model_saves_and_loads_with_its_losses(corpus, tmp_path):
-    model = AudioModel.build(ModelConfig("real_imag", CFG, TINY), corpus, seed=0)
+    model = AudioModel.build(ModelConfig("real_imag", CFG, TINY.replace(
+        waveform_fft_overlap=0.5)), corpus, seed=0)
     path = model.save(tmp_path / "ri.keras")
     loaded = AudioModel.load(path)
     assert loaded.network.waveform_weight == TINY.waveform_weight
     assert loaded.network.log_magnitude_weight == TINY.log_magnitude_weight
+    assert model.network.waveform_fft_overlap == loaded.network.waveform_fft_overlap == 0.5
     np.testing.assert_array_equal(loaded.generate(2, seed=3), model.generate(2, seed=3))
+
+
+def test_the_waveform_loss_uses_the_overlap_asked_for(corpus, monkeypatch):
+    model = AudioModel.build(ModelConfig("real_imag", CFG, TINY.replace(
+        waveform_fft_overlap=0.5)), corpus, seed=0)
+    batch = model.representation.encode_batch(corpus.waves("train")[:2]).astype(np.float32)
+    overlaps = []
+    original = losses.multi_resolution_stft_loss
+
+    def recording(*args, **kwargs):
+        overlaps.append(kwargs.get("overlap"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(losses, "multi_resolution_stft_loss", recording)
+    assert float(model.network.compute_losses(batch)["waveform"]) > 0.0
+    assert overlaps == [0.5]
 
 
 def test_the_waveform_loss_needs_a_complex_representation(corpus):

@@ -91,6 +91,9 @@ class VAEGANConfig(_Serialisable):
         waveform_weight: weight of the multi-resolution STFT loss on the audio
             of the reconstruction (representations with an exact inverse in
             the graph: ``real_imag``); 0 leaves it out.
+        waveform_fft_overlap: window overlap of that loss's STFTs (hop =
+            ``n_fft * (1 - overlap)``): its cost grows as ``1 / (1 -
+            overlap)``, as the oscillator bank's ``fft_overlap`` does.
         log_magnitude_weight: weight of the L1 distance of log magnitudes of
             the decoder's real/imaginary output (``real_imag``); 0 leaves it
             out.
@@ -124,6 +127,7 @@ class VAEGANConfig(_Serialisable):
     gamma: float = 1.0
     gan_weight: float = 1.0
     waveform_weight: float = 0.0
+    waveform_fft_overlap: float = 0.75
     log_magnitude_weight: float = 0.0
     consistency_weight: float = 0.0
     aux_weight: float = 1.0

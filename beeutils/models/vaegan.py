@@ -416,7 +416,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         waveform: the layer from the decoder's arrays to audio
             (``layers.CompressedComplexToWave``) that the waveform and
             consistency terms need.
-        waveform_weight, waveform_fft_sizes, log_magnitude_weight,
+        waveform_weight, waveform_fft_sizes, waveform_fft_overlap, log_magnitude_weight,
         consistency_weight, aux_weight: the complex output's and the
             conditional model's loss terms, as in ``configs.VAEGANConfig``.
 
@@ -447,6 +447,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         waveform: keras.layers.Layer | None = None,
         waveform_weight: float = 0.0,
         waveform_fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
+        waveform_fft_overlap: float = 0.75,
         log_magnitude_weight: float = 0.0,
         consistency_weight: float = 0.0,
         aux_weight: float = 0.0,
@@ -488,6 +489,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         self.waveform = waveform
         self.waveform_weight = float(waveform_weight)
         self.waveform_fft_sizes = tuple(int(n) for n in waveform_fft_sizes)
+        self.waveform_fft_overlap = float(waveform_fft_overlap)
         if log_magnitude_weight and int(encoder.inputs[0].shape[-1]) != 2:
             raise ValueError("log_magnitude_weight needs real/imaginary (2-channel) inputs")
         self.log_magnitude_weight = float(log_magnitude_weight)
@@ -572,6 +574,7 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
                          else keras.saving.serialize_keras_object(self.waveform)),
             "waveform_weight": self.waveform_weight,
             "waveform_fft_sizes": list(self.waveform_fft_sizes),
+            "waveform_fft_overlap": self.waveform_fft_overlap,
             "log_magnitude_weight": self.log_magnitude_weight,
             "consistency_weight": self.consistency_weight,
             "aux_weight": self.aux_weight,
@@ -673,7 +676,8 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
             # The sound of the reconstruction against the sound of the input,
             # at several resolutions: no bin's exact phase is asked for.
             waveform = losses.multi_resolution_stft_loss(
-                self.waveform(x), self.waveform(x_tilde), fft_sizes=self.waveform_fft_sizes)
+                self.waveform(x), self.waveform(x_tilde), fft_sizes=self.waveform_fft_sizes,
+                overlap=self.waveform_fft_overlap)
         else:
             waveform = ops.convert_to_tensor(0.0)
         logmag = (losses.complex_log_magnitude_distance(x, x_tilde)
@@ -917,6 +921,7 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
         gan_from_logits=True, seed=seed, name=name, n_classes=n_classes,
         waveform=waveform if config.waveform_weight or config.consistency_weight else None,
         waveform_weight=config.waveform_weight,
+        waveform_fft_overlap=config.waveform_fft_overlap,
         log_magnitude_weight=config.log_magnitude_weight,
         consistency_weight=config.consistency_weight,
         aux_weight=config.aux_weight if n_classes else 0.0,
