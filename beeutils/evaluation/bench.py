@@ -987,8 +987,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--combine", type=Path, nargs="+", metavar="JSON",
                         help="train nothing: join results files of the same benchmark run "
-                             "with other seeds (same settings and machine) into one, as if "
-                             "run with all their seeds")
+                             "with other seeds (same code, settings and machine) into one, "
+                             "as if run with all their seeds")
     parser.add_argument("--data", type=Path,
                         help="folder of recordings to use instead of the synthetic corpus")
     parser.add_argument("--skip-models", action="store_true",
