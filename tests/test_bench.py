@@ -79,6 +79,33 @@ def test_json_has_the_documented_keys(results):
     assert results["settings"]["clips_per_kind"] == TINY.clips_per_kind
 
 
+def test_the_machine_line_names_the_processor_model_when_it_is_known(monkeypatch):
+    machine = bench.machine_info()
+    model = bench.cpu_model()
+    assert machine["cpu_model"] == model
+    assert model is None or (isinstance(model, str) and model and model == model.strip())
+
+    def machine_line(machine: dict) -> str:
+        return bench.results_table({"machine": machine}).splitlines()[0]
+
+    named = {**machine, "device": "CPU", "cpu": "x86_64", "cpu_count": 2,
+             "cpu_model": "Example CPU 9000"}
+    assert machine_line(named).startswith("Machine: CPU (2 cores, x86_64, Example CPU 9000), ")
+    # results written before the model was recorded keep their line
+    unnamed = {key: value for key, value in named.items() if key != "cpu_model"}
+    assert machine_line(unnamed).startswith("Machine: CPU (2 cores, x86_64), TensorFlow ")
+    # no /proc/cpuinfo: what platform knows, never the bare architecture again
+    def no_file(*args, **kwargs):
+        raise OSError("no such file")
+
+    monkeypatch.setattr("builtins.open", no_file)
+    monkeypatch.setattr(bench.platform, "processor", lambda: "x86_64")
+    monkeypatch.setattr(bench.platform, "machine", lambda: "x86_64")
+    assert bench.cpu_model() is None
+    monkeypatch.setattr(bench.platform, "processor", lambda: "Example CPU 9000")
+    assert bench.cpu_model() == "Example CPU 9000"
+
+
 def test_quick_runs_one_seed_and_reports_no_spread(results):
     assert results["seeds"] == [0] and results["settings"]["seeds"] == [0]
     (run,) = results["runs"]

@@ -259,6 +259,22 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def cpu_model() -> str | None:
+    """The processor's model name (``/proc/cpuinfo`` on Linux; else what
+    ``platform`` knows), or ``None``: two hosts with the same architecture
+    and core count can differ twofold in speed."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    name = platform.processor()
+    return name if name and name != platform.machine() else None
+
+
 def machine_info() -> dict[str, Any]:
     """Processor, devices and library versions of this run."""
     import keras
@@ -270,6 +286,7 @@ def machine_info() -> dict[str, Any]:
         "device": "GPU" if gpus else "CPU",
         "gpus": gpus,
         "cpu": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -723,8 +740,9 @@ def results_table(results: dict[str, Any]) -> str:
     data = st.get("data", "synthetic corpus")
     m = results.get("machine", {})
     if m:
+        model = f", {m['cpu_model']}" if m.get("cpu_model") else ""
         lines.append(f"Machine: {m.get('device')} ({m.get('cpu_count')} cores, "
-                     f"{m.get('cpu')}), TensorFlow {m.get('tensorflow')}, "
+                     f"{m.get('cpu')}{model}), TensorFlow {m.get('tensorflow')}, "
                      f"Keras {m.get('keras')}, librosa {m.get('librosa')}.")
         lines.append("")
     if "synthesis" in results:
