@@ -153,6 +153,26 @@ def test_mr_stft_zero_for_identical_and_positive_otherwise():
     assert 0.0 < near < different
 
 
+def test_mr_stft_is_the_mean_over_resolutions_of_librosas_terms():
+    import librosa
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2, 4096)).astype(np.float32) * 0.1
+    b = (a + 0.05 * rng.standard_normal(a.shape)).astype(np.float32)
+    expected = []
+    for n_fft, overlap in ((512, 0.75), (128, 0.75)):
+        hop = int(n_fft * (1 - overlap))
+        mags = [np.sqrt(np.abs(librosa.stft(x, n_fft=n_fft, hop_length=hop, window="hann",
+                                            center=True, pad_mode="constant")) ** 2 + 1e-8)
+                for x in (a, b)]
+        sc = (np.linalg.norm(mags[0] - mags[1], axis=(-2, -1))
+              / np.linalg.norm(mags[0], axis=(-2, -1)))
+        log_l1 = np.mean(np.abs(np.log(mags[0]) - np.log(mags[1])), axis=(-2, -1))
+        expected.append(np.mean(sc + log_l1))
+    got = value(losses.multi_resolution_stft_loss(a, b, fft_sizes=(512, 128), overlap=0.75))
+    assert got == pytest.approx(np.mean(expected), rel=1e-4)
+
+
 def test_mr_stft_gradient_finite_at_zero_signal():
     target = tf.constant(_tone(2048)[None])
     for y_true in (target, tf.zeros_like(target)):

@@ -334,8 +334,10 @@ def multi_resolution_stft_loss(
         hop = max(1, int(round(n_fft * (1.0 - overlap))))
         cfg = spectral.STFTConfig(n_fft=int(n_fft), hop=hop, window=window,
                                   n_freq_keep=None, n_frames=None)
-        mag_t = spectral.magnitude(spectral.tf_stft(y_true, cfg), eps)
-        mag_p = spectral.magnitude(spectral.tf_stft(y_pred, cfg), eps)
+        # Sums and means over both axes: tf.signal's own (time, freq) layout
+        # spares a transpose of each STFT and of its gradient.
+        mag_t = spectral.magnitude(spectral.tf_stft_time_major(y_true, cfg), eps)
+        mag_p = spectral.magnitude(spectral.tf_stft_time_major(y_pred, cfg), eps)
         diff_energy = tf.reduce_sum(tf.square(mag_t - mag_p), axis=[-2, -1])
         true_energy = tf.reduce_sum(tf.square(mag_t), axis=[-2, -1])
         sc = _safe_sqrt(diff_energy) / tf.sqrt(true_energy)  # true_energy >= eps > 0
