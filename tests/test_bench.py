@@ -106,6 +106,44 @@ def test_the_machine_line_names_the_processor_model_when_it_is_known(monkeypatch
     assert bench.cpu_model() == "Example CPU 9000"
 
 
+def test_the_realisation_reference_is_measured_on_the_held_out_clips(results):
+    ref = results["realisation"]
+    assert ref["seed"] == 0 and ref["split"] == "test"
+    from beeutils.data.synth import KINDS
+
+    assert set(ref["lsd_db_per_kind"]) == set(KINDS)
+    assert ref["n_clips"] == len(KINDS)  # one test clip per kind in a corpus of 3 per kind
+    # two realisations differ by their noise (a 0.5 s clip fills a quarter
+    # of the grid's frames, and the empty ones agree: a smaller figure)
+    assert 1.0 < ref["lsd_db"] < 15.0 and ref["mrstft"] > 0.1
+    assert np.mean(list(ref["lsd_db_per_kind"].values())) == pytest.approx(ref["lsd_db"])
+    assert (f"- Another realisation of each of the {ref['n_clips']} test clips of seed 0"
+            in bench.results_table(results))
+
+
+def test_the_realisation_reference_is_the_models_own_yardstick():
+    from beeutils.data import synth
+    from beeutils.data.readers import training_corpus
+    from beeutils.evaluation.evaluate import realisation_metrics, reconstruction_metrics
+    from beeutils.models.configs import ModelConfig
+
+    settings = dataclasses.replace(TINY, seeds=(3,), eval_split="validation")
+    ref = bench.bench_realisation(settings)
+    corpus = training_corpus(None, TINY.clips_per_kind, TINY.duration, 3)
+    waves, labels, metas = (corpus.waves("validation"), corpus.labels("validation"),
+                            corpus.metas("validation"))
+    assert ref["seed"] == 3 and ref["split"] == "validation" and ref["n_clips"] == len(labels)
+    again = np.stack([synth.resynthesize(m, seed=m["seed"] + 1)[0] for m in metas])
+    expected = reconstruction_metrics(ModelConfig().stft, waves, again, labels, metas)
+    assert ref["lsd_db"] == pytest.approx(expected["recon_lsd_db"])
+    assert ref["mrstft"] == pytest.approx(expected["recon_mrstft"])
+    assert realisation_metrics(ModelConfig().stft, waves, labels, metas) == expected
+    # the clip itself would score a perfect reconstruction: the reference is
+    # the noise, not the measurement
+    itself = reconstruction_metrics(ModelConfig().stft, waves, waves, labels, metas)
+    assert itself["recon_lsd_db"] < 0.1 * ref["lsd_db"]
+
+
 def test_quick_runs_one_seed_and_reports_no_spread(results):
     assert results["seeds"] == [0] and results["settings"]["seeds"] == [0]
     (run,) = results["runs"]
@@ -172,7 +210,8 @@ def test_aggregate_of_one_seed_and_of_a_missing_value():
 def test_table_shows_mean_and_sd_for_several_seeds(seeded):
     table = bench.results_table(seeded)
     assert "Mean ± sd over 2 seeds" in table
-    lsd = next(line for line in table.splitlines() if "log-spectral distance" in line)
+    lsd = next(line for line in table.splitlines()
+               if line.startswith("| reconstruction: log-spectral distance"))
     assert lsd.count("±") == len(TINY_PAIR.approaches)
     entry = seeded["aggregate"][0]["recon_lsd_db"]
     digits = 3 if abs(entry["mean"]) < 10 else 1
@@ -565,11 +604,12 @@ def test_models_on_a_folder_of_recordings(tmp_path):
             wave, _ = synth.synthesize(kind, duration=3.0, seed=i)
             audio.save_audio(tmp_path / label / f"{kind}_{i}.wav", wave, sr=16000)
     settings = dataclasses.replace(TINY, approaches=("magnitude",), conditional=())
-    out = bench.run(settings, data_dir=tmp_path, parts=("synthesis", "griffin_lim", "models"))
+    out = bench.run(settings, data_dir=tmp_path,
+                    parts=("synthesis", "griffin_lim", "realisation", "models"))
     assert out["settings"]["data"] == (f"6 recordings in {tmp_path.name}/ "
                                        "(3.0 s each, 16000 Hz each)")
-    # phase retrieval on the recordings' own clips, no synthesiser speed
-    assert "synthesis" not in out
+    # phase retrieval on the recordings' own clips, no synthesiser speed or recipes
+    assert "synthesis" not in out and "realisation" not in out
     assert out["griffin_lim"]["n_clips"] == TINY.gl_clips  # training segments
     assert "64 clips" not in bench.results_table(out)
     assert "clips of the recordings" in bench.results_table(out)

@@ -952,6 +952,27 @@ def synthesize(kind: str, sr: int = 16000, duration: float = 2.048, seed: int | 
     return wave, meta
 
 
+def resynthesize(meta: dict, seed: int | None = None) -> tuple[np.ndarray, dict]:
+    """The clip ``meta`` describes, made again with another realisation.
+
+    Every value of the recipe (``meta["params"]``: levels, f0 tracks,
+    pulse times, the hive body) is kept; the noise samples and starting
+    phases come from ``seed``.  With ``seed=meta["seed"]`` the very clip
+    comes back.  What two realisations of one recipe differ by is what no
+    model can learn from the recipe: a floor for how closely a generative
+    model can reconstruct a noisy clip.
+
+    Args:
+        meta: the metadata ``synthesize`` returned with the clip.
+        seed: seed of the new realisation (``None``: from OS entropy).
+
+    Returns:
+        ``(wave, meta)`` as ``synthesize`` returns them.
+    """
+    return synthesize(meta["kind"], sr=meta["sr"], duration=meta["duration"], seed=seed,
+                      **meta["params"])
+
+
 def _jsonable(obj: Any) -> Any:
     """Plain Python types (dict, list, float, int, bool, None) for JSON."""
     if isinstance(obj, dict):

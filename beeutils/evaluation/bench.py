@@ -22,6 +22,10 @@ It measures, on this machine:
   PGHI phases; with ``--data``, also ``griffin_lim_hum``: the same on the
   recordings high-passed at ``HUM_HIGH_PASS_HZ`` (the hum without the
   microphone's rumble);
+- ``realisation``: synthetic corpus only: each held-out clip against
+  another realisation of its own recipe (``bench_realisation``), what a
+  model that learnt all but the noise would score on the reconstruction
+  rows;
 - ``models``: every approach of the series (``magnitude``, ``real_imag``,
   ``logmag_if``, ``oscillator``) trained on the same data within the same
   CPU budget (``BenchSettings.epochs_by_approach`` and
@@ -503,6 +507,40 @@ def bench_griffin_lim(waves: np.ndarray, n_iter: int,
     return {**extra, **{k: v for k, v in out.items() if not k.endswith("per_clip")}}
 
 
+def bench_realisation(settings: BenchSettings) -> dict[str, Any]:
+    """The reconstruction rows for clips that are right in all but their noise.
+
+    ``evaluate.realisation_metrics`` on the held-out clips
+    (``settings.eval_split``) of the first seed's corpus, in the models'
+    band: each clip against another realisation of its own recipe, what a
+    model would score that had learnt all but the noise.
+
+    Returns:
+        ``seed``, ``split``, ``n_clips``, ``lsd_db``, ``sc_db``, ``mrstft``
+        (means over the clips) and ``lsd_db_per_kind``.
+    """
+    from beeutils.data.readers import training_corpus
+    from beeutils.evaluation.evaluate import realisation_metrics
+    from beeutils.models.configs import ModelConfig
+
+    corpus = training_corpus(None, settings.clips_per_kind, settings.duration, settings.seed)
+    split = settings.eval_split
+    waves, labels, metas = corpus.waves(split), corpus.labels(split), corpus.metas(split)
+    band = ModelConfig().stft
+
+    def measured(keep: Sequence[int]) -> dict[str, float]:
+        return realisation_metrics(band, waves[keep], [labels[i] for i in keep],
+                                   [metas[i] for i in keep])
+
+    every = measured(list(range(len(labels))))
+    per_kind = {kind: measured([i for i, label in enumerate(labels) if label == kind])
+                for kind in sorted(set(labels))}
+    return {"seed": settings.seed, "split": split, "n_clips": len(labels),
+            "lsd_db": every["recon_lsd_db"], "sc_db": every["recon_sc_db"],
+            "mrstft": every["recon_mrstft"],
+            "lsd_db_per_kind": {kind: m["recon_lsd_db"] for kind, m in per_kind.items()}}
+
+
 # ------------------------------------------------------------------- models
 
 
@@ -759,6 +797,14 @@ def results_table(results: dict[str, Any]) -> str:
     for key in ("griffin_lim", "griffin_lim_hum"):
         if key in results:
             lines += _griffin_lim_lines(results[key], of)
+    if "realisation" in results:
+        r = results["realisation"]
+        lines.append(f"- Another realisation of each of the {r['n_clips']} {r['split']} clips "
+                     f"of seed {r['seed']} (its "
+                     "recipe kept, its noise and starting phases redrawn), measured as a "
+                     f"reconstruction: log-spectral distance {_fmt(r['lsd_db'], 1)} dB, "
+                     f"multi-resolution STFT distance {_fmt(r['mrstft'])}: the "
+                     "reconstruction rows of a model that learnt all but the noise.")
     seeds = results.get("seeds") or []
     aggregate = results.get("aggregate") or []
     models = aggregate if len(seeds) > 1 and aggregate else (results.get("models") or [])
@@ -876,7 +922,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def run(settings: BenchSettings, data_dir: str | Path | None = None,
-        parts: Sequence[str] = ("synthesis", "stft", "griffin_lim", "models"),
+        parts: Sequence[str] = ("synthesis", "stft", "griffin_lim", "realisation", "models"),
         verbose: int = 0, save_dir: str | Path | None = None) -> dict[str, Any]:
     """Run the benchmark; returns the results as JSON-ready values.
 
@@ -920,9 +966,9 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
         from beeutils.data.readers import describe_folder, training_corpus
 
         results["settings"]["data"] = describe_folder(data_dir)
-        # Phase retrieval measured on the recordings themselves, and no
-        # synthesiser speed: the run is about your audio.
-        parts = [p for p in parts if p != "synthesis"]
+        # Phase retrieval measured on the recordings themselves, and neither
+        # the synthesiser's speed nor its recipes: the run is about your audio.
+        parts = [p for p in parts if p not in ("synthesis", "realisation")]
         if needs_clips:
             recordings = training_corpus(data_dir, duration=settings.duration,
                                          seed=settings.seed)
@@ -936,6 +982,8 @@ def run(settings: BenchSettings, data_dir: str | Path | None = None,
         if data_dir is not None:
             results["griffin_lim_hum"] = bench_griffin_lim(clips, settings.gl_iter,
                                                            HUM_HIGH_PASS_HZ)
+    if "realisation" in parts:
+        results["realisation"] = bench_realisation(settings)
     if "models" in parts:
         runs = []
         for seed in settings.seeds:
@@ -1116,7 +1164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.combine:
         results = _combined(args.combine, _parser())
     else:
-        parts = ["synthesis", "stft", "griffin_lim"] + ([] if args.skip_models else ["models"])
+        parts = (["synthesis", "stft", "griffin_lim", "realisation"]
+                 + ([] if args.skip_models else ["models"]))
         results = run(settings, args.data, parts, save_dir=args.save_models)
     print(results_table(results))
     print(f"\n{results['seconds']:.0f} s in total", flush=True)
