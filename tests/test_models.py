@@ -123,6 +123,68 @@ def test_twenty_steps_stay_finite_and_report_every_tracker(trained):
     assert history["pixel"][0] > 0.0 and history["modulation"][0] > 0.0
 
 
+def test_weight_averaging_ends_training_with_the_average_in_place():
+    shape = (16, 20, 1)
+    momentum = 0.8
+
+    class Recorder(keras.callbacks.Callback):
+        """The decoder's weights after every step, and at the end of fit."""
+
+        def __init__(self):
+            super().__init__()
+            self.steps, self.at_end = [], None
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps.append([v.numpy().copy() for v in self.model.decoder.trainable_variables])
+
+        def on_train_end(self, logs=None):
+            self.at_end = [v.numpy().copy() for v in self.model.decoder.trainable_variables]
+
+    model = tiny_vaegan(shape, pixel_loss="mse")
+    model.compile(vaegan._default_optimizer(1e-3, momentum),
+                  vaegan._default_optimizer(1e-3, momentum), vaegan._default_optimizer(1e-4))
+    recorder = Recorder()
+    model.fit(images(12, shape), batch_size=2, epochs=1, verbose=0, shuffle=False,
+              callbacks=[recorder])
+    # the average, step by step (the first step starts it at the weights)
+    average = recorder.steps[0]
+    for weights in recorder.steps[1:]:
+        average = [momentum * a + (1 - momentum) * w for a, w in zip(average, weights)]
+    final = [v.numpy() for v in model.decoder.trainable_variables]
+    for got, want, raw in zip(final, average, recorder.at_end):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert any(not np.allclose(got, raw) for got, raw in zip(final, recorder.at_end))
+    # without it, fit leaves the last step's weights
+    plain = tiny_vaegan(shape, pixel_loss="mse")
+    plain.compile()
+    recorder = Recorder()
+    plain.fit(images(12, shape), batch_size=2, epochs=1, verbose=0, shuffle=False,
+              callbacks=[recorder])
+    for got, raw in zip(plain.decoder.trainable_variables, recorder.at_end):
+        np.testing.assert_array_equal(got.numpy(), raw)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        vaegan._default_optimizer(1e-3, 1.0)
+
+
+def test_the_network_setting_turns_averaging_on_for_encoder_and_decoder(tmp_path):
+    from beeutils.models.configs import VAEGANConfig
+
+    small = dict(latent_dim=LATENT, widths=(4, 8), encoder_widths=(4, 8), disc_widths=(4, 8),
+                 dense_units=8)
+    assert VAEGANConfig().ema_momentum == 0.0
+    plain = vaegan.build_vaegan((16, 20, 1), VAEGANConfig(**small))
+    assert not any(o.use_ema for o in (plain.enc_optimizer, plain.dec_optimizer,
+                                       plain.disc_optimizer))
+    model = vaegan.build_vaegan((16, 20, 1), VAEGANConfig(**small, ema_momentum=0.9))
+    for optimizer in (model.enc_optimizer, model.dec_optimizer):
+        assert optimizer.use_ema and optimizer.ema_momentum == pytest.approx(0.9)
+    assert not model.disc_optimizer.use_ema  # the critic is not what generates
+    path = tmp_path / "averaged.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.dec_optimizer.use_ema and loaded.dec_optimizer.ema_momentum == pytest.approx(0.9)
+
+
 def test_two_channel_training_finite():
     shape = (16, 20, 2)
     model = tiny_vaegan(shape, pixel_loss="mse")

@@ -32,8 +32,8 @@ def test_module_table_matches_the_tree():
 
 
 #: Every benchmark run the README shows, in the order it shows them.
-RESULTS_FILES = ["bench.json", "bench_batch32.json", "bench_complex.json",
-                 "bench_real_imag.json", "bench_real_imag_refined.json",
+RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.json",
+                 "bench_complex.json", "bench_real_imag.json", "bench_real_imag_refined.json",
                  "bench_magnitude_batch4.json", "bench_magnitude_modulation.json",
                  "bench_magnitude_validation.json", "bench_magnitude_modulation_validation.json",
                  "bench_magnitude_modulation_0.03_validation.json",

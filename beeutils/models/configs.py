@@ -110,6 +110,11 @@ class VAEGANConfig(_Serialisable):
         learning_rate: Adam (beta_1 = 0.5) for encoder and decoder.
         disc_learning_rate: Adam for the discriminator; a tenth of the others,
             since a discriminator that wins outright teaches the decoder nothing.
+        ema_momentum: above 0, the encoder's and decoder's optimisers keep
+            an exponential moving average of the weights (this momentum per
+            step), and the model ends training with the average in place
+            (Polyak averaging, as GAN generators often are); 0 leaves it
+            out.
     """
 
     latent_dim: int = 32
@@ -134,6 +139,7 @@ class VAEGANConfig(_Serialisable):
     log_var_clamp: float = 10.0
     learning_rate: float = 1e-3
     disc_learning_rate: float = 1e-4
+    ema_momentum: float = 0.0
 
     def build(self, input_shape: tuple[int, ...], representation: Any, n_samples: int,
               n_classes: int = 0, seed: int | None = None) -> Any:

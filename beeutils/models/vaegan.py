@@ -347,9 +347,18 @@ def _global_norm(grads: Sequence[Any]) -> Any:
     return ops.sqrt(ops.sum(ops.stack(squares)))
 
 
-def _default_optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
+def _default_optimizer(learning_rate: float, ema_momentum: float = 0.0
+                       ) -> keras.optimizers.Optimizer:
+    """Adam with beta_1 = 0.5; with ``ema_momentum`` > 0 it also keeps an
+    exponential moving average of the weights it updates (``VAEGAN.fit``
+    puts the average in place when training ends)."""
     # beta_1 = 0.5 is the DCGAN setting; momentum 0.9 makes adversarial
     # training oscillate.
+    if not 0.0 <= ema_momentum < 1.0:
+        raise ValueError(f"ema_momentum must be in [0, 1), got {ema_momentum}")
+    if ema_momentum:
+        return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5, use_ema=True,
+                                     ema_momentum=ema_momentum)
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5)
 
 
@@ -535,6 +544,18 @@ class VAEGAN(TrackedConditionalModel, keras.Model):
         self.enc_optimizer.build(self.encoder.trainable_variables)
         self.dec_optimizer.build(self.decoder.trainable_variables)
         self.disc_optimizer.build(self.discriminator.trainable_variables)
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        """``keras.Model.fit``; then, for an optimiser that keeps a moving
+        average of its weights (``VAEGANConfig.ema_momentum``), the encoder
+        and decoder take that average: what a model generates and
+        reconstructs with after training."""
+        history = super().fit(*args, **kwargs)
+        for optimizer, network in ((self.enc_optimizer, self.encoder),
+                                   (self.dec_optimizer, self.decoder),
+                                   (self.disc_optimizer, self.discriminator)):
+            optimizer.finalize_variable_values(network.trainable_variables)
+        return history
 
     def get_compile_config(self) -> dict | None:
         if not self.compiled or self.enc_optimizer is None:
@@ -926,8 +947,8 @@ def build_vaegan(input_shape: Sequence[int], config: Any, n_classes: int = 0,
         consistency_weight=config.consistency_weight,
         aux_weight=config.aux_weight if n_classes else 0.0,
     )
-    model.compile(_default_optimizer(config.learning_rate),
-                  _default_optimizer(config.learning_rate),
+    model.compile(_default_optimizer(config.learning_rate, config.ema_momentum),
+                  _default_optimizer(config.learning_rate, config.ema_momentum),
                   _default_optimizer(config.disc_learning_rate))
     return model
 
