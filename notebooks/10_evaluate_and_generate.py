@@ -137,7 +137,8 @@ else:
                                n_generated=16, gl_clips=8, synth_repeats=1)
     results = bench.run(tiny)
 machine, settings = results["machine"], results["settings"]
-print(f"measured on: {machine['device']}, {machine['cpu_count']} cores ({machine['cpu']}), "
+print(f"measured on: {machine['device']}, {machine['cpu_count']} cores "
+      f"({machine.get('cpu_model') or machine['cpu']}), "
       f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}; "
       f"{bench.epochs_text(settings)}, {settings['clips_per_kind']} clips per kind")
 display(Markdown(bench.results_table(results)))
@@ -350,9 +351,10 @@ if not CFG.fast:  # a label-blind model scores exactly chance
 # `ModelConfig` works for every approach: the oscillator-bank VAE of notebook
 # 09 takes the one-hot kind in its encoder and in both of its decoders (the
 # f0 contour, and the harmonic and noise controls), and its prior per kind is
-# fitted the same way.  The benchmark trains it without a discriminator, so
-# without the auxiliary classifier: the label earns its place through the
-# spectral loss and the prior per kind alone.  The benchmark's row is
+# fitted the same way.  Its adversarial second stage (notebook 09) has a
+# discriminator that is told nothing of kinds, so no auxiliary classifier:
+# the label earns its place through the spectral loss and the prior per kind
+# alone.  The benchmark's row is
 # `oscillator_by_kind`; here the two conditional models side by side, kind by
 # kind, each checked as above:
 

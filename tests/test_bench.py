@@ -142,6 +142,8 @@ def test_the_realisation_reference_is_the_models_own_yardstick():
     # the noise, not the measurement
     itself = reconstruction_metrics(ModelConfig().stft, waves, waves, labels, metas)
     assert itself["recon_lsd_db"] < 0.1 * ref["lsd_db"]
+    with pytest.raises(ValueError, match="no clips"):
+        realisation_metrics(ModelConfig().stft, waves[:0], [], [])
 
 
 def test_quick_runs_one_seed_and_reports_no_spread(results):

@@ -215,9 +215,14 @@ def realisation_metrics(
 
     Returns:
         The keys of ``reconstruction_metrics``.
+
+    Raises:
+        ValueError: no clips.
     """
     from beeutils.data import synth
 
+    if not len(metas):
+        raise ValueError("no clips to measure")
     again = np.stack([synth.resynthesize(dict(meta), seed=int(meta["seed"]) + 1)[0]
                       for meta in metas])
     return reconstruction_metrics(config, original, again, labels, metas)
