@@ -875,12 +875,13 @@ assert twin["recon_mrstft"] < scores["recon_mrstft"]
 # %% [markdown]
 # The log-spectral distance weighs every bin alike, in dB, and most bins of a
 # bee clip hold noise: there two realisations sit the RMS printed above
-# apart, so even a perfect twin scores far above the floor.  On that row the floor measures how well the noise was
-# *copied*, which no generator is asked to do.  Spectral convergence and the
-# multi-resolution STFT distance weigh bins by their energy, so the partials
-# and pulses count most: there the twin is far closer than the model, and
-# that gap is what the model has still to learn.  The README's benchmark
-# reports the same reference for its own held-out clips.
+# apart, so even a perfect twin scores far above the floor.  On that row the
+# floor measures how well the noise was *copied*, which no generator is
+# asked to do.  Spectral convergence and the multi-resolution STFT distance
+# weigh bins by their energy, so the partials and pulses count most: there
+# the twin is far closer than the model, and that gap is what the model has
+# still to learn.  The README's benchmark reports the same reference for its
+# own held-out clips.
 
 # %% [markdown]
 # ### Two priors, the same decoder
