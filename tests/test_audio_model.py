@@ -154,8 +154,8 @@ def test_kinds_are_checked(trained, conditional):
 
 def test_evaluate_model_reports_costs_and_the_floor(corpus, trained):
     out = evaluate_model(trained["magnitude"], corpus, n_generated=8)
-    for key in ("recon_lsd_db", "recon_mrstft", "fd_ratio", "ndb_k", "consistency_sc_db",
-                "floor_lsd_db", "train_seconds", "train_examples_per_s", "generate_x_realtime"):
+    for key in ("recon_lsd_db", "recon_mrstft", "fd_ratio", "fd_ratio_train_recon", "ndb_k",
+                "consistency_sc_db", "floor_lsd_db", "train_seconds", "train_examples_per_s", "generate_x_realtime"):
         assert np.isfinite(out[key]), key
     # Griffin-Lim on the true magnitudes is closer than a one-epoch model.
     assert out["floor_lsd_db"] < out["recon_lsd_db"]

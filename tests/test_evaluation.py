@@ -63,6 +63,19 @@ def test_noise_scores_worse_than_the_truth(clips):
     assert bad["gen_share_hum_band"] <= good["gen_share_hum_band"]
 
 
+def test_prior_ceiling_is_the_training_reconstructions_frechet_ratio(clips):
+    train, test, labels, metas = clips
+    kw = dict(config=CFG, original=test, recon=test, generated=test, train_waves=train,
+              labels=labels, metas=metas)
+    assert "fd_ratio_train_recon" not in evaluate.evaluate_waves(**kw)
+    # Reconstructions equal to the training clips: exactly the floor, ratio 1.
+    same = evaluate.evaluate_waves(**kw, train_recon=train)
+    assert same["fd_ratio_train_recon"] == pytest.approx(1.0, rel=1e-6)
+    rng = np.random.default_rng(1)
+    noise = (0.1 * rng.standard_normal(train.shape)).astype(np.float32)
+    assert evaluate.evaluate_waves(**kw, train_recon=noise)["fd_ratio_train_recon"] > 2
+
+
 def test_consistency_measures_intended_against_produced(clips):
     train, test, labels, metas = clips
     band = lowpass_reference(test, CFG)

@@ -97,6 +97,9 @@ MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "floor_lsd_db", "consisten
 CONDITIONAL_KEYS = ("cond_accuracy", "cond_min_kind_accuracy")
 #: Variety and the strongest hum line, shown when the rows carry them.
 SIGNATURE_KEYS = ("diversity_ratio", "peak_median_gen_hz", "peak_median_data_hz")
+#: The prior's best case (``evaluate.evaluate_model``), shown beside the
+#: Frechet ratio when the rows carry it.
+PRIOR_CEILING_KEY = "fd_ratio_train_recon"
 
 
 #: The held-out splits a run may measure its models on.
@@ -812,7 +815,9 @@ def results_table(results: dict[str, Any]) -> str:
         if models is aggregate:
             seed_list = ", ".join(str(k) for k in seeds)
             lines += ["", f"Mean ± sd over {len(seeds)} seeds ({seed_list}; sample sd)."]
-        keys = MODEL_KEYS[1:8] + CONDITIONAL_KEYS + SIGNATURE_KEYS + MODEL_KEYS[8:]
+        at = MODEL_KEYS.index("fd_ratio") + 1
+        keys = (MODEL_KEYS[1:at] + (PRIOR_CEILING_KEY,) + MODEL_KEYS[at:8] + CONDITIONAL_KEYS
+                + SIGNATURE_KEYS + MODEL_KEYS[8:])
         lines += ["", comparison_table({row["name"]: row for row in models}, table_rows(*keys))]
     if models and st:
         took = ""

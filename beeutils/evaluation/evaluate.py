@@ -34,6 +34,11 @@ generation):
 ``fd_gen``, ``fd_floor``, ``fd_ratio``
     Frechet distance on standardised clip features, generated vs held-out,
     training vs held-out, and their ratio (1: as close as real clips are);
+``fd_ratio_train_recon``
+    the same ratio for the model's reconstructions of its training clips:
+    what a prior that drew exactly the training codes would reach, so the
+    part of ``fd_ratio`` above it is the prior's and the rest the decoder's
+    (``evaluate_model`` only);
 ``ndb_k``, ``ndb_k_floor``
     NDB/K of generated and of held-out clips against k-means bins of the
     training clips;
@@ -107,6 +112,7 @@ def hum_reconstruction_metrics(
 def generation_metrics(
     train_ref: np.ndarray, test_ref: np.ndarray, generated: np.ndarray, sr: int,
     seed: int = 0, hum_band: tuple[float, float] = HUM_BAND_HZ, fmax: float | None = None,
+    train_recon: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """How close a set of generated clips is to real ones.
 
@@ -119,6 +125,8 @@ def generation_metrics(
         hum_band: f0 band of hum in Hz.
         fmax: top of the band the clips were limited to, in Hz (features
             ignore what lies above).
+        train_recon: ``(k, samples)`` the model's reconstructions of
+            ``train_ref`` (adds ``fd_ratio_train_recon``), or ``None``.
 
     Returns:
         ``(metrics, f0s)``: the generation keys listed in the module
@@ -133,6 +141,11 @@ def generation_metrics(
     out["fd_gen"] = metrics.frechet_distance(f_gen, f_test)
     out["fd_floor"] = metrics.frechet_distance(f_train, f_test)
     out["fd_ratio"] = out["fd_gen"] / max(out["fd_floor"], 1e-12)
+    if train_recon is not None:
+        f_recon = metrics.standardize_features(
+            feats[0], metrics.feature_embedding(train_recon, sr, fmax=fmax))[1]
+        out["fd_ratio_train_recon"] = (metrics.frechet_distance(f_recon, f_test)
+                                       / max(out["fd_floor"], 1e-12))
     k = min(50, max(2, len(f_train) // 10))
     _, out["ndb_bins"], out["ndb_k"] = metrics.ndb_k(feats[0], feats[2], k=k, seed=seed)
     _, _, out["ndb_k_floor"] = metrics.ndb_k(feats[0], feats[1], k=k, seed=seed)
@@ -262,6 +275,7 @@ def evaluate_waves(
     seed: int = 0,
     hum_band: tuple[float, float] = HUM_BAND_HZ,
     return_waves: bool = False,
+    train_recon: np.ndarray | None = None,
 ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Every metric of the series, from the audio a model produced.
 
@@ -278,6 +292,8 @@ def evaluate_waves(
         seed: seeds k-means.
         hum_band: hum f0 band in Hz.
         return_waves: also return the band-limited waveforms.
+        train_recon: ``(k, samples)`` the model's audio for ``train_waves``
+            (adds ``fd_ratio_train_recon``), or ``None``.
 
     Returns:
         The metrics dict (keys in the module docstring); with
@@ -314,8 +330,10 @@ def evaluate_waves(
             metrics.spectral_convergence_db(np.asarray(intended_gen_mag), produced)))
 
     top_hz = float(config.frequencies(cropped=True)[-1]) if config.n_freq_keep else None
-    gen, f0s = generation_metrics(lowpass_reference(train_waves, config), lowpass, gen_band,
-                                  sr, seed, hum_band, fmax=top_hz)
+    gen, f0s = generation_metrics(
+        lowpass_reference(train_waves, config), lowpass, gen_band, sr, seed, hum_band,
+        fmax=top_hz,
+        train_recon=None if train_recon is None else lowpass_reference(train_recon, config))
     out.update(gen)
     out["eval_seconds"] = time.perf_counter() - start
     if not return_waves:
@@ -336,6 +354,8 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
 
     Adds to the keys of ``evaluate_waves``:
 
+    - ``fd_ratio_train_recon`` (module docstring): the training clips'
+      reconstructions, one more decoding of the training split;
     - ``floor_snr_db``, ``floor_sc_db``, ``floor_lsd_db``, ``floor_mrstft``:
       the same reconstruction metrics for the representation's own round
       trip, no model involved (Griffin-Lim on the true magnitudes for a
@@ -387,10 +407,15 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     start = time.perf_counter()
     generated = model.decode(z, kinds)
     gen_seconds = time.perf_counter() - start
+    train_waves = corpus.waves("train")
+    # The training codes decoded: the prior's best case (``fd_ratio_train_recon``).
+    train_recon = model.reconstruct(
+        train_waves, list(corpus.labels("train")) if model.conditional else None)
     metrics, waves = evaluate_waves(
         config=model.config.stft, original=original, recon=recon, generated=generated,
-        train_waves=corpus.waves("train"), labels=labels, metas=metas,
-        intended_gen_mag=model.intended_magnitudes(z, kinds), seed=seed, return_waves=True)
+        train_waves=train_waves, labels=labels, metas=metas,
+        intended_gen_mag=model.intended_magnitudes(z, kinds), seed=seed, return_waves=True,
+        train_recon=train_recon)
     floor = model.representation.round_trip(original)
     floor_metrics = reconstruction_metrics(model.config.stft, original, floor, labels, metas)
     metrics.update({"floor" + k[len("recon"):]: v for k, v in floor_metrics.items()
