@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.signal import butter, sosfilt
 
 from beeutils.evaluation import metrics
 from beeutils.dsp.spectral import STFTConfig, stft
@@ -249,6 +250,26 @@ def test_strongest_peak_finds_the_loudest_line_in_the_band():
     peaks = metrics.strongest_peak_hz(np.stack([wave, np.zeros(sr)]), sr)
     assert peaks[0] == pytest.approx(450, abs=2)
     assert np.isnan(peaks[1])
+    assert peaks.shape == (2,) and metrics.strongest_peak_hz(wave, sr).shape == ()
+
+
+def test_strongest_peak_is_a_line_not_the_slope_of_rumble():
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    # Rumble: white noise through a 4th-order low-pass at 40 Hz, with a weak
+    # 240 Hz line.  Smoothed, the spectrum's maximum in 100-1000 Hz is the
+    # rumble's slope at the band's lower edge; the line is the only line.
+    rumble = sosfilt(butter(4, 40, fs=sr, output="sos"),
+                     np.random.default_rng(0).standard_normal(len(t)))
+    wave = rumble + 0.01 * np.std(rumble) * np.sin(2 * np.pi * 240 * t)
+    freqs = np.fft.rfftfreq(len(t), 1 / sr)
+    smooth = np.convolve(np.abs(np.fft.rfft(wave)) ** 2, np.ones(10) / 10, mode="same")
+    band = (freqs >= 100) & (freqs <= 1000)
+    assert freqs[band][np.argmax(smooth[band])] < 110  # the plain maximum: the edge
+    assert metrics.strongest_peak_hz(wave, sr) == pytest.approx(240, abs=3)
+    assert np.isnan(metrics.strongest_peak_hz(rumble, sr))
+    # A lower bar for prominence lets ripples of the rumble count as lines.
+    assert metrics.strongest_peak_hz(rumble, sr, prominence_db=0.1) < 1000
 
 
 def test_mean_pairwise_distance_of_a_repeated_set_is_zero():

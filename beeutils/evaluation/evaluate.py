@@ -50,8 +50,9 @@ generation):
     mean pairwise distance of standardised clip features among generated
     clips, among held-out clips, and their ratio (1: as varied as real data);
 ``peak_median_gen_hz``, ``peak_median_data_hz``
-    median over clips of the strongest spectral peak between 100 Hz and
-    1 kHz (a hive's hum line), generated and held-out.
+    median over clips of the strongest spectral line between 100 Hz and
+    1 kHz (a hive's hum line; ``metrics.strongest_peak_hz``: clips with no
+    line left out, NaN when none has one), generated and held-out.
 """
 
 from __future__ import annotations

@@ -612,24 +612,39 @@ def pulse_count(waves: np.ndarray, sr: int, frame_s: float = 0.032, hop_s: float
     return rises.astype(np.int64)
 
 
+#: How far a line must stand out of the spectrum around it to count as one
+#: (dB of prominence, ``scipy.signal.find_peaks``).
+LINE_PROMINENCE_DB = 10.0
+
+
 def strongest_peak_hz(waves: np.ndarray, sr: int, fmin: float = 100.0,
-                      fmax: float = 1000.0) -> np.ndarray:
-    """Frequency of the strongest peak of each clip's spectrum between
+                      fmax: float = 1000.0,
+                      prominence_db: float = LINE_PROMINENCE_DB) -> np.ndarray:
+    """Frequency of the strongest spectral line of each clip between
     ``fmin`` and ``fmax`` Hz.
 
     A hive's hum shows as a few sharp lines (its fundamental and harmonics);
     which of them is the strongest is a signature a generator should keep.
     The spectrum is the whole clip's power spectrum (real FFT), smoothed over
-    5 Hz so that one noisy bin does not win.
+    5 Hz so that one noisy bin does not win.  A line is a local maximum that
+    stands at least ``prominence_db`` above the higher of the two troughs
+    that separate it from stronger parts of the band: so the falling slope
+    of rumble below ``fmin`` (which peaks at the band's lower edge, and
+    tops many real hive clips) is not taken for a line, nor is a ripple of
+    the noise.
 
     Args:
         waves: ``(..., samples)`` float waveforms.
         sr: sample rate in Hz.
         fmin, fmax: the band searched, Hz.
+        prominence_db: least prominence of a line, dB.
 
     Returns:
-        float64 ``(...)`` frequencies in Hz; NaN for a silent clip.
+        float64 ``(...)`` frequencies in Hz; NaN for a clip with no line in
+        the band (silence, or noise alone).
     """
+    from scipy.signal import find_peaks
+
     x = np.asarray(waves, dtype=np.float64)
     if not 0 <= fmin < fmax <= sr / 2:
         raise ValueError(f"need 0 <= fmin < fmax <= {sr / 2}, got {fmin}, {fmax}")
@@ -637,10 +652,17 @@ def strongest_peak_hz(waves: np.ndarray, sr: int, fmin: float = 100.0,
     freqs = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
     width = max(1, int(round(5.0 / (freqs[1] - freqs[0]))))
     kernel = np.ones(width) / width
-    smooth = np.apply_along_axis(lambda p: np.convolve(p, kernel, mode="same"), -1, power)
     inside = np.flatnonzero((freqs >= fmin) & (freqs <= fmax))
-    peak = freqs[inside[np.argmax(smooth[..., inside], axis=-1)]]
-    return np.where(power.sum(axis=-1) > 0, peak, np.nan)
+    flat = power.reshape(-1, power.shape[-1])
+    peaks = np.full(len(flat), np.nan)
+    for i, clip in enumerate(flat):
+        if not clip.sum() > 0:
+            continue
+        level_db = 10.0 * np.log10(np.convolve(clip, kernel, mode="same")[inside] + 1e-30)
+        lines, _ = find_peaks(level_db, prominence=prominence_db)
+        if len(lines):
+            peaks[i] = freqs[inside[lines[np.argmax(level_db[lines])]]]
+    return peaks.reshape(power.shape[:-1])
 
 
 def mean_pairwise_distance(feats: np.ndarray) -> float:
