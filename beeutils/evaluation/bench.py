@@ -523,17 +523,19 @@ def bench_realisation(settings: BenchSettings) -> dict[str, Any]:
         (means over the clips) and ``lsd_db_per_kind``.
     """
     from beeutils.data.readers import training_corpus
-    from beeutils.evaluation.evaluate import realisation_metrics
+    from beeutils.evaluation.evaluate import realisations, reconstruction_metrics
     from beeutils.models.configs import ModelConfig
 
     corpus = training_corpus(None, settings.clips_per_kind, settings.duration, settings.seed)
     split = settings.eval_split
     waves, labels, metas = corpus.waves(split), corpus.labels(split), corpus.metas(split)
     band = ModelConfig().stft
+    twins = realisations(metas)  # once: every clip's twin serves the mean and its kind's
 
     def measured(keep: Sequence[int]) -> dict[str, float]:
-        return realisation_metrics(band, waves[keep], [labels[i] for i in keep],
-                                   [metas[i] for i in keep])
+        # ``evaluate.realisation_metrics`` on these clips, without making the twins again.
+        return reconstruction_metrics(band, waves[keep], twins[keep], [labels[i] for i in keep],
+                                      [metas[i] for i in keep])
 
     every = measured(list(range(len(labels))))
     per_kind = {kind: measured([i for i, label in enumerate(labels) if label == kind])

@@ -69,7 +69,7 @@ import numpy as np
 from beeutils.dsp.spectral import STFTConfig
 
 __all__ = ["HUM_BAND_HZ", "ROWS", "TABLE_ROWS", "table_rows", "evaluate_model", "evaluate_waves",
-           "realisation_metrics",
+           "realisation_metrics", "realisations",
            "reconstruction_metrics", "generation_metrics", "hum_reconstruction_metrics",
            "format_value", "comparison_table", "band_share", "kind_share"]
 
@@ -233,13 +233,23 @@ def realisation_metrics(
     Raises:
         ValueError: no clips.
     """
+    return reconstruction_metrics(config, original, realisations(metas), labels, metas)
+
+
+def realisations(metas: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """``(n, samples)`` another realisation of each synthetic clip's recipe
+    (``synth.resynthesize`` with the clip's seed + 1), as
+    ``realisation_metrics`` measures them.
+
+    Raises:
+        ValueError: no clips.
+    """
     from beeutils.data import synth
 
     if not len(metas):
         raise ValueError("no clips to measure")
-    again = np.stack([synth.resynthesize(dict(meta), seed=int(meta["seed"]) + 1)[0]
-                      for meta in metas])
-    return reconstruction_metrics(config, original, again, labels, metas)
+    return np.stack([synth.resynthesize(dict(meta), seed=int(meta["seed"]) + 1)[0]
+                     for meta in metas])
 
 
 def _band_reconstruction_metrics(
