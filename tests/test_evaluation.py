@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from beeutils.evaluation import evaluate
+from beeutils.evaluation import evaluate, metrics
 from beeutils.data import synth
 from beeutils.dsp.spectral import STFTConfig
 from beeutils.dsp.spectral import lowpass_reference, magnitudes
@@ -74,6 +74,24 @@ def test_prior_ceiling_is_the_training_reconstructions_frechet_ratio(clips):
     rng = np.random.default_rng(1)
     noise = (0.1 * rng.standard_normal(train.shape)).astype(np.float32)
     assert evaluate.evaluate_waves(**kw, train_recon=noise)["fd_ratio_train_recon"] > 2
+
+
+def test_line_distribution_distance_is_zero_for_the_held_out_clips_themselves(clips):
+    train, test, labels, metas = clips
+    kw = dict(config=CFG, original=test, recon=test, train_waves=train, labels=labels,
+              metas=metas)
+    same = evaluate.evaluate_waves(**kw, generated=test)
+    assert same["peak_wasserstein_hz"] < 1.0
+    assert same["peak_wasserstein_floor_hz"] > 1.0  # other clips put their lines elsewhere
+    # Every clip's line moved up by a fifth: the distance grows by the shift.
+    t = np.arange(test.shape[1]) / SR
+    fifth = np.stack([np.sin(2 * np.pi * 1.5 * same_line * t) for same_line in
+                      np.nan_to_num(metrics.strongest_peak_hz(
+                          lowpass_reference(test, CFG), SR, 100.0, 1000.0), nan=300.0)])
+    shifted = evaluate.evaluate_waves(**kw, generated=fifth.astype(np.float32))
+    assert shifted["peak_wasserstein_hz"] > 50.0
+    # Without a line in a set there is nothing to compare.
+    assert np.isnan(evaluate._line_distance(np.array([240.0]), np.full(3, np.nan)))
 
 
 def test_consistency_measures_intended_against_produced(clips):

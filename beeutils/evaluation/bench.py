@@ -96,7 +96,8 @@ MODEL_KEYS = ("name", "recon_mrstft", "recon_lsd_db", "floor_lsd_db", "consisten
 #: Keys the rows of models conditioned on kind add (``NAME_by_kind``).
 CONDITIONAL_KEYS = ("cond_accuracy", "cond_min_kind_accuracy")
 #: Variety and the strongest hum line, shown when the rows carry them.
-SIGNATURE_KEYS = ("diversity_ratio", "peak_median_gen_hz", "peak_median_data_hz")
+SIGNATURE_KEYS = ("diversity_ratio", "peak_median_gen_hz", "peak_median_data_hz",
+                  "peak_wasserstein_hz", "peak_wasserstein_floor_hz")
 #: The prior's best case (``evaluate.evaluate_model``), shown beside the
 #: Frechet ratio when the rows carry it.
 PRIOR_CEILING_KEY = "fd_ratio_train_recon"

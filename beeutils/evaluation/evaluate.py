@@ -52,7 +52,11 @@ generation):
 ``peak_median_gen_hz``, ``peak_median_data_hz``
     median over clips of the strongest spectral line between 100 Hz and
     1 kHz (a hive's hum line; ``metrics.strongest_peak_hz``: clips with no
-    line left out, NaN when none has one), generated and held-out.
+    line left out, NaN when none has one), generated and held-out;
+``peak_wasserstein_hz``, ``peak_wasserstein_floor_hz``
+    Wasserstein distance between the held-out clips' line frequencies and
+    the generated clips' (the training clips', for the floor), Hz: the
+    whole distribution, where a median can fall between two harmonics.
 """
 
 from __future__ import annotations
@@ -171,11 +175,26 @@ def generation_metrics(
     top = min(1000.0, sr / 2 if fmax is None else fmax)
     peak_gen = metrics.strongest_peak_hz(generated, sr, 100.0, top)
     peak_data = metrics.strongest_peak_hz(test_ref, sr, 100.0, top)
+    peak_train = metrics.strongest_peak_hz(train_ref, sr, 100.0, top)
+    # Where each clip's line lies, as a distribution: a hive whose segments
+    # put their line on either of two harmonics has a median between them.
+    out["peak_wasserstein_hz"] = _line_distance(peak_data, peak_gen)
+    out["peak_wasserstein_floor_hz"] = _line_distance(peak_data, peak_train)
     out["peak_median_gen_hz"] = float(np.nanmedian(peak_gen)) if np.isfinite(peak_gen).any() \
         else float("nan")
     out["peak_median_data_hz"] = float(np.nanmedian(peak_data)) if np.isfinite(peak_data).any() \
         else float("nan")
     return out, {"f0_generated": f0_gen, "f0_data": f0_data}
+
+
+def _line_distance(lines_a: np.ndarray, lines_b: np.ndarray) -> float:
+    """Wasserstein distance (Hz) between two sets of line frequencies, clips
+    without a line left out; NaN when a set has none."""
+    from beeutils.evaluation import metrics
+
+    if not (np.isfinite(lines_a).any() and np.isfinite(lines_b).any()):
+        return float("nan")
+    return metrics.f0_distribution_distance(lines_a, lines_b)["wasserstein_hz"]
 
 
 def reconstruction_metrics(
