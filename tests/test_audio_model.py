@@ -165,6 +165,30 @@ def test_evaluate_model_reports_costs_and_the_floor(corpus, trained):
     assert np.isnan(bank["consistency_sc_db"])  # the bank writes audio
 
 
+def test_noise_texture_samples_around_the_decoded_magnitudes(corpus, trained):
+    from beeutils.dsp.representations import noise_texture
+
+    model = trained["magnitude"]
+    z = model.prior_latents(3, seed=0)
+    plain, textured = model.decode(z), model.decode(z, texture=True)
+    assert textured.shape == plain.shape and np.isfinite(textured).all()
+    assert not np.allclose(textured, plain)
+    smooth = model.intended_magnitudes(z)
+    # Griffin-Lim was given the decoded magnitudes times the texture.
+    np.testing.assert_allclose(
+        model.intended_magnitudes(z, texture=True),
+        smooth * noise_texture(smooth.shape, model.representation.config,
+                               model.representation.seed), rtol=1e-5)
+    assert model.generate(3, seed=0, texture=True).shape == plain.shape
+    with pytest.raises(ValueError, match="magnitude model"):
+        trained["oscillator"].decode(z, texture=True)
+    # Only the prior samples change: reconstructions stay the decoder's average.
+    with_texture = evaluate_model(model, corpus, n_generated=6, texture=True)
+    without = evaluate_model(model, corpus, n_generated=6)
+    assert with_texture["recon_lsd_db"] == without["recon_lsd_db"]
+    assert with_texture["fd_gen"] != without["fd_gen"]
+
+
 def test_save_load_round_trip(tmp_path, corpus, trained, conditional):
     for model in (conditional, trained["oscillator"], trained["logmag_if"]):
         path = model.save(tmp_path / model.approach)

@@ -338,3 +338,17 @@ def test_refining_the_decoded_phase_makes_an_inconsistent_output_consistent(cls)
     np.testing.assert_array_equal(refined_rep.decode_batch(drawn), refined_rep.decode_batch(drawn))
     with pytest.raises(ValueError, match="refine_iter"):
         cls(cfg, refine_iter=-1)
+
+
+def test_noise_texture_keeps_the_mean_log_level_and_scatters_like_noise():
+    from beeutils.dsp.representations import noise_texture
+
+    config = STFTConfig(n_frames=32)
+    texture = noise_texture((6, 128, 32), config, seed=3)
+    assert texture.shape == (6, 128, 32) and texture.dtype == np.float32
+    log = np.log(texture)
+    assert abs(float(log.mean())) < 1e-5
+    # STFT magnitudes of white noise are Rayleigh: their log has sd pi / sqrt(24).
+    assert float(log[:, 2:].std()) == pytest.approx(np.pi / np.sqrt(24), rel=0.05)
+    np.testing.assert_array_equal(texture, noise_texture((6, 128, 32), config, seed=3))
+    assert not np.allclose(texture, noise_texture((6, 128, 32), config, seed=4))

@@ -54,7 +54,7 @@ __all__ = [
     "RealImagRepresentation", "LogMagIFRepresentation", "REPRESENTATIONS", "make_representation",
     "representation_from_config", "load_representation", "compress", "decompress",
     "instantaneous_frequency", "integrate_instantaneous_frequency", "if_to_hz",
-    "griffin_lim_batches", "sound_from_polar",
+    "griffin_lim_batches", "sound_from_polar", "noise_texture",
 ]
 
 
@@ -173,6 +173,33 @@ def griffin_lim_batches(mags: np.ndarray, config: STFTConfig, n_samples: int,
                              init="random" if init is None else init[i : i + batch_size])
            for i in range(0, len(mags), batch_size)]
     return np.concatenate(out, axis=0) if out else np.zeros((0, n_samples), np.float32)
+
+
+def noise_texture(shape: tuple[int, int, int], config: STFTConfig, seed: int = 0) -> np.ndarray:
+    """The scatter of a noise's STFT magnitudes around their level.
+
+    A decoder trained on log magnitudes draws each bin's *mean* log level: a
+    smooth envelope.  The STFT magnitudes of a noise scatter around that
+    level (Rayleigh, and correlated across neighbouring bins and frames by
+    the window), so two realisations of one sound differ by several dB per
+    bin.  Multiplying a drawn envelope by this texture keeps its mean log
+    level and adds that scatter: a sample of the sound rather than its
+    average.
+
+    Args:
+        shape: ``(n, freq, time)`` of the cropped magnitudes to texture.
+        config: STFT settings (window, hop and FFT size of the texture).
+        seed: seeds the white noise.
+
+    Returns:
+        float32 ``(n, freq, time)``, positive, with ``mean(log(.)) == 0``.
+    """
+    n, n_freq, n_time = (int(k) for k in shape)
+    noise = np.random.default_rng(seed).standard_normal((n, config.hop * n_time))
+    full = config.replace(n_freq_keep=None, n_frames=None)
+    mags = np.abs(spectral.stft(noise.astype(np.float32), full))[:, :n_freq, :n_time]
+    log = np.log(np.maximum(mags, np.finfo(np.float32).tiny))
+    return np.exp(log - log.mean()).astype(np.float32)
 
 
 def sound_from_polar(mags: np.ndarray, phase: np.ndarray, config: STFTConfig, n_samples: int,
@@ -450,6 +477,20 @@ class MagnitudeRepresentation(Representation):
     def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
         return griffin_lim_batches(self._magnitudes(arrays), self.config, length,
                                    self.n_iter, self.momentum, self.seed)
+
+    def textured_magnitudes(self, arrays: np.ndarray) -> np.ndarray:
+        """``magnitudes(arrays)`` times ``noise_texture`` (seeded by ``seed``):
+        the magnitudes of a sample, for a decoder's smooth output."""
+        mags = self.magnitudes(arrays)
+        return mags * noise_texture(mags.shape, self.config, self.seed)
+
+    def decode_textured(self, arrays: np.ndarray, length: int | None = None) -> np.ndarray:
+        """``decode_batch`` of ``textured_magnitudes(arrays)``: float32
+        ``(n, length)``."""
+        arrays = self._check_arrays(arrays, 4)
+        return griffin_lim_batches(self.textured_magnitudes(arrays), self.config,
+                                   self._length(arrays, length), self.n_iter, self.momentum,
+                                   self.seed).astype(np.float32)
 
     def _params(self) -> dict[str, Any]:
         return {"n_iter": self.n_iter, "momentum": self.momentum, "seed": self.seed}

@@ -373,7 +373,7 @@ def evaluate_waves(
 
 def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 0,
                    split: str = "test", return_waves: bool = False, prior: Any = None,
-                   judge: Any = None
+                   judge: Any = None, texture: bool = False
                    ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``evaluate_waves`` on a trained ``AudioModel``, plus its costs and floor.
 
@@ -422,6 +422,9 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
         judge: the fitted kind classifier behind ``gen_kind_share``
             (``None``: fitted here), so a caller that also runs
             ``conditional.evaluate_conditional`` fits it once.
+        texture: render the prior samples with a noise's texture
+            (``AudioModel.decode``; magnitude model only); reconstructions
+            stay the decoder's average, the closest guess of a given clip.
     """
     began = time.perf_counter()
     original = corpus.waves(split)
@@ -435,7 +438,7 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     # A per-kind mixture prior draws each clip's latent from its kind's codes.
     z = model.prior_latents(n_generated, seed, kinds, prior=prior)
     start = time.perf_counter()
-    generated = model.decode(z, kinds)
+    generated = model.decode(z, kinds, texture)
     gen_seconds = time.perf_counter() - start
     train_waves = corpus.waves("train")
     # The training codes decoded: the prior's best case (``fd_ratio_train_recon``).
@@ -444,7 +447,8 @@ def evaluate_model(model: Any, corpus: Any, n_generated: int = 256, seed: int = 
     metrics, waves = evaluate_waves(
         config=model.config.stft, original=original, recon=recon, generated=generated,
         train_waves=train_waves, labels=labels, metas=metas,
-        intended_gen_mag=model.intended_magnitudes(z, kinds), seed=seed, return_waves=True,
+        intended_gen_mag=model.intended_magnitudes(z, kinds, texture), seed=seed,
+        return_waves=True,
         train_recon=train_recon)
     floor = model.representation.round_trip(original)
     floor_metrics = reconstruction_metrics(model.config.stft, original, floor, labels, metas)

@@ -364,12 +364,27 @@ class AudioModel:
         z_mean, _ = self.network.encode(x, self.labels(kind, len(x)))
         return z_mean
 
-    def decode(self, z: np.ndarray, kind: Any = None) -> np.ndarray:
-        """Waveforms ``(n, samples)`` for latents ``(n, latent_dim)``."""
+    def decode(self, z: np.ndarray, kind: Any = None, texture: bool = False) -> np.ndarray:
+        """Waveforms ``(n, samples)`` for latents ``(n, latent_dim)``.
+
+        ``texture`` (magnitude model only): sample the scatter of the noise
+        around the decoded magnitudes (``representations.noise_texture``)
+        before Griffin-Lim, instead of rendering their smooth average.
+        """
         z = np.asarray(z, dtype=np.float32)
-        return np.asarray(self.network.decode_waves(z, self.labels(kind, len(z)),
-                                                    self.representation, self.n_samples),
-                          dtype=np.float32)
+        labels = self.labels(kind, len(z))
+        if texture:
+            return self._texturing().decode_textured(self.network.decode(z, labels),
+                                                     self.n_samples)
+        return np.asarray(self.network.decode_waves(z, labels, self.representation,
+                                                    self.n_samples), dtype=np.float32)
+
+    def _texturing(self) -> Any:
+        """The representation that adds a noise texture, or a clear error."""
+        if not hasattr(self.representation, "decode_textured") or self.approach != "magnitude":
+            raise ValueError(f"texture=True needs the magnitude model (magnitudes drawn, then "
+                             f"Griffin-Lim); this is the {self.approach} model")
+        return self.representation
 
     def reconstruct(self, waves: np.ndarray, kind: Any = None,
                     batch_size: int = 64) -> np.ndarray:
@@ -430,18 +445,24 @@ class AudioModel:
             kinds = [kind] * n if isinstance(kind, str) else list(kind)
         return self.get_prior(prior).sample(n, seed, kinds)
 
-    def generate(self, n: int, kind: Any = None, seed: int = 0, prior: Any = None) -> np.ndarray:
+    def generate(self, n: int, kind: Any = None, seed: int = 0, prior: Any = None,
+                 texture: bool = False) -> np.ndarray:
         """``n`` new clips ``(n, samples)``; ``kind`` (one name, or one per
         clip) for a conditional model.  The latents depend on ``seed``, the
-        prior and (per-kind mixture) the kinds (``prior_latents``)."""
-        return self.decode(self.prior_latents(n, seed, kind, prior), kind)
+        prior and (per-kind mixture) the kinds (``prior_latents``);
+        ``texture`` as in ``decode``."""
+        return self.decode(self.prior_latents(n, seed, kind, prior), kind, texture)
 
-    def intended_magnitudes(self, z: np.ndarray, kind: Any = None) -> np.ndarray | None:
-        """Cropped magnitudes ``(n, freq, time)`` the decoder meant for ``z``;
-        ``None`` for a network that writes audio (consistent by construction)."""
+    def intended_magnitudes(self, z: np.ndarray, kind: Any = None,
+                            texture: bool = False) -> np.ndarray | None:
+        """Cropped magnitudes ``(n, freq, time)`` the decoder meant for ``z``
+        (with ``texture``, the textured ones Griffin-Lim was given); ``None``
+        for a network that writes audio (consistent by construction)."""
         z = np.asarray(z, dtype=np.float32)
-        return self.network.intended_magnitudes(z, self.labels(kind, len(z)),
-                                                self.representation)
+        labels = self.labels(kind, len(z))
+        if texture:
+            return self._texturing().textured_magnitudes(self.network.decode(z, labels))
+        return self.network.intended_magnitudes(z, labels, self.representation)
 
     # --------------------------------------------------------- persistence
 
