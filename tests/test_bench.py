@@ -538,6 +538,36 @@ def test_network_changes_on_the_command_line_reach_the_models_and_the_settings(m
     assert [(c, n.modulation_weight) for c, n in built] == [(False, 0.03), (True, 0.03)]
 
 
+@pytest.mark.filterwarnings("ignore:kept the normal prior")
+def test_texture_renders_only_the_magnitude_models_samples_with_noise(monkeypatch):
+    from beeutils.evaluation import conditional, evaluate
+
+    _, default = bench.parse_args([])
+    _, settings = bench.parse_args(["--texture"])
+    assert not default.texture and settings.texture
+    saved = json.loads(json.dumps(dataclasses.asdict(settings)))
+    assert bench.BenchSettings(**saved) == settings
+    assert bench.network_text(saved) == "; magnitude samples rendered with a noise's texture"
+    asked = []
+    original_model, original_conditional = evaluate.evaluate_model, conditional.evaluate_conditional
+
+    def recording_model(model, *args, texture=False, **kwargs):
+        asked.append((model.approach, model.conditional, "samples", texture))
+        return original_model(model, *args, texture=texture, **kwargs)
+
+    def recording_conditional(model, *args, texture=False, **kwargs):
+        asked.append((model.approach, model.conditional, "kinds", texture))
+        return original_conditional(model, *args, texture=texture, **kwargs)
+
+    monkeypatch.setattr(evaluate, "evaluate_model", recording_model)
+    monkeypatch.setattr(conditional, "evaluate_conditional", recording_conditional)
+    tiny = dataclasses.replace(TINY, approaches=("magnitude", "logmag_if"),
+                               conditional=("magnitude",), texture=True)
+    bench.bench_models(tiny)
+    assert asked == [("magnitude", False, "samples", True), ("logmag_if", False, "samples", False),
+                     ("magnitude", True, "samples", True), ("magnitude", True, "kinds", True)]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--network", "magnitude.modulation_weight"], "expected FIELD=VALUE"),
     (["--network", "magnitude=0.01"], "expected APPROACH.FIELD=VALUE"),

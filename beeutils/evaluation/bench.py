@@ -157,6 +157,10 @@ class BenchSettings:
             (``models.configs.default_network``), ``{approach: {field:
             value}}``, for a model with and without kinds: how a setting is
             measured before it becomes a default.
+        texture: render the magnitude models' prior samples (with and
+            without kinds) with a noise's texture
+            (``AudioModel.decode(texture=True)``); reconstructions and the
+            other approaches are unchanged.
     """
 
     clips_per_kind: int = 40
@@ -176,6 +180,7 @@ class BenchSettings:
     seeds: tuple[int, ...] = (0,)
     eval_split: str = "test"
     network_changes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    texture: bool = False
 
     def __post_init__(self) -> None:
         if self.eval_split not in EVAL_SPLITS:
@@ -607,9 +612,10 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
             model.save(Path(save_dir) / f"{name}.keras")
         # One judge of kinds serves the kind shares and the kinds asked for.
         judge = fit_kind_classifier(model, corpus, seed=seed) if conditional else None
+        texture = settings.texture and approach == "magnitude"
         measured, waves = evaluate_model(model, corpus, n_generated=settings.n_generated,
                                          seed=seed, split=settings.eval_split,
-                                         return_waves=True, judge=judge)
+                                         return_waves=True, judge=judge, texture=texture)
         # The clips the generation metrics saw: a silent or NaN clip there is
         # one the listener would get, and counting it costs no second decoding.
         broken = broken_report(waves["generated"]).to_dict()
@@ -617,7 +623,7 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
                "nonfinite_clips": int(broken["nonfinite"])}
         if conditional:
             asked = evaluate_conditional(model, corpus, judge, n_per_kind=settings.n_per_kind,
-                                         seed=seed)
+                                         seed=seed, texture=texture)
             row.update({"cond_accuracy": asked["gen_accuracy"],
                         "cond_min_kind_accuracy": float(min(asked["gen_per_kind"].values())),
                         "cond_per_kind": asked["gen_per_kind"],
@@ -887,9 +893,12 @@ def network_text(settings: Mapping[str, Any]) -> str:
     """A run's changes to the default networks in words, from its settings
     as saved in the JSON: "" when there are none, else e.g. "; magnitude
     network with modulation_weight 0.01"."""
-    return "".join(f"; {approach} network with "
+    text = "".join(f"; {approach} network with "
                    + ", ".join(f"{field} {value}" for field, value in changes.items())
                    for approach, changes in (settings.get("network_changes") or {}).items())
+    if settings.get("texture"):
+        text += "; magnitude samples rendered with a noise's texture"
+    return text
 
 
 def epochs_text(settings: Mapping[str, Any]) -> str:
@@ -1058,6 +1067,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="change a field of an approach's default network, e.g. "
                              "magnitude.modulation_weight=0.03 (the value is read as JSON); "
                              "repeat for several")
+    parser.add_argument("--texture", action="store_true",
+                        help="render the magnitude models' prior samples with a noise's "
+                             "texture (AudioModel.decode(texture=True))")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--combine", type=Path, nargs="+", metavar="JSON",
                         help="train nothing: join results files of the same benchmark run "
@@ -1145,6 +1157,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, B
             settings = dataclasses.replace(settings, network_changes=changes)
         except (TypeError, ValueError) as err:
             parser.error(f"--network {item}: {err}")
+    if args.texture:
+        settings = dataclasses.replace(settings, texture=True)
     if args.seeds is not None:
         if len(set(args.seeds)) != len(args.seeds):
             parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")

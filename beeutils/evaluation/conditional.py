@@ -41,7 +41,8 @@ def fit_kind_classifier(model: Any, corpus: Any, seed: int = 0,
 
 def evaluate_conditional(model: Any, corpus: Any, classifier: KindClassifier | None = None,
                          n_per_kind: int = 8, seed: int = 0, split: str = "test",
-                         return_waves: bool = False) -> dict[str, Any] | tuple[dict, dict]:
+                         return_waves: bool = False,
+                         texture: bool = False) -> dict[str, Any] | tuple[dict, dict]:
     """Measured kind accuracy of a conditional ``AudioModel``, with the
     classifier's own accuracy on real clips beside it.
 
@@ -58,6 +59,8 @@ def evaluate_conditional(model: Any, corpus: Any, classifier: KindClassifier | N
         seed: latents and classifier.
         split: held-out real split for the classifier's reference accuracy.
         return_waves: also return ``{"generated", "real", "asked"}``.
+        texture: render the clips with a noise's texture
+            (``AudioModel.decode``; magnitude model only).
 
     Returns:
         dict: ``real_accuracy``, ``real_per_kind``; ``gen_accuracy``,
@@ -83,7 +86,8 @@ def evaluate_conditional(model: Any, corpus: Any, classifier: KindClassifier | N
     # What a user gets from generate(kind=): each kind's latents from the
     # model's prior (its own mixture, for a per-kind mixture prior), drawn
     # from the same noise, so only the kind differs between the rows.
-    generated = np.concatenate([model.generate(n_per_kind, kind, seed) for kind in kinds])
+    generated = np.concatenate([model.generate(n_per_kind, kind, seed, texture=texture)
+                                for kind in kinds])
     asked = [k for k in kinds for _ in range(n_per_kind)]
     gen_res = conditional_accuracy(classifier, generated, asked)
     predicted = np.asarray(gen_res["predicted"]).reshape(len(kinds), n_per_kind)
