@@ -67,7 +67,8 @@ def _save_png(path: Path, wave: np.ndarray, sr: int, title: str) -> None:
 
 
 def generate_clips(model_path: str | Path, out_dir: str | Path, n: int = 8,
-                   kind: str | None = None, seed: int = 0, png: bool = True) -> Generated:
+                   kind: str | None = None, seed: int = 0, png: bool = True,
+                   texture: bool = False) -> Generated:
     """Sample ``n`` clips from a saved model, write them, and check them.
 
     Args:
@@ -78,6 +79,8 @@ def generate_clips(model_path: str | Path, out_dir: str | Path, n: int = 8,
             unconditional model).
         seed: the same seed gives the same clips.
         png: also write a spectrogram per clip.
+        texture: (magnitude models) sample a noise's scatter around the
+            decoded magnitudes (``AudioModel.decode``).
 
     Returns:
         The wav paths written and the ``BrokenReport`` of the clips.  Broken
@@ -93,7 +96,7 @@ def generate_clips(model_path: str | Path, out_dir: str | Path, n: int = 8,
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     model = AudioModel.load(model_path)
-    raw = np.asarray(model.generate(n, kind=kind, seed=seed))
+    raw = np.asarray(model.generate(n, kind=kind, seed=seed, texture=texture))
     report = broken_report(raw)
     # The report keeps the evidence; the files must still be valid audio.
     waves = zero_nonfinite(raw)
@@ -126,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--no-png", action="store_true", help="skip the spectrogram images")
+    parser.add_argument("--texture", action="store_true",
+                        help="magnitude models: give the decoded magnitudes a noise's scatter "
+                             "before Griffin-Lim (a sample, not the average)")
     args = parser.parse_args(argv)
 
     from beeutils import config
@@ -134,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config.setup(seed=args.seed)
     try:
         result = generate_clips(args.model, args.out, args.n, args.kind, args.seed,
-                                png=not args.no_png)
+                                png=not args.no_png, texture=args.texture)
     except (ModelFileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

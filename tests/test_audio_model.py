@@ -234,6 +234,12 @@ def test_generate_command_end_to_end(tmp_path, conditional, capsys):
     wave, sr = sf.read(wavs[0])
     assert sr == 16000 and wave.shape == (conditional.n_samples,)
     assert "wrote 2 clips" in capsys.readouterr().out
+    # With the noise texture: other clips from the same latents, still written.
+    textured = tmp_path / "textured"
+    assert generate.main(["--model", str(path), "--kind", "queen_toot", "--n", "2",
+                          "--out", str(textured), "--no-png", "--texture"]) == 0
+    other, _ = sf.read(textured / "queen_toot_00.wav")
+    assert other.shape == wave.shape and not np.allclose(other, wave)
 
 
 def test_generate_command_errors_are_clear(tmp_path, conditional, capsys):
