@@ -41,7 +41,7 @@ RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.js
                  "bench_real_imag_overlap_0.75_validation.json",
                  "bench_real_imag_overlap_0.5_validation.json",
                  "bench_logmag_if_batch4_validation.json",
-                 "bench_logmag_if_batch32_validation.json", "real_bees.json",
+                 "bench_logmag_if_batch32_validation.json", "real_bees.json", "real_bees_first.json",
                  "real_bees_phase.json", "real_bees_real_imag.json", "real_bees_adversarial.json",
                  "real_bees_oscillator_160.json", "real_bees_validation_60.json",
                  "real_bees_validation_160.json"]
