@@ -155,8 +155,8 @@ def test_nan_spectrograms_are_refused_before_any_audio(tmp_path, models, capsys)
 def test_some_broken_clips_warn_and_exit_0(tmp_path, models, capsys, monkeypatch):
     real_generate = AudioModel.generate
 
-    def partly_broken(self, n, kind=None, seed=0):
-        waves = real_generate(self, n, kind=kind, seed=seed)
+    def partly_broken(self, n, kind=None, seed=0, texture=False):
+        waves = real_generate(self, n, kind=kind, seed=seed, texture=texture)
         waves[0] = 0.0
         waves[2, 5] = np.nan
         return waves
