@@ -381,7 +381,7 @@ class AudioModel:
 
     def _texturing(self) -> Any:
         """The representation that adds a noise texture, or a clear error."""
-        if not hasattr(self.representation, "decode_textured") or self.approach != "magnitude":
+        if self.approach != "magnitude":
             raise ValueError(f"texture=True needs the magnitude model (magnitudes drawn, then "
                              f"Griffin-Lim); this is the {self.approach} model")
         return self.representation
