@@ -475,8 +475,11 @@ class MagnitudeRepresentation(Representation):
         return self.normalizer.inverse(arrays[..., 0])
 
     def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
-        return griffin_lim_batches(self._magnitudes(arrays), self.config, length,
-                                   self.n_iter, self.momentum, self.seed)
+        return self._griffin_lim(self._magnitudes(arrays), length)
+
+    def _griffin_lim(self, mags: np.ndarray, length: int) -> np.ndarray:
+        return griffin_lim_batches(mags, self.config, length, self.n_iter, self.momentum,
+                                   self.seed)
 
     def textured_magnitudes(self, arrays: np.ndarray) -> np.ndarray:
         """``magnitudes(arrays)`` times ``noise_texture`` (seeded by ``seed``):
@@ -488,9 +491,8 @@ class MagnitudeRepresentation(Representation):
         """``decode_batch`` of ``textured_magnitudes(arrays)``: float32
         ``(n, length)``."""
         arrays = self._check_arrays(arrays, 4)
-        return griffin_lim_batches(self.textured_magnitudes(arrays), self.config,
-                                   self._length(arrays, length), self.n_iter, self.momentum,
-                                   self.seed).astype(np.float32)
+        return self._griffin_lim(self.textured_magnitudes(arrays),
+                                 self._length(arrays, length)).astype(np.float32)
 
     def _params(self) -> dict[str, Any]:
         return {"n_iter": self.n_iter, "momentum": self.momentum, "seed": self.seed}
