@@ -113,6 +113,23 @@ def test_the_config_builds_the_network(corpus):
                                                     same.network.get_weights()))
 
 
+def test_the_decoder_output_follows_the_representation(trained):
+    """logmag_if's decoder ends in tanh like the magnitude model's (with a
+    linear output it drew no partial); real_imag's values have no bound."""
+    z = np.full((1, 4), 40.0, np.float32)  # far out: a tanh saturates
+    for name, bounded in (("magnitude", True), ("logmag_if", True), ("real_imag", False)):
+        model = trained[name]
+        assert (model.representation.output_activation == "tanh") == bounded, name
+        weights = model.network.decoder.get_weights()
+        big = [w * 50.0 for w in weights]  # push every unit far from 0
+        model.network.decoder.set_weights(big)
+        try:
+            out = np.asarray(model.network.decoder(z, training=False))
+        finally:
+            model.network.decoder.set_weights(weights)
+        assert (np.abs(out).max() <= 1.0) == bounded, name
+
+
 def test_representation_options_reach_the_model_and_its_file(corpus, tmp_path):
     # Both complex models decode through Griffin-Lim from their own phase
     # unless told not to.

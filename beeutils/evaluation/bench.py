@@ -136,7 +136,7 @@ class BenchSettings:
             size, ``{approach: clips}`` (a model conditioned on kind takes
             its approach's).  ``QUICK`` and ``FULL`` take
             ``models.configs.TRAINING_BATCH_SIZE``: 4 for the magnitude
-            model, 32 for the others.
+            and ``logmag_if`` models, 32 for the others.
         n_generated: prior samples per approach for the generation metrics.
         n_per_kind: clips asked of each kind from a conditional model.
         gl_clips: clips in the Griffin-Lim timing batch.
