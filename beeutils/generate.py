@@ -79,7 +79,7 @@ def generate_clips(model_path: str | Path, out_dir: str | Path, n: int = 8,
             unconditional model).
         seed: the same seed gives the same clips.
         png: also write a spectrogram per clip.
-        texture: (magnitude models) sample a noise's scatter around the
+        texture: (spectrogram models) sample a noise's scatter around the
             decoded magnitudes (``AudioModel.decode``).
 
     Returns:
@@ -130,8 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--no-png", action="store_true", help="skip the spectrogram images")
     parser.add_argument("--texture", action="store_true",
-                        help="magnitude models: give the decoded magnitudes a noise's scatter "
-                             "before Griffin-Lim (a sample, not the average)")
+                        help="spectrogram models: give the decoded magnitudes a noise's "
+                             "scatter before they become sound (a sample, not the average)")
     args = parser.parse_args(argv)
 
     from beeutils import config

@@ -87,8 +87,9 @@ print(f"fast mode: {CFG.fast}")
 # %% [markdown]
 # Everything you may want to change.  The three compared models share every
 # setting but the representation and, for `real_imag`, the two loss weights
-# of section 5; the decoder's last activation follows the range of its input
-# (`tanh` for values clipped to [-1, 1], linear otherwise).  The corpus and
+# of section 5; the decoder's last activation follows the representation
+# (`tanh` for the magnitudes and for `logmag_if`, linear for `real_imag`,
+# whose values have no bound: section 2 says why).  The corpus and
 # budget are those of the benchmark's quick run (`python -m beeutils.bench
 # --quick`), small enough for a CPU.  Fast mode trains a tiny corpus for one
 # epoch: it checks that the code runs, not that the models sound good.
@@ -263,8 +264,12 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 # The log-magnitude channel of `logmag_if` is not clipped: clipping caps the
 # loudest bins of pulsed sounds (toots, piping) at a few standard deviations,
 # so that even a perfect model could not give them back; section 3 measures what
-# it would cost.  Its values (and `real_imag`'s) pass slightly beyond +-1, so
-# those two decoders end in a linear layer instead of `tanh`.
+# it would cost.  Its values (and `real_imag`'s) pass slightly beyond +-1.
+# `real_imag`'s decoder ends in a linear layer; `logmag_if`'s ends in `tanh`
+# all the same: it gives up only those few loudest values, and with a linear
+# output the benchmark's `logmag_if` drew a smooth blur with no partial in it,
+# where with `tanh` it draws the harmonics (README, "A decoder that draws
+# lines").
 #
 # One call makes each model.  `AudioModel.build` takes a `ModelConfig`
 # (which approach, which STFT grid, which network settings), fits the

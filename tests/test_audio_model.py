@@ -9,6 +9,7 @@ import soundfile as sf
 
 from beeutils import generate
 from beeutils.data import datasets
+from beeutils.dsp import representations
 from beeutils.dsp.spectral import STFTConfig
 from beeutils.evaluation.evaluate import evaluate_model
 from beeutils.models.audio_model import AudioModel, ModelFileError, one_hot
@@ -185,21 +186,31 @@ def test_evaluate_model_reports_costs_and_the_floor(corpus, trained):
 def test_noise_texture_samples_around_the_decoded_magnitudes(corpus, trained):
     from beeutils.dsp.representations import noise_texture
 
-    model = trained["magnitude"]
-    z = model.prior_latents(3, seed=0)
-    plain, textured = model.decode(z), model.decode(z, texture=True)
-    assert textured.shape == plain.shape and np.isfinite(textured).all()
-    assert not np.allclose(textured, plain)
-    smooth = model.intended_magnitudes(z)
-    # Griffin-Lim was given the decoded magnitudes times the texture.
-    np.testing.assert_allclose(
-        model.intended_magnitudes(z, texture=True),
-        smooth * noise_texture(smooth.shape, model.representation.config,
-                               model.representation.seed), rtol=1e-5)
-    assert model.generate(3, seed=0, texture=True).shape == plain.shape
-    with pytest.raises(ValueError, match="magnitude model"):
+    z = trained["magnitude"].prior_latents(3, seed=0)
+    for name in ("magnitude", "logmag_if"):
+        model = trained[name]
+        plain, textured = model.decode(z), model.decode(z, texture=True)
+        assert textured.shape == plain.shape and np.isfinite(textured).all()
+        assert not np.allclose(textured, plain), name
+        smooth = model.intended_magnitudes(z)
+        # The sound was made of the decoded magnitudes times the texture.
+        np.testing.assert_allclose(
+            model.intended_magnitudes(z, texture=True),
+            smooth * noise_texture(smooth.shape, model.representation.config,
+                                   model.representation.texture_seed), rtol=1e-5)
+        assert model.generate(3, seed=0, texture=True).shape == plain.shape
+    # logmag_if keeps its decoded phase: only the magnitudes differ.
+    rep = trained["logmag_if"].representation
+    arrays = trained["logmag_if"].network.decode(z, None)
+    rebuilt = representations.sound_from_polar(
+        rep.textured_magnitudes(arrays), rep._polar(arrays)[1], rep.config,
+        trained["logmag_if"].n_samples, rep.refine_iter, rep.momentum)
+    np.testing.assert_allclose(trained["logmag_if"].decode(z, texture=True), rebuilt,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="spectrogram model"):
         trained["oscillator"].decode(z, texture=True)
     # Only the prior samples change: reconstructions stay the decoder's average.
+    model = trained["magnitude"]
     with_texture = evaluate_model(model, corpus, n_generated=6, texture=True)
     without = evaluate_model(model, corpus, n_generated=6)
     assert with_texture["recon_lsd_db"] == without["recon_lsd_db"]

@@ -539,7 +539,7 @@ def test_network_changes_on_the_command_line_reach_the_models_and_the_settings(m
 
 
 @pytest.mark.filterwarnings("ignore:kept the normal prior")
-def test_texture_renders_only_the_magnitude_models_samples_with_noise(monkeypatch):
+def test_texture_renders_only_the_spectrogram_models_samples_with_noise(monkeypatch):
     from beeutils.evaluation import conditional, evaluate
 
     _, default = bench.parse_args([])
@@ -547,7 +547,8 @@ def test_texture_renders_only_the_magnitude_models_samples_with_noise(monkeypatc
     assert not default.texture and settings.texture
     saved = json.loads(json.dumps(dataclasses.asdict(settings)))
     assert bench.BenchSettings(**saved) == settings
-    assert bench.network_text(saved) == "; magnitude samples rendered with a noise's texture"
+    assert (bench.network_text(saved)
+            == "; spectrogram models' samples rendered with a noise's texture")
     asked = []
     original_model, original_conditional = evaluate.evaluate_model, conditional.evaluate_conditional
 
@@ -561,10 +562,11 @@ def test_texture_renders_only_the_magnitude_models_samples_with_noise(monkeypatc
 
     monkeypatch.setattr(evaluate, "evaluate_model", recording_model)
     monkeypatch.setattr(conditional, "evaluate_conditional", recording_conditional)
-    tiny = dataclasses.replace(TINY, approaches=("magnitude", "logmag_if"),
+    tiny = dataclasses.replace(TINY, approaches=("magnitude", "logmag_if", "oscillator"),
                                conditional=("magnitude",), texture=True)
     bench.bench_models(tiny)
-    assert asked == [("magnitude", False, "samples", True), ("logmag_if", False, "samples", False),
+    assert asked == [("magnitude", False, "samples", True), ("logmag_if", False, "samples", True),
+                     ("oscillator", False, "samples", False),
                      ("magnitude", True, "samples", True), ("magnitude", True, "kinds", True)]
 
 

@@ -270,6 +270,11 @@ class Representation:
 
     def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
         """``(n, freq, time, channels)`` -> waveforms ``(n, length)``."""
+        return self._sound_of(self._magnitudes(arrays), arrays, length)
+
+    def _sound_of(self, mags: np.ndarray, arrays: np.ndarray, length: int) -> np.ndarray:
+        """Waveforms ``(n, length)`` of magnitudes ``(n, freq, time)``, with
+        whatever else ``arrays`` hold (a complex model's phase)."""
         raise NotImplementedError
 
     def _magnitudes(self, arrays: np.ndarray) -> np.ndarray:
@@ -389,6 +394,27 @@ class Representation:
         self._check_fitted()
         return self._magnitudes(self._check_arrays(arrays, 4)).astype(np.float32)
 
+    def textured_magnitudes(self, arrays: np.ndarray) -> np.ndarray:
+        """``magnitudes(arrays)`` times ``noise_texture`` (seeded by
+        ``texture_seed``): the magnitudes of a sample, for a decoder's smooth
+        output."""
+        mags = self.magnitudes(arrays)
+        return mags * noise_texture(mags.shape, self.config, self.texture_seed)
+
+    def decode_textured(self, arrays: np.ndarray, length: int | None = None) -> np.ndarray:
+        """``decode_batch`` with ``textured_magnitudes(arrays)`` in place of
+        the magnitudes (a complex model keeps its phase): float32
+        ``(n, length)``."""
+        arrays = self._check_arrays(arrays, 4)
+        return self._sound_of(self.textured_magnitudes(arrays), arrays,
+                              self._length(arrays, length)).astype(np.float32)
+
+    @property
+    def texture_seed(self) -> int:
+        """Seed of the noise texture: the representation's own ``seed``
+        where it has one (Griffin-Lim's start, ``logmag_if``'s dither), else 0."""
+        return int(getattr(self, "seed", 0))
+
     def round_trip(self, waves: np.ndarray) -> np.ndarray:
         """``decode_batch(encode_batch(waves))``, same length: the best a
         perfect model of this representation can do."""
@@ -474,25 +500,9 @@ class MagnitudeRepresentation(Representation):
     def _magnitudes(self, arrays: np.ndarray) -> np.ndarray:
         return self.normalizer.inverse(arrays[..., 0])
 
-    def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
-        return self._griffin_lim(self._magnitudes(arrays), length)
-
-    def _griffin_lim(self, mags: np.ndarray, length: int) -> np.ndarray:
+    def _sound_of(self, mags: np.ndarray, arrays: np.ndarray, length: int) -> np.ndarray:
         return griffin_lim_batches(mags, self.config, length, self.n_iter, self.momentum,
                                    self.seed)
-
-    def textured_magnitudes(self, arrays: np.ndarray) -> np.ndarray:
-        """``magnitudes(arrays)`` times ``noise_texture`` (seeded by ``seed``):
-        the magnitudes of a sample, for a decoder's smooth output."""
-        mags = self.magnitudes(arrays)
-        return mags * noise_texture(mags.shape, self.config, self.seed)
-
-    def decode_textured(self, arrays: np.ndarray, length: int | None = None) -> np.ndarray:
-        """``decode_batch`` of ``textured_magnitudes(arrays)``: float32
-        ``(n, length)``."""
-        arrays = self._check_arrays(arrays, 4)
-        return self._griffin_lim(self.textured_magnitudes(arrays),
-                                 self._length(arrays, length)).astype(np.float32)
 
     def _params(self) -> dict[str, Any]:
         return {"n_iter": self.n_iter, "momentum": self.momentum, "seed": self.seed}
@@ -536,10 +546,9 @@ class ComplexRepresentation(Representation):
         """``(magnitude, phase)`` float64 ``(batch, freq, time)`` of model arrays."""
         raise NotImplementedError
 
-    def _decode(self, arrays: np.ndarray, length: int) -> np.ndarray:
-        mags, phase = self._polar(arrays)
-        return sound_from_polar(mags, phase, self.config, length, self.refine_iter,
-                                self.momentum)
+    def _sound_of(self, mags: np.ndarray, arrays: np.ndarray, length: int) -> np.ndarray:
+        return sound_from_polar(mags, self._polar(arrays)[1], self.config, length,
+                                self.refine_iter, self.momentum)
 
     def _params(self) -> dict[str, Any]:
         return {"refine_iter": self.refine_iter, "momentum": self.momentum}

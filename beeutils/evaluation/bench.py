@@ -157,10 +157,10 @@ class BenchSettings:
             (``models.configs.default_network``), ``{approach: {field:
             value}}``, for a model with and without kinds: how a setting is
             measured before it becomes a default.
-        texture: render the magnitude models' prior samples (with and
+        texture: render the spectrogram models' prior samples (with and
             without kinds) with a noise's texture
             (``AudioModel.decode(texture=True)``); reconstructions and the
-            other approaches are unchanged.
+            oscillator bank are unchanged.
     """
 
     clips_per_kind: int = 40
@@ -612,7 +612,7 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
             model.save(Path(save_dir) / f"{name}.keras")
         # One judge of kinds serves the kind shares and the kinds asked for.
         judge = fit_kind_classifier(model, corpus, seed=seed) if conditional else None
-        texture = settings.texture and approach == "magnitude"
+        texture = settings.texture and approach != "oscillator"
         measured, waves = evaluate_model(model, corpus, n_generated=settings.n_generated,
                                          seed=seed, split=settings.eval_split,
                                          return_waves=True, judge=judge, texture=texture)
@@ -897,7 +897,7 @@ def network_text(settings: Mapping[str, Any]) -> str:
                    + ", ".join(f"{field} {value}" for field, value in changes.items())
                    for approach, changes in (settings.get("network_changes") or {}).items())
     if settings.get("texture"):
-        text += "; magnitude samples rendered with a noise's texture"
+        text += "; spectrogram models' samples rendered with a noise's texture"
     return text
 
 
@@ -1068,7 +1068,7 @@ def _parser() -> argparse.ArgumentParser:
                              "magnitude.modulation_weight=0.03 (the value is read as JSON); "
                              "repeat for several")
     parser.add_argument("--texture", action="store_true",
-                        help="render the magnitude models' prior samples with a noise's "
+                        help="render the spectrogram models' prior samples with a noise's "
                              "texture (AudioModel.decode(texture=True))")
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--combine", type=Path, nargs="+", metavar="JSON",

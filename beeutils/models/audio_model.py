@@ -367,9 +367,10 @@ class AudioModel:
     def decode(self, z: np.ndarray, kind: Any = None, texture: bool = False) -> np.ndarray:
         """Waveforms ``(n, samples)`` for latents ``(n, latent_dim)``.
 
-        ``texture`` (magnitude model only): sample the scatter of the noise
-        around the decoded magnitudes (``representations.noise_texture``)
-        before Griffin-Lim, instead of rendering their smooth average.
+        ``texture`` (spectrogram models only): sample the scatter of the
+        noise around the decoded magnitudes (``representations.noise_texture``)
+        before they become sound (Griffin-Lim, or a complex model's decoded
+        phase), instead of rendering their smooth average.
         """
         z = np.asarray(z, dtype=np.float32)
         labels = self.labels(kind, len(z))
@@ -381,9 +382,9 @@ class AudioModel:
 
     def _texturing(self) -> Any:
         """The representation that adds a noise texture, or a clear error."""
-        if self.approach != "magnitude":
-            raise ValueError(f"texture=True needs the magnitude model (magnitudes drawn, then "
-                             f"Griffin-Lim); this is the {self.approach} model")
+        if self.approach == "oscillator":
+            raise ValueError("texture=True needs a spectrogram model (magnitudes drawn, then "
+                             "made into sound); the oscillator bank writes its audio itself")
         return self.representation
 
     def reconstruct(self, waves: np.ndarray, kind: Any = None,
@@ -456,7 +457,7 @@ class AudioModel:
     def intended_magnitudes(self, z: np.ndarray, kind: Any = None,
                             texture: bool = False) -> np.ndarray | None:
         """Cropped magnitudes ``(n, freq, time)`` the decoder meant for ``z``
-        (with ``texture``, the textured ones Griffin-Lim was given); ``None``
+        (with ``texture``, the textured ones made into sound); ``None``
         for a network that writes audio (consistent by construction)."""
         z = np.asarray(z, dtype=np.float32)
         labels = self.labels(kind, len(z))
