@@ -36,7 +36,7 @@ RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.js
                  "bench_complex.json", "bench_real_imag.json", "bench_real_imag_refined.json",
                  "bench_magnitude_batch4.json", "bench_magnitude_modulation.json",
                  "bench_magnitude_validation.json", "bench_magnitude_modulation_validation.json",
-                 "bench_magnitude_modulation_0.03_validation.json", "bench_magnitude_ema_validation.json", "bench_prior_ceiling.json", "bench_magnitude_texture.json", "bench_logmag_if_tanh.json",
+                 "bench_magnitude_modulation_0.03_validation.json", "bench_magnitude_ema_validation.json", "bench_prior_ceiling.json", "bench_magnitude_texture.json", "bench_logmag_if_tanh.json", "bench_logmag_if_texture.json",
                  "bench_logmag_if_modulation_validation.json",
                  "bench_real_imag_overlap_0.75_validation.json",
                  "bench_real_imag_overlap_0.5_validation.json",
