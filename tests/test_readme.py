@@ -44,7 +44,8 @@ RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.js
                  "bench_logmag_if_batch32_validation.json", "real_bees.json", "real_bees_first.json",
                  "real_bees_phase.json", "real_bees_real_imag.json", "real_bees_adversarial.json",
                  "real_bees_oscillator_160.json", "real_bees_validation_60.json",
-                 "real_bees_validation_160.json"]
+                 "real_bees_validation_160.json", "real_bees_texture.json",
+                 "real_bees_logmag_if_tanh.json"]
 
 
 @pytest.mark.parametrize("name", RESULTS_FILES)
