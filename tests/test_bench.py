@@ -469,7 +469,7 @@ def test_epochs_on_the_command_line_keep_each_approachs_ratio(base, epochs, osci
 def test_batch_size_on_the_command_line_changes_only_the_batch():
     _, default = bench.parse_args([])
     _, settings = bench.parse_args(["--batch-size", "16"])
-    assert [default.batch_size_for(name) for name in APPROACHES] == [4, 32, 32, 32]
+    assert [default.batch_size_for(name) for name in APPROACHES] == [4, 32, 4, 32]
     # One size for every approach, whatever the default gave each.
     assert [settings.batch_size_for(name) for name in APPROACHES] == [16] * 4
     assert dataclasses.replace(settings, batch_size=32,
