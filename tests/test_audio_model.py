@@ -197,7 +197,7 @@ def test_noise_texture_samples_around_the_decoded_magnitudes(corpus, trained):
         np.testing.assert_allclose(
             model.intended_magnitudes(z, texture=True),
             smooth * noise_texture(smooth.shape, model.representation.config,
-                                   model.representation.texture_seed), rtol=1e-5)
+                                   model.representation.seed), rtol=1e-5)
         assert model.generate(3, seed=0, texture=True).shape == plain.shape
     # logmag_if keeps its decoded phase: only the magnitudes differ.
     rep = trained["logmag_if"].representation

@@ -311,3 +311,16 @@ def test_loss_overlap_and_control_grid_reach_the_model_and_its_file(clips, tmp_p
     path = tmp_path / "osc.keras"
     model.save(path)
     assert keras.saving.load_model(path, safe_mode=True).fft_overlap == 0.625
+
+
+def test_the_adversarial_weights_come_from_the_config(clips):
+    waves, x, _, _ = clips
+    inputs = om.training_inputs(x, waves)
+    model = build(0, config=TINY.replace(gan_weight=0.7, feature_weight=0.0))
+    assert (model.gan_weight, model.feature_weight) == (0.7, 0.0)
+    assert (build(0).gan_weight, build(0).feature_weight) == (0.1, 1.0)  # the defaults
+    model.start_adversarial()
+    terms = {k: float(v) for k, v in model.compute_losses(inputs).items()}
+    # The total is the spectral and f0 losses plus 0.7 of the GAN loss, no feature term.
+    expected = terms["mrstft"] + model.f0_weight * terms["f0"] + 0.7 * terms["gan_dec"]
+    assert terms["feature"] > 0 and abs(terms["total"] - expected) < 1e-4 * abs(expected)

@@ -246,12 +246,16 @@ class Representation:
         config: the STFT settings and crop.
         n_samples: clip length in samples, learnt by ``fit`` (default length
             of decoded waves).
+        seed: seeds what decoding draws at random (Griffin-Lim's start,
+            ``logmag_if``'s dither, the noise texture); 0 where a
+            representation draws nothing else.
     """
 
     name: ClassVar[str] = ""
     channels: ClassVar[int] = 1
     output_activation: ClassVar[str | None] = "tanh"
     exact: ClassVar[bool] = False
+    seed: int = 0
 
     def __init__(self, config: STFTConfig | None = None, n_samples: int | None = None) -> None:
         self.config = STFTConfig() if config is None else config
@@ -396,10 +400,10 @@ class Representation:
 
     def textured_magnitudes(self, arrays: np.ndarray) -> np.ndarray:
         """``magnitudes(arrays)`` times ``noise_texture`` (seeded by
-        ``texture_seed``): the magnitudes of a sample, for a decoder's smooth
+        ``seed``): the magnitudes of a sample, for a decoder's smooth
         output."""
         mags = self.magnitudes(arrays)
-        return mags * noise_texture(mags.shape, self.config, self.texture_seed)
+        return mags * noise_texture(mags.shape, self.config, self.seed)
 
     def decode_textured(self, arrays: np.ndarray, length: int | None = None) -> np.ndarray:
         """``decode_batch`` with ``textured_magnitudes(arrays)`` in place of
@@ -408,12 +412,6 @@ class Representation:
         arrays = self._check_arrays(arrays, 4)
         return self._sound_of(self.textured_magnitudes(arrays), arrays,
                               self._length(arrays, length)).astype(np.float32)
-
-    @property
-    def texture_seed(self) -> int:
-        """Seed of the noise texture: the representation's own ``seed``
-        where it has one (Griffin-Lim's start, ``logmag_if``'s dither), else 0."""
-        return int(getattr(self, "seed", 0))
 
     def round_trip(self, waves: np.ndarray) -> np.ndarray:
         """``decode_batch(encode_batch(waves))``, same length: the best a

@@ -196,6 +196,9 @@ class OscillatorConfig(_Serialisable):
             ``1 / (1 - overlap)``: at 0.5 a step took 0.6 of its time at
             DDSP's 0.75, for a little less progress per step and more per
             minute.
+        gan_weight, feature_weight: the adversarial second stage's weights of
+            the generator's GAN loss and of discriminator-feature matching
+            against the spectral loss (``OscillatorVAE``).
     """
 
     latent_dim: int = 32
@@ -213,6 +216,8 @@ class OscillatorConfig(_Serialisable):
     learning_rate: float = 1e-3
     fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128, 64)
     fft_overlap: float = 0.5
+    gan_weight: float = 0.1
+    feature_weight: float = 1.0
 
     def build(self, input_shape: tuple[int, ...], representation: Any, n_samples: int,
               n_classes: int = 0, seed: int | None = None) -> Any:

@@ -523,7 +523,8 @@ def build_oscillator_vae(input_shape: Sequence[int], config: Any, n_samples: int
                             seed=None if seed is None else int(seed) + 2, name="synth")
     model = OscillatorVAE(encoder, f0_decoder, control_decoder, synth, kl_weight=c.kl_weight,
                           f0_weight=c.f0_weight, fft_sizes=c.fft_sizes,
-                          fft_overlap=c.fft_overlap, seed=seed,
+                          fft_overlap=c.fft_overlap, gan_weight=c.gan_weight,
+                          feature_weight=c.feature_weight, seed=seed,
                           n_classes=n_classes, name="oscillator_vae")
     model.compile(keras.optimizers.Adam(c.learning_rate))
     return model
