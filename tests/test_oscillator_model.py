@@ -324,3 +324,17 @@ def test_the_adversarial_weights_come_from_the_config(clips):
     # The total is the spectral and f0 losses plus 0.7 of the GAN loss, no feature term.
     expected = terms["mrstft"] + model.f0_weight * terms["f0"] + 0.7 * terms["gan_dec"]
     assert terms["feature"] > 0 and abs(terms["total"] - expected) < 1e-4 * abs(expected)
+
+
+def test_the_f0_gate_comes_from_the_config(clips):
+    """A toot's gaps hold quiet hum at another pitch: gated out, the contour
+    the bank learns holds the toot's pitch across them."""
+    waves, x, _, _ = clips
+    assert OscillatorConfig().f0_quiet_db == om.F0_QUIET_DB == build(0).f0_quiet_db
+    model = build(0, config=TINY.replace(f0_quiet_db=-6.0))
+    f0 = model.training_inputs(x, waves)["f0"]
+    target = om.training_inputs(x, waves, max_hz=TINY.max_hz)["wave"]
+    np.testing.assert_array_equal(f0, om.f0_contour(target, SR, TINY.hop, quiet_db=-6.0)[0])
+    assert not np.array_equal(f0, om.f0_contour(target, SR, TINY.hop)[0])
+    restored = om.OscillatorVAE.from_config(model.get_config())
+    assert restored.f0_quiet_db == -6.0

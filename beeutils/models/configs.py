@@ -189,6 +189,10 @@ class OscillatorConfig(_Serialisable):
         kl_weight: KL weight (nats) against the spectral loss: small, so the
             code carries detail.
         f0_weight: weight of the f0 loss (octaves).
+        f0_quiet_db: the loudness gate of the f0 contour the bank learns and
+            follows (``oscillator_model.f0_contour``): frames this far under
+            the clip's loudest are unvoiced and the contour is carried
+            across them (dB).
         learning_rate: Adam.
         fft_sizes: resolutions of the multi-resolution STFT loss.
         fft_overlap: their window overlap (hop = ``n_fft * (1 - overlap)``).
@@ -213,6 +217,7 @@ class OscillatorConfig(_Serialisable):
     control_frames: int = 128
     kl_weight: float = 1e-3
     f0_weight: float = 1.0
+    f0_quiet_db: float = -40.0
     learning_rate: float = 1e-3
     fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128, 64)
     fft_overlap: float = 0.5

@@ -58,7 +58,7 @@ from beeutils.models import losses
 from beeutils.models.layers import Sampling, TrackedConditionalModel, activation_layer
 
 __all__ = [
-    "HOP", "F0_RANGE_HZ", "MAX_HZ", "LOSS_TERMS", "yin", "f0_contour",
+    "HOP", "F0_RANGE_HZ", "MAX_HZ", "F0_QUIET_DB", "LOSS_TERMS", "yin", "f0_contour",
     "training_inputs", "ExpSigmoid", "F0Scale", "LogF0", "OscillatorSynth", "LogMagnitude",
     "build_f0_decoder", "build_control_decoder", "build_oscillator_vae",
     "build_vaegan_decoder", "OscillatorVAE",
@@ -71,6 +71,9 @@ HOP = 128
 F0_RANGE_HZ = (50.0, 1000.0)
 #: Default top frequency (Hz) of `control_targets`: the 0-2 kHz crop of `STFTConfig()`.
 MAX_HZ = 2000.0
+#: ``f0_contour``'s loudness gate (dB under the clip's loudest frame): quieter
+#: frames count as unvoiced and the contour is carried across them.
+F0_QUIET_DB = -40.0
 #: Loss terms tracked in each stage.
 LOSS_TERMS = ("total", "mrstft", "kl", "f0")
 ADVERSARIAL_TERMS = ("gan_dec", "feature", "disc", "d_real", "d_fake")
@@ -145,7 +148,7 @@ def yin(waves: np.ndarray, sr: int = 16000, hop: int = HOP, frame_length: int = 
 
 
 def f0_contour(waves: np.ndarray, sr: int = 16000, hop: int = HOP, n_frames: int | None = None,
-               max_aperiodicity: float = 0.3, quiet_db: float = -40.0,
+               max_aperiodicity: float = 0.3, quiet_db: float = F0_QUIET_DB,
                unvoiced_hz: float = 200.0, median_frames: int = 5,
                f0_range: tuple[float, float] = F0_RANGE_HZ) -> tuple[np.ndarray, np.ndarray]:
     """A smooth fundamental contour per clip, for the oscillator bank to follow.
@@ -199,7 +202,8 @@ def f0_contour(waves: np.ndarray, sr: int = 16000, hop: int = HOP, n_frames: int
 
 
 def training_inputs(x: np.ndarray, waves: np.ndarray, *, sr: int = 16000, hop: int = HOP,
-                    max_hz: float | None = MAX_HZ) -> dict[str, np.ndarray]:
+                    max_hz: float | None = MAX_HZ, quiet_db: float = F0_QUIET_DB
+                    ) -> dict[str, np.ndarray]:
     """What ``OscillatorVAE.fit`` reads, from encoder inputs and waveforms.
 
     Args:
@@ -211,6 +215,9 @@ def training_inputs(x: np.ndarray, waves: np.ndarray, *, sr: int = 16000, hop: i
         max_hz: the band the model reproduces (as the model's); the target
             is the clip low-passed there, and its f0 contour is measured on
             that target.
+        quiet_db: ``f0_contour``'s loudness gate: frames quieter than this
+            under the clip's loudest are unvoiced, and the contour holds the
+            pitch of the loud voice across them.
 
     Returns:
         ``{"x": x, "f0": (n, frames) Hz, "wave": (n, samples) target}``,
@@ -221,7 +228,7 @@ def training_inputs(x: np.ndarray, waves: np.ndarray, *, sr: int = 16000, hop: i
     if len(x) != len(waves):
         raise ValueError(f"{len(x)} encoder inputs for {len(waves)} waveforms")
     target = waves if max_hz is None else np.asarray(ddsp.lowpass(waves, sr, max_hz))
-    f0, _ = f0_contour(target, sr, hop)
+    f0, _ = f0_contour(target, sr, hop, quiet_db=quiet_db)
     return {"x": x, "f0": f0, "wave": target}
 
 
@@ -522,7 +529,8 @@ def build_oscillator_vae(input_shape: Sequence[int], config: Any, n_samples: int
     synth = OscillatorSynth(sr, c.hop, n_samples, c.max_hz,
                             seed=None if seed is None else int(seed) + 2, name="synth")
     model = OscillatorVAE(encoder, f0_decoder, control_decoder, synth, kl_weight=c.kl_weight,
-                          f0_weight=c.f0_weight, fft_sizes=c.fft_sizes,
+                          f0_weight=c.f0_weight, f0_quiet_db=c.f0_quiet_db,
+                          fft_sizes=c.fft_sizes,
                           fft_overlap=c.fft_overlap, gan_weight=c.gan_weight,
                           feature_weight=c.feature_weight, seed=seed,
                           n_classes=n_classes, name="oscillator_vae")
@@ -558,6 +566,8 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         discriminator: optional ``vaegan.build_discriminator`` for the
             adversarial stage (set by ``start_adversarial``).
         kl_weight, f0_weight: loss weights.
+        f0_quiet_db: the loudness gate of the f0 contour the model learns
+            and follows in training (``training_inputs``), dB.
         gan_weight, feature_weight: adversarial stage: weights of the
             decoder's GAN loss and of discriminator feature matching.
         fft_sizes: multi-resolution STFT loss resolutions.
@@ -572,7 +582,8 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
     def __init__(self, encoder: keras.Model, f0_decoder: keras.Model,
                  control_decoder: keras.Model, synth: OscillatorSynth,
                  discriminator: keras.Model | None = None, *, kl_weight: float = 1e-3,
-                 f0_weight: float = 1.0, gan_weight: float = 0.1, feature_weight: float = 1.0,
+                 f0_weight: float = 1.0, f0_quiet_db: float = F0_QUIET_DB,
+                 gan_weight: float = 0.1, feature_weight: float = 1.0,
                  fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
                  fft_overlap: float = 0.5, log_var_clamp: float = 10.0,
                  seed: int | None = None, n_classes: int = 0,
@@ -591,6 +602,7 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         self.latent_dim = int(encoder.outputs[0].shape[-1])
         self.n_frames = int(f0_decoder.outputs[0].shape[-1])
         self.kl_weight, self.f0_weight = float(kl_weight), float(f0_weight)
+        self.f0_quiet_db = float(f0_quiet_db)
         self.gan_weight, self.feature_weight = float(gan_weight), float(feature_weight)
         self.fft_sizes = tuple(int(v) for v in fft_sizes)
         self.fft_overlap = float(fft_overlap)
@@ -618,6 +630,7 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
             "control_decoder": ser(self.control_decoder), "synth": ser(self.synth),
             "discriminator": None if self.discriminator is None else ser(self.discriminator),
             "kl_weight": self.kl_weight, "f0_weight": self.f0_weight,
+            "f0_quiet_db": self.f0_quiet_db,
             "gan_weight": self.gan_weight, "feature_weight": self.feature_weight,
             "fft_sizes": list(self.fft_sizes), "fft_overlap": self.fft_overlap,
             "log_var_clamp": self.log_var_clamp,
@@ -914,7 +927,7 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         """What ``fit`` receives: ``training_inputs(x, waves)`` (encoder input,
         measured f0 contour, target audio)."""
         return training_inputs(x, waves, sr=self.synth.sr, hop=self.synth.hop,
-                               max_hz=self.synth.max_hz)
+                               max_hz=self.synth.max_hz, quiet_db=self.f0_quiet_db)
 
     def decode_waves(self, z: np.ndarray, labels: Any, representation: Any,
                      n_samples: int) -> np.ndarray:
