@@ -273,7 +273,8 @@ assert f0_grid[np.argmin(loss_curve)] == 250.0 and found.sum() <= 2
 # So we **measure** f0 instead: YIN (de Cheveigne & Kawahara 2002) on every
 # training clip, frame by frame, with its *aperiodicity* (near 0 for a
 # periodic frame, near 1 for noise) telling voiced from unvoiced frames.
-# `oscillator_model.f0_contour` keeps voiced, loud-enough frames,
+# `oscillator_model.f0_contour` keeps voiced, loud-enough frames (at most
+# 12 dB under the clip's loudest, `oscillator_model.F0_QUIET_DB`),
 # median-filters them and interpolates through the rest, so the contour never
 # jumps where nothing is heard; a clip with no voiced frame (no-bee noise)
 # gets a constant.  During training the bank plays that contour (teacher
@@ -304,8 +305,17 @@ print(f"median contour in the first short syllable: {np.median(toot_f0[0][steady
 assert abs(np.median(toot_f0[0][steady]) - f0_true) < 3
 
 # %% [markdown]
-# The rising first syllable, the short ones at f0, the colony hum in the
-# pauses: all in the contour.
+# The rising first syllable and the short ones at f0 are in the contour.  In
+# the pauses the colony hum is periodic too, but more than 12 dB quieter, so
+# the contour holds the toot's pitch across them.  Why not follow the hum
+# there?  The bank has one fundamental, and the f0 decoder has to learn the
+# contour from a code of 32 numbers.  A contour that jumps from the toot down
+# to the hum at every pause asks it for the exact time of each pause, which
+# it cannot know; it then draws glides between the two pitches, and every
+# toot and quack it generates wobbles.  Held at the call's pitch, the
+# contour is one pitch per call, and the quiet hum of the pauses is left to
+# the harmonics' loudness and the noise branch (the README, "A pitch held
+# across the pauses", measures the difference).
 
 # %% [markdown]
 # ## 3. The data

@@ -83,6 +83,25 @@ def test_f0_contour_bridges_silence_and_falls_back_on_noise():
     assert not voiced[1].any() and np.all(f0[1] == 180.0)
 
 
+def test_f0_contour_holds_a_toot_across_the_quiet_hum_of_its_pauses():
+    """Between a toot's syllables the colony hum is voiced too, at another
+    pitch but more than 12 dB quieter: the default gate holds the toot's
+    pitch there, where a gate at -40 dB followed the hum down and up."""
+    for seed in (0, 1):
+        wave, meta = synth.synthesize("queen_toot", sr=SR, duration=2.048, seed=seed)
+        band = np.asarray(ddsp.lowpass(wave[None], SR, 2000.0))
+        t = np.arange(band.shape[-1] // om.HOP) * om.HOP / SR
+        pulses = meta["pulses"]
+        inside = np.zeros(t.shape, bool)
+        for start, end in pulses:
+            inside |= (t >= start) & (t < end)
+        pause = ~inside & (t > pulses[0][0]) & (t < pulses[-1][1])
+        held = om.f0_contour(band)[0][0, pause]
+        followed = om.f0_contour(band, quiet_db=-40.0)[0][0, pause]
+        assert abs(np.log2(np.median(held) / meta["f0_hz"])) < 0.03, seed
+        assert np.log2(meta["f0_hz"] / np.median(followed)) > 0.5, seed
+
+
 def test_lowpass_and_training_inputs(clips):
     waves, x, _, _ = clips
     low = np.asarray(ddsp.lowpass(waves, SR, 2000.0))

@@ -217,7 +217,7 @@ class OscillatorConfig(_Serialisable):
     control_frames: int = 128
     kl_weight: float = 1e-3
     f0_weight: float = 1.0
-    f0_quiet_db: float = -40.0
+    f0_quiet_db: float = -12.0
     learning_rate: float = 1e-3
     fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128, 64)
     fft_overlap: float = 0.5

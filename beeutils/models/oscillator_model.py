@@ -72,8 +72,12 @@ F0_RANGE_HZ = (50.0, 1000.0)
 #: Default top frequency (Hz) of `control_targets`: the 0-2 kHz crop of `STFTConfig()`.
 MAX_HZ = 2000.0
 #: ``f0_contour``'s loudness gate (dB under the clip's loudest frame): quieter
-#: frames count as unvoiced and the contour is carried across them.
-F0_QUIET_DB = -40.0
+#: frames count as unvoiced and the contour is carried across them.  At -12
+#: dB the quiet colony hum between a toot's or a quack's syllables is left
+#: out, and the contour holds the call's pitch; at -40 it followed the hum,
+#: and the f0 decoder, unsure where each pause falls, drew glides between
+#: the two pitches.
+F0_QUIET_DB = -12.0
 #: Loss terms tracked in each stage.
 LOSS_TERMS = ("total", "mrstft", "kl", "f0")
 ADVERSARIAL_TERMS = ("gan_dec", "feature", "disc", "d_real", "d_fake")
