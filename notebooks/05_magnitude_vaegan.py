@@ -31,9 +31,9 @@
 # - how to look at and listen to reconstructions, prior samples and the latent
 #   space;
 # - Griffin-Lim: how a waveform is recovered from a magnitude, what that
-#   costs (the *phase-less error floor*), how our batched TensorFlow
-#   version compares with librosa's, and how a phase computed from the
-#   magnitude's own gradient (PGHI) gives it a far better start than chance;
+#   costs (the *phase-less error floor*), and how our batched TensorFlow
+#   version compares with librosa's (a better start than random phase waits
+#   in notebook 07);
 # - why samples from the N(0, I) prior blend kinds, and how a Gaussian
 #   mixture fitted to the training codes samples where the data are;
 # - why a decoder's smooth magnitudes sound like the average of many noises,
@@ -67,7 +67,7 @@ from sklearn.decomposition import PCA
 
 import beeutils
 from beeutils.data import datasets, synth
-from beeutils.dsp import phase, pghi, spectral
+from beeutils.dsp import phase, spectral
 from beeutils.dsp.normalize import DbRangeNormalizer, PerFrequencyNormalizer
 from beeutils.dsp.representations import (MagnitudeRepresentation, make_representation,
                                            noise_texture)
@@ -102,7 +102,6 @@ GAN_WEIGHT = 1.0
 N_SHOW = 3 if CFG.fast else 8               # prior samples shown and played
 N_GENERATED = 12 if CFG.fast else 256       # prior samples for the generation metrics
 N_LIBROSA = 2 if CFG.fast else 16           # clips for the Griffin-Lim comparison
-GL_ITERATIONS = (1, 4, 16) if CFG.fast else (1, 2, 4, 8, 16, 32, 64, 128, 300)  # curve
 VERBOSE = 2 if CFG.fast else 1              # Keras progress display
 HUM_BAND = evaluate.HUM_BAND_HZ             # f0 band of colony hum, Hz
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
@@ -708,108 +707,6 @@ display(Markdown(evaluate.comparison_table(
 assert abs(cmp["sc_db_ours"] - cmp["sc_db_librosa"]) < 0.5
 
 # %% [markdown]
-# ### A better start than chance: phase from the magnitude (PGHI)
-#
-# Griffin-Lim above starts from random phases and spends its iterations
-# searching.  Prusa, Balazs and Sondergaard (2017) showed that for a
-# Gaussian-like window the STFT's phase is tied to its log magnitude: the
-# phase advances along time by `2 pi f` plus a term from the magnitude's
-# slope across frequency, and along frequency by a term from its slope across
-# time.  Phase-gradient heuristic integration (PGHI) estimates those
-# derivatives from the magnitude alone and integrates them, starting from the
-# loudest coefficient and spreading to its neighbours (a heap keeps the
-# loudest frontier first, so errors grow along the reliable paths); bins
-# more than 50 dB below the loudest get a random phase.  No iterations at
-# all.  The derivatives, and the integration loop:
-
-# %%
-show_source(pghi.phase_derivatives, "lam = ")
-show_source(pghi._integrate, "for start in order", "phase[...] =")
-
-# %% [markdown]
-# `phase.griffin_lim(..., init="pghi")` starts from it.  How many iterations
-# does each start need?  `phase.convergence_curve` runs Griffin-Lim for each
-# count from the same start and measures spectral convergence (dB, lower is
-# better) on the full-band magnitudes of the held-out clips; 0 iterations is
-# the start alone.
-
-# %%
-show_source(phase.convergence_curve, "counts = ")
-
-
-def gl_curves(waves: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean spectral convergence (dB) per iteration count, for each start."""
-    full = STFT.replace(n_freq_keep=None, n_frames=None)
-    mags = np.abs(spectral.stft(waves, full)).astype(np.float32)
-    curves = {init: phase.convergence_curve(mags, full, (0, *GL_ITERATIONS), init=init,
-                                            seed=SEED).mean(axis=1)
-              for init in ("random", "pghi")}
-    return curves
-
-
-def plot_curves(curves: dict[str, np.ndarray], what: str) -> None:
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    ax.plot(GL_ITERATIONS, curves["random"][1:], "o-", label="random start + fast Griffin-Lim")
-    ax.plot(GL_ITERATIONS, curves["pghi"][1:], "s-", label="PGHI + fast Griffin-Lim")
-    ax.axhline(curves["pghi"][0], color="C1", ls=":", label="PGHI alone (no iteration)")
-    ax.set_xscale("log")
-    ax.set(xlabel="Griffin-Lim iterations", ylabel="spectral convergence (dB)",
-           title=f"how fast each start converges: {what}")
-    ax.legend(fontsize="small")
-    plt.show()
-
-
-curves = gl_curves(test_waves[:N_LIBROSA])
-plot_curves(curves, f"{N_LIBROSA} held-out corpus clips")
-at32 = {init: float(c[1 + list(GL_ITERATIONS).index(16 if CFG.fast else 32)])
-        for init, c in curves.items()}
-print(f"at {16 if CFG.fast else 32} iterations: random {at32['random']:.1f} dB, "
-      f"PGHI {at32['pghi']:.1f} dB; PGHI alone {curves['pghi'][0]:.1f} dB")
-assert at32["pghi"] < at32["random"]
-
-# %% [markdown]
-# Read the curves from the left: PGHI alone (the dotted line, no iteration
-# at all) is compared with the random start after each number of
-# iterations, and the two solid curves show what the same iterations do from
-# each start.  The printed line above gives both at the same count.  The benchmark measures the same at 32
-# iterations on 64 clips, against librosa, with the time PGHI takes
-# included (the README's results).
-#
-# The same on real recordings, if you have some (`beeutils.config.
-# recordings_dir()`: the `BEE_RECORDINGS` folder, or `data/real/`): the
-# first 2.048 s of each of the first few files, level-normalised.  Then once
-# more on the same clips high-passed at 60 Hz (`audio.high_pass`, zero
-# phase).  Why: a hive microphone also picks up rumble and handling noise
-# below any bee's fundamental, often louder than the hum itself.  That noise
-# carries most of the energy, so it sets the spectral convergence of the
-# whole band, and a noise's phase follows from no magnitude: PGHI can only
-# help where there are partials.  The benchmark (`--data`) measures both
-# (`griffin_lim` and `griffin_lim_hum`).
-
-# %%
-REAL_DIR = beeutils.config.recordings_dir()
-if REAL_DIR is None:
-    print("no recordings folder: set BEE_RECORDINGS (or fill data/real/) to run this cell "
-          "on your own hive")
-else:
-    from beeutils.data import audio
-
-    real = []
-    for path in datasets.find_audio_files(REAL_DIR)[:N_LIBROSA]:
-        try:
-            wave = audio.load_audio(path, sr=STFT.sr, min_duration=2.048)[: test_waves.shape[1]]
-        except audio.AudioError as err:
-            print(f"skipped: {err}")
-            continue
-        real.append(wave / max(float(np.abs(wave).max()), 1e-9))
-    if real:
-        real = np.stack(real)
-        plot_curves(gl_curves(real), f"{len(real)} recordings from {REAL_DIR.name}/")
-        hum_only = audio.high_pass(real, bench.HUM_HIGH_PASS_HZ, STFT.sr)
-        plot_curves(gl_curves(hum_only), f"the same, high-passed at "
-                    f"{bench.HUM_HIGH_PASS_HZ:g} Hz")
-
-# %% [markdown]
 # ## 9. The numbers
 #
 # `evaluate.evaluate_model` measures everything at once on the held-out
@@ -1058,9 +955,7 @@ assert textured_scores["recon_lsd_db"] == scores["recon_lsd_db"]  # reconstructi
 #   (the `floor_*` numbers) and often a phasey colour, and the crop removes
 #   what lies above it.  No magnitude-only model can beat that floor.
 # - Our batched TensorFlow Griffin-Lim matches librosa's quality from the
-#   same initial phases, and runs a whole batch at once.  Started from the
-#   PGHI phase, computed from the magnitude's own gradient, it needs far
-#   fewer iterations than from a random phase for the same error.
+#   same initial phases, and runs a whole batch at once.
 # - The `N(0, I)` prior of a small VAE puts samples between the kinds; a
 #   Gaussian mixture fitted to the training codes samples where the data
 #   are, and the same metrics show the difference.  Decoding the training

@@ -305,9 +305,11 @@ print(f"median contour in the first short syllable: {np.median(toot_f0[0][steady
 assert abs(np.median(toot_f0[0][steady]) - f0_true) < 3
 
 # %% [markdown]
-# The rising first syllable and the short ones at f0 are in the contour.  In
-# the pauses the colony hum is periodic too, but more than 12 dB quieter, so
-# the contour holds the toot's pitch across them.  Why not follow the hum
+# The short syllables at f0 are in the contour, and most of the rising first
+# one (in a few stretches YIN slips down to 250 Hz, an octave below the toot
+# and the pitch of the hum under it).  In the pauses the colony hum is
+# periodic too, but more than 12 dB quieter, so the contour holds the toot's
+# pitch across them.  Why not follow the hum
 # there?  The bank has one fundamental, and the f0 decoder has to learn the
 # contour from a code of 32 numbers.  A contour that jumps from the toot down
 # to the hum at every pause asks it for the exact time of each pause, which
