@@ -45,7 +45,9 @@ RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.js
                  "real_bees_phase.json", "real_bees_real_imag.json", "real_bees_adversarial.json",
                  "real_bees_oscillator_160.json", "real_bees_validation_60.json",
                  "real_bees_validation_160.json", "real_bees_texture.json",
-                 "real_bees_logmag_if_tanh.json"]
+                 "real_bees_logmag_if_tanh.json", "bench_oscillator_validation.json",
+                 "bench_oscillator_f0_gate_validation.json",
+                 "bench_oscillator_gan_0.5_validation.json", "bench_oscillator_f0_gate.json"]
 
 
 @pytest.mark.parametrize("name", RESULTS_FILES)
