@@ -808,15 +808,16 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
         return {name: self.trackers[name].result() for name in terms}
 
     def start_adversarial(self, discriminator: keras.Model | None = None,
-                          learning_rate: float = 1e-4, gan_weight: float | None = None,
-                          feature_weight: float | None = None) -> None:
+                          learning_rate: float = 1e-4) -> None:
         """Switch to the second stage: encoder frozen, a discriminator added.
 
         Args:
             discriminator: default ``vaegan.build_discriminator`` on the
                 ``disc_input`` spectrogram (widths 16, 32, 64).
             learning_rate: the discriminator's Adam (beta_1 = 0.5).
-            gan_weight, feature_weight: change the stage's loss weights.
+
+        The stage's loss weights are the model's ``gan_weight`` and
+        ``feature_weight`` (``OscillatorConfig``).
         """
         from beeutils.models import vaegan
 
@@ -825,10 +826,6 @@ class OscillatorVAE(TrackedConditionalModel, keras.Model):
             discriminator = vaegan.build_discriminator(tuple(probe.shape[1:]), (16, 32, 64))
         self.discriminator = discriminator
         self.stage = "adversarial"
-        if gan_weight is not None:
-            self.gan_weight = float(gan_weight)
-        if feature_weight is not None:
-            self.feature_weight = float(feature_weight)
         for name in ADVERSARIAL_TERMS:
             self.trackers.setdefault(name, keras.metrics.Mean(name=name))
         self.disc_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
