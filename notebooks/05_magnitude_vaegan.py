@@ -454,7 +454,8 @@ plt.show()
 # (`configs.default_network("magnitude")`, what the benchmark and
 # `python -m beeutils.train` build) takes it at weight 0.01; the model above
 # keeps `VAEGANConfig`'s default, no such term, so the blur you see is the
-# pixel loss's own.  The README ("A loss on each bin's rise and fall")
+# pixel loss's own.  The benchmark notes (`results/README.md`, "A loss on
+# each bin's rise and fall")
 # measures the term over three seeds: every generation row improves a
 # little, and the quacks the model conditioned on kind writes still fail.
 

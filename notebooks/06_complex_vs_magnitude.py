@@ -268,8 +268,8 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 # `real_imag`'s decoder ends in a linear layer; `logmag_if`'s ends in `tanh`
 # all the same: it gives up only those few loudest values, and with a linear
 # output the benchmark's `logmag_if` drew a smooth blur with no partial in it,
-# where with `tanh` it draws the harmonics (README, "A decoder that draws
-# lines").
+# where with `tanh` it draws the harmonics (`results/README.md`, "A decoder
+# that draws lines").
 #
 # One call makes each model.  `AudioModel.build` takes a `ModelConfig`
 # (which approach, which STFT grid, which network settings), fits the

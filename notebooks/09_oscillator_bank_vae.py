@@ -316,7 +316,7 @@ assert abs(np.median(toot_f0[0][steady]) - f0_true) < 3
 # it cannot know; it then draws glides between the two pitches, and every
 # toot and quack it generates wobbles.  Held at the call's pitch, the
 # contour is one pitch per call, and the quiet hum of the pauses is left to
-# the harmonics' loudness and the noise branch (the README, "A pitch held
+# the harmonics' loudness and the noise branch (`results/README.md`, "A pitch held
 # across the pauses", measures the difference).
 
 # %% [markdown]

@@ -1,4 +1,5 @@
-"""The README's module table names exactly the modules in the package."""
+"""The README and the benchmark notes agree with the package, the results
+files and the rendered pages."""
 
 import re
 
@@ -31,7 +32,8 @@ def test_module_table_matches_the_tree():
     assert table - tree == set(), f"README names modules that do not exist: {table - tree}"
 
 
-#: Every benchmark run the README shows, in the order it shows them.
+#: Every benchmark run the README or the benchmark notes (results/README.md)
+#: show, in the order they show them.
 RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.json",
                  "bench_complex.json", "bench_real_imag.json", "bench_real_imag_refined.json",
                  "bench_magnitude_batch4.json", "bench_magnitude_modulation.json",
@@ -50,20 +52,41 @@ RESULTS_FILES = ["bench.json", "bench_before_modulation.json", "bench_batch32.js
                  "bench_oscillator_gan_0.5_validation.json", "bench_oscillator_f0_gate.json"]
 
 
+def _results_pages() -> str:
+    """The README and the benchmark notes beside the results files: where
+    the results tables are shown."""
+    return (ROOT / "README.md").read_text() + (ROOT / "results" / "README.md").read_text()
+
+
 @pytest.mark.parametrize("name", RESULTS_FILES)
 def test_results_tables_are_the_ones_the_benchmark_wrote(name):
-    """Each README results table is ``bench.results_table`` of its
+    """Each results table of the README or the benchmark notes is ``bench.results_table`` of its
     ``results/`` file, verbatim: the table and the file cannot disagree."""
     import json
 
     from beeutils.evaluation import bench
 
     results = json.loads((ROOT / "results" / name).read_text())
-    assert bench.results_table(results) in (ROOT / "README.md").read_text()
+    assert bench.results_table(results) in _results_pages()
 
 
 def test_every_results_file_is_shown_in_the_readme():
     assert sorted(p.name for p in (ROOT / "results").glob("*.json")) == sorted(RESULTS_FILES)
+
+
+def _heading_anchor(heading: str) -> str:
+    """The anchor a Markdown renderer such as GitHub's gives a heading."""
+    text = re.sub(r"[^a-z0-9 _-]", "", heading.lower())
+    return text.replace(" ", "-")
+
+
+def test_links_into_the_benchmark_notes_land_on_a_heading():
+    notes = (ROOT / "results" / "README.md").read_text()
+    anchors = {_heading_anchor(line.lstrip("#").strip())
+               for line in notes.splitlines() if line.startswith("#")}
+    links = re.findall(r"\(results/README\.md#([^)]+)\)", (ROOT / "README.md").read_text())
+    assert links, "the README links no section of the benchmark notes"
+    assert set(links) <= anchors, f"links to no heading: {set(links) - anchors}"
 
 
 def _notebook_stems() -> list[str]:

@@ -655,7 +655,8 @@ class LogMagIFRepresentation(ComplexRepresentation):
     outside [-1, 1].  The decoder's output is nevertheless ``tanh``: it
     costs a model only those few loudest values, and with a linear output
     the decoder drew a smooth blur and no partial at all, where with
-    ``tanh`` it draws the harmonics (README, "A decoder that draws lines").
+    ``tanh`` it draws the harmonics (results/README.md, "A decoder that draws
+    lines").
 
     Channel 1 is the instantaneous frequency (``instantaneous_frequency``):
     the phase advance of each bin from one frame to the next, minus the

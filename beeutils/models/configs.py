@@ -33,11 +33,11 @@ REPRESENTATION_OF = {"magnitude": "magnitude", "real_imag": "real_imag",
 #: ``python -m beeutils.train``.  On two CPU cores a spectrogram-model clip
 #: costs about the same in a batch of 4 as in one of 32, so the same epochs
 #: buy eight times the updates, and on the validation split the magnitude
-#: model's Frechet ratio fell with each smaller batch (README, "More, smaller
-#: steps").  ``logmag_if`` gains from them only with its ``tanh`` output (seed
+#: model's Frechet ratio fell with each smaller batch (results/README.md, "More,
+#: smaller steps").  ``logmag_if`` gains from them only with its ``tanh`` output (seed
 #: 0, validation split, Frechet ratio: linear output 7.21 in batches of 32,
-#: 7.25 of 4; ``tanh`` 6.87 of 32, 5.42 of 4; README, "A decoder that draws
-#: lines").  The others keep 32: a ``real_imag`` clip cost 1.7x the time in
+#: 7.25 of 4; ``tanh`` 6.87 of 32, 5.42 of 4; results/README.md, "A decoder that
+#: draws lines").  The others keep 32: a ``real_imag`` clip cost 1.7x the time in
 #: batches of 4 (11.9 against 20.7 clips/s), and the oscillator bank was
 #: slower and no better.
 TRAINING_BATCH_SIZE = {"magnitude": 4, "real_imag": 32, "logmag_if": 4, "oscillator": 32}
@@ -250,12 +250,13 @@ def default_network(approach: str) -> VAEGANConfig | OscillatorConfig:
     which is silence.  A small L1 distance of log magnitudes (0.01) keeps a
     pull away from silence where the STFT loss has none: on quiet real hive
     recordings a model without it went silent on one split of three, its
-    STFT loss flat from the first epoch (README, "On real hive recordings").
+    STFT loss flat from the first epoch (results/README.md, "The first run, and a
+    complex model that stays audible").
     ``magnitude`` adds a loss on each bin's rise and fall
     (``modulation_weight`` 0.01): a squared error per bin and frame blurs
     pulses in time, and the term lowered the Frechet ratio and the kind-share
-    gap in every seed (README, "A loss on each bin's rise and fall"); on
-    ``logmag_if`` it did less and cost consistency, so that model goes
+    gap in every seed (results/README.md, "A loss on each bin's rise and
+    fall"); on ``logmag_if`` it did less and cost consistency, so that model goes
     without.  The oscillator takes its class's defaults.
     """
     return NETWORK_CONFIG_OF[approach](**DEFAULT_NETWORK_CHANGES.get(approach, {}))
