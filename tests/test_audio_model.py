@@ -209,6 +209,8 @@ def test_noise_texture_samples_around_the_decoded_magnitudes(corpus, trained):
                                atol=1e-5)
     with pytest.raises(ValueError, match="spectrogram model"):
         trained["oscillator"].decode(z, texture=True)
+    assert [name for name, m in trained.items() if m.draws_spectrograms] == [
+        name for name in trained if name != "oscillator"]
     # Only the prior samples change: reconstructions stay the decoder's average.
     model = trained["magnitude"]
     with_texture = evaluate_model(model, corpus, n_generated=6, texture=True)

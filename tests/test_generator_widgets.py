@@ -17,9 +17,11 @@ class ToneModel:
     kinds = ("hum", "queen_toot")
     latent_dim = 2
 
-    def __init__(self, conditional=True):
+    def __init__(self, conditional=True, draws_spectrograms=True):
         self.conditional = conditional
+        self.draws_spectrograms = draws_spectrograms
         self.calls = []
+        self.textures = []
 
     def decode(self, z, kind=None):
         t = np.arange(N) / SR
@@ -30,10 +32,13 @@ class ToneModel:
         freq = np.argmax(spec, axis=-1) * SR / N / 1000
         return np.stack([freq, np.max(np.abs(waves), axis=-1)], axis=-1)
 
-    def generate(self, n, kind=None, seed=0):
+    def generate(self, n, kind=None, seed=0, texture=False):
         self.calls.append((n, seed, kind))
+        self.textures.append(texture)
         base = {"hum": 0.25, "queen_toot": 0.45, None: 0.1}[kind]
-        z = np.stack([np.full(n, base) + 0.01 * seed, np.full(n, 0.5)], axis=-1)
+        # The texture stand-in: a quieter tone (the real one scatters the magnitudes).
+        z = np.stack([np.full(n, base) + 0.01 * seed, np.full(n, 0.25 if texture else 0.5)],
+                     axis=-1)
         return self.decode(z)
 
 
@@ -78,6 +83,27 @@ def test_generator_panel_for_an_unconditional_model(tmp_path):
     panel.generate()
     assert model.calls[-1][2] is None
     assert panel.save()[0].name == "sample_00.wav"
+
+
+def test_generator_panel_texture_checkbox_reaches_the_model(tmp_path):
+    model = ToneModel()
+    panel = gw.GeneratorPanel(model, out_dir=tmp_path, render=False)
+    assert not panel.texture.value and not panel.texture.disabled
+    plain = panel.generate()
+    panel.seed.value = 0
+    panel.texture.value = True
+    textured = panel.generate()
+    assert model.textures == [False, True]
+    assert np.max(np.abs(textured)) < 0.3 < np.max(np.abs(plain))
+    assert "noise texture" in panel.status.value
+
+
+def test_generator_panel_texture_is_off_for_a_model_that_writes_audio(tmp_path):
+    model = ToneModel(draws_spectrograms=False)
+    panel = gw.GeneratorPanel(model, out_dir=tmp_path, render=False, texture=True)
+    assert panel.texture.disabled and not panel.texture.value
+    panel.generate()
+    assert model.textures == [False]
 
 
 def test_generator_panel_draws_spectrograms(tmp_path):

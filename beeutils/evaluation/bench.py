@@ -612,7 +612,7 @@ def bench_models(settings: BenchSettings, data_dir: str | Path | None = None,
             model.save(Path(save_dir) / f"{name}.keras")
         # One judge of kinds serves the kind shares and the kinds asked for.
         judge = fit_kind_classifier(model, corpus, seed=seed) if conditional else None
-        texture = settings.texture and approach != "oscillator"
+        texture = settings.texture and model.draws_spectrograms
         measured, waves = evaluate_model(model, corpus, n_generated=settings.n_generated,
                                          seed=seed, split=settings.eval_split,
                                          return_waves=True, judge=judge, texture=texture)

@@ -186,6 +186,13 @@ class AudioModel:
         return hasattr(self.network, "start_adversarial")
 
     @property
+    def draws_spectrograms(self) -> bool:
+        """Whether ``decode(texture=True)`` applies: the decoder draws
+        magnitudes that are then made into sound (every approach but the
+        oscillator bank, which writes its audio itself)."""
+        return self.approach != "oscillator"
+
+    @property
     def sr(self) -> int:
         return int(self.config.stft.sr)
 
@@ -382,7 +389,7 @@ class AudioModel:
 
     def _texturing(self) -> Any:
         """The representation that adds a noise texture, or a clear error."""
-        if self.approach == "oscillator":
+        if not self.draws_spectrograms:
             raise ValueError("texture=True needs a spectrogram model (magnitudes drawn, then "
                              "made into sound); the oscillator bank writes its audio itself")
         return self.representation

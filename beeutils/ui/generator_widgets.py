@@ -73,6 +73,10 @@ class GeneratorPanel:
         n: ``IntSlider``, clips per press.
         seed: ``IntText``; each press of ``generate_button`` uses it and then
             adds one, so pressing again gives new clips.
+        texture: ``Checkbox``: render a sample of the noise around the
+            decoded magnitudes rather than their smooth average
+            (``AudioModel.decode(texture=True)``); disabled, and off, for a
+            model that writes its audio itself (the oscillator bank).
         generate_button, save_button: ``Button``.
         players: ``HBox`` of ``Audio`` players, one per clip.
         image: ``Image`` with their spectrograms.
@@ -86,7 +90,7 @@ class GeneratorPanel:
     """
 
     def __init__(self, model: Any, out_dir: str | Path = "build/generated", n: int = 4,
-                 render: bool = True) -> None:
+                 render: bool = True, texture: bool = False) -> None:
         import ipywidgets as w
 
         self.model = model
@@ -99,6 +103,9 @@ class GeneratorPanel:
                                disabled=not model.conditional, style=style)
         self.n = w.IntSlider(value=n, min=1, max=8, description="clips", style=style)
         self.seed = w.IntText(value=0, description="seed", style=style)
+        self.texture = w.Checkbox(value=texture and model.draws_spectrograms,
+                                  description="noise texture",
+                                  disabled=not model.draws_spectrograms, style=style)
         self.generate_button = w.Button(description="Generate", button_style="primary")
         self.save_button = w.Button(description="Save to wav", disabled=True)
         self.players = w.HBox()
@@ -109,7 +116,7 @@ class GeneratorPanel:
         self.saved: list[Path] = []
         self.generate_button.on_click(lambda _b: self.generate())
         self.save_button.on_click(lambda _b: self.save())
-        self.widget = w.VBox([w.HBox([self.kind, self.n, self.seed]),
+        self.widget = w.VBox([w.HBox([self.kind, self.n, self.seed, self.texture]),
                               w.HBox([self.generate_button, self.save_button]),
                               self.status, self.image, self.players])
 
@@ -129,7 +136,7 @@ class GeneratorPanel:
 
         seed = int(self.seed.value)
         raw = np.asarray(self.model.generate(int(self.n.value), kind=self.asked_kind,
-                                             seed=seed))
+                                             seed=seed, texture=bool(self.texture.value)))
         self.last_report = broken_report(raw)
         # Players and wav files cannot carry NaN: keep the report, zero the samples.
         self.waves = zero_nonfinite(raw)
@@ -139,7 +146,8 @@ class GeneratorPanel:
         if self.render:
             self.image.value = _spectrogram_png(self.waves, self.sr,
                                                 [f"{label} {i}" for i in range(len(self.waves))])
-        status = html.escape(f"{len(self.waves)} x {label}, seed {seed}")
+        status = html.escape(f"{len(self.waves)} x {label}, seed {seed}"
+                             + (", noise texture" if self.texture.value else ""))
         if self.last_report.n_broken:
             status += ('<br><span style="color:#8a1c00">'
                        f"{html.escape(self.last_report.summary())}</span>")
