@@ -105,7 +105,7 @@ N_LIBROSA = 2 if CFG.fast else 16           # clips for the Griffin-Lim comparis
 VERBOSE = 2 if CFG.fast else 1              # Keras progress display
 HUM_BAND = evaluate.HUM_BAND_HZ             # f0 band of colony hum, Hz
 STFT = STFTConfig()                         # n_fft 1024, hop 256, crop 128 bins x 128 frames
-MODEL_PATH = model_path("magnitude")        # build/models/ (fast/ in fast mode)
+MODEL_PATH = model_path("05_magnitude")     # build/models/ (fast/ in fast mode)
 print(STFT)
 print(f"model input: {STFT.n_freq_keep} bins x {STFT.n_frames} frames = 0-"
       f"{STFT.n_freq_keep * STFT.bin_hz:.0f} Hz x {STFT.n_frames * STFT.frame_seconds:.2f} s"
@@ -366,8 +366,10 @@ print(f"last epoch: D(real) {history['d_real'][-1]:.2f}, D(fake) {history['d_fak
 # A trained model is only useful with the statistics that undo its scaling,
 # so `model.save` writes the `.keras` file and, beside it, a JSON
 # description: the `ModelConfig`, the representation with the normaliser's
-# statistics, the kinds and the clip length.  That is all notebook 10 and the
-# `python -m beeutils.generate` command need to make sound from it.
+# statistics, the kinds and the clip length.  That is all
+# `python -m beeutils.generate` needs to make sound from it.  The file is
+# named after this notebook (`05_magnitude.keras`), so that it never replaces
+# the benchmark's `magnitude.keras`, which notebook 10 loads.
 # `AudioModel.load` uses Keras's `safe_mode`: no code is read from the file,
 # every layer is a registered `beeutils` class.  The reloaded model encodes
 # the held-out clips to the same codes and decodes them to the same arrays as

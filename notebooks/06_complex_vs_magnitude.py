@@ -39,7 +39,7 @@
 # - how to read a comparison of generators: reconstruction, consistency of
 #   the output, generation, training time, and your ears.
 #
-# Notebook 08 goes on with the same three models: decoding the phase so
+# Notebook 07 goes on with the same three models: decoding the phase so
 # that the sound is what the decoder drew, and whether keeping the phase
 # pays at the onsets of pulsed sounds.
 #
@@ -89,9 +89,10 @@ print(f"fast mode: {CFG.fast}")
 # setting but the representation and, for `real_imag`, the two loss weights
 # of section 5; the decoder's last activation follows the representation
 # (`tanh` for the magnitudes and for `logmag_if`, linear for `real_imag`,
-# whose values have no bound: section 2 says why).  The corpus and
-# budget are those of the benchmark's quick run (`python -m beeutils.bench
-# --quick`), small enough for a CPU.  Fast mode trains a tiny corpus for one
+# whose values have no bound: section 2 says why).  The corpus size and
+# epochs are those of the benchmark's quick run (`python -m beeutils.bench
+# --quick`), small enough for a CPU; its grid (0-8 kHz), batch sizes, loss
+# weights and decoding differ, so its numbers do not compare with ours.  Fast mode trains a tiny corpus for one
 # epoch: it checks that the code runs, not that the models sound good.
 
 # %%
@@ -146,11 +147,11 @@ print(f"hum fundamental (synthesis recipe): {hum_meta['f0_hz']:.1f} Hz, jitter "
 # %% [markdown]
 # Three views of that one bin's phase over time.  Left: the phase as the STFT
 # gives it, wrapped into (-pi, pi]; it looks random, because between two
-# frames (256 samples, 16 ms) a 250 Hz partial turns through 4 whole cycles
-# plus a fraction, and only the fraction is visible.  Middle: unwrapped.
-# `np.unwrap` cannot do it here (it assumes less than half a turn per
-# frame), but the bin's centre frequency tells us how many whole turns to
-# add: 4 per frame.  Add them, keep the leftover fraction, and the phase is
+# frames (256 samples, 16 ms) a partial near 250 Hz turns through about 4
+# whole cycles plus a fraction, and only the fraction is visible.  Middle:
+# unwrapped.  `np.unwrap` cannot do it here (it assumes less than half a
+# turn per frame), but the bin's centre frequency tells us how many whole
+# turns to add (bin k turns k/4 times per 256-sample hop).  Add them, keep the leftover fraction, and the phase is
 # a straight ramp whose slope is the frequency; the dashed line is the ramp
 # of the bin's *centre* frequency.  Right: the difference of the two, the
 # phase relative to the bin centre: a slow drift.  Its slope says how far the
@@ -177,15 +178,19 @@ plt.show()
 
 # %% [markdown]
 # The frame-to-frame step of that drift, divided by pi, is the
-# **instantaneous frequency** (IF) that GANSynth (Engel et al. 2019) gives a
-# model instead of the raw phase: in each bin, the phase advance since the
-# previous frame minus the advance of the bin's centre frequency, wrapped
-# into [-1, 1].  Converted to Hz it is the frequency that actually sounds in
+# **instantaneous frequency** (IF), our variant of what GANSynth (Engel et
+# al. 2019) gives a model instead of the raw phase: in each bin, the phase
+# advance since the previous frame minus the advance of the bin's centre
+# frequency (GANSynth keeps the plain advance), wrapped into [-1, 1].  Converted to Hz it is the frequency that actually sounds in
 # the bin, frame by frame:
 
 # %%
 show_source(representations.instantaneous_frequency, "phase = ")
 show_source(representations.if_to_hz, "inst_freq = ")
+
+# %% [markdown]
+# The IF of the hum's fundamental bin, in Hz, against the f0 of the recipe
+# that made the clip and the bin's centre frequency:
 
 # %%
 hum_if = representations.instantaneous_frequency(hum_spec, STFT)     # (128, 128) in [-1, 1]
@@ -206,7 +211,8 @@ assert abs(if_median - hum_meta["f0_hz"]) < abs(freqs[k] - hum_meta["f0_hz"]) + 
 assert abs(if_median - hum_meta["f0_hz"]) < STFT.bin_hz / 2
 
 # %% [markdown]
-# Back to the answer's picture of a keyboard turned 90 degrees: each
+# Back to the answer's picture (notebook 01, "The question this series
+# answers") of a keyboard turned 90 degrees: each
 # frequency bin is a key, about 15.6 Hz wide, and the magnitude says how hard
 # it is pressed.  The instantaneous frequency says *which pitch inside the
 # key* the string plays at each moment (here a few Hz off the key's centre,
@@ -275,14 +281,16 @@ show_source(representations.integrate_instantaneous_frequency, "inst_freq = ")
 # (which approach, which STFT grid, which network settings), fits the
 # approach's representation on the corpus's training split and builds the
 # network for its `(freq, time, channels)`, seeded.  The weights are
-# random until section 4 trains them; until then we only use each model's
-# fitted `representation`.
+# random until they are trained (section 4 trains a first model, section 6
+# the three compared here); until then we only use each model's fitted
+# `representation`.
 
 # %%
 show_source(AudioModel.build)
 
 # %% [markdown]
-# The same corpus as notebook 05, and the three models.  They are identical
+# Notebook 05's corpus at `CLIPS_PER_KIND` clips per kind (05 takes 40), and
+# the three models.  They are identical
 # but for the approach name, and `real_imag` takes two loss weights
 # (`waveform_weight=WAVEFORM_WEIGHT`, `pixel_weight=COMPLEX_PIXEL_WEIGHT`)
 # whose reason sections 4 and 5 work out.  Both complex models decode with
@@ -561,7 +569,8 @@ assert twin_error < 1e-3
 # `VAEGAN.compute_losses` then adds the multi-resolution STFT loss between
 # the audio of the input and the audio of the reconstruction, weighted by
 # `waveform_weight` (the config's `log_magnitude_weight` adds a phase-free
-# log-magnitude distance on the parts; we leave it at 0 here).  The squared
+# log-magnitude distance on the parts; the package's default network sets
+# it to 0.01, and we leave it at 0 here to see the waveform loss alone).  The squared
 # error stays, at `COMPLEX_PIXEL_WEIGHT`, as a gentle pull towards the true
 # parts; and the six STFTs are the loss itself:
 
@@ -617,15 +626,16 @@ for name, run in runs.items():
     assert run.finite, run.event
 
 # %% [markdown]
-# The two complex models are saved where notebook 10 and
-# `python -m beeutils.generate` look for them, each with the representation
-# that turns its output into sound (`real_imag` with its waveform loss).
-# The magnitude model is not: notebook 05 trained and saved its own for
-# longer, and this one must not overwrite it.
+# The two complex models are saved for `python -m beeutils.generate`, each
+# with the representation that turns its output into sound (`real_imag`
+# with its waveform loss), under names that start with this notebook's
+# number, so that they never replace the benchmark's models (0-8 kHz), which
+# notebook 10 loads.  The magnitude model is not saved: notebook 05 trained
+# its own for longer.
 
 # %%
 for name in ("real_imag", "logmag_if"):
-    saved = models[name].save(model_path(name))
+    saved = models[name].save(model_path(f"06_{name}"))
     print(f"saved {saved.relative_to(beeutils.config.ROOT)} (+ {saved.with_suffix('.json').name})")
 
 # %% [markdown]
@@ -657,8 +667,9 @@ plt.show()
 # own representation (`decode` -> `network.decode_waves` ->
 # `representation.decode_batch`).  It hands the audio to
 # `evaluate.evaluate_waves`, the one yardstick of the series (notebooks 05
-# to 07, 09 and 10 and the benchmark): everything in the 0-2 kHz band
-# against the clips low-passed there with their true phase.
+# to 07, 09 and 10 and the benchmark): everything in the model's band (0-2
+# kHz here, 0-8 kHz in notebook 10 and the benchmark) against the clips
+# low-passed there with their true phase.
 #
 # - **reconstruction**: waveform SNR (only a model that keeps phase can score
 #   above 0 dB), log-spectral distance and spectral convergence of the
@@ -809,7 +820,7 @@ plt.show()
 # is still far above its representation's floor, what limits it is the
 # model and its budget, not the phase.  The consistency row of section 7
 # and the pictures of section 8 show the other gap: what a decoder draws is
-# not always the STFT of any signal.  Notebook 08 takes that up.
+# not always the STFT of any signal.  Notebook 07 takes that up.
 
 # %%
 mag, ri, lif, mse = (results[n] for n in (*NAMES, MSE_ONLY))

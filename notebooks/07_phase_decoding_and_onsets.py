@@ -117,8 +117,10 @@ ONSET_WINDOW_S = 0.04                       # section 4: 40 ms before and after 
 # ## 1. Notebook 06's three models, trained again
 #
 # The same corpus, configurations, seed and batch order give the same
-# weights, so this cell rebuilds notebook 06's magnitude, `real_imag` and
-# `logmag_if` models and trains them for `EPOCHS` epochs.
+# weights on a CPU, so this cell rebuilds notebook 06's magnitude,
+# `real_imag` and `logmag_if` models and trains them for `EPOCHS` epochs
+# (06 saves only the two complex ones, and this notebook should run on its
+# own).
 
 # %%
 def network(**changes: float) -> VAEGANConfig:
@@ -157,7 +159,6 @@ for name, model in models.items():
         model, corpus, n_generated=N_GENERATED, seed=SEED, return_waves=True)
 display(Markdown(evaluate.comparison_table(results, evaluate.table_rows(
     "recon_lsd_db", "floor_lsd_db", "consistency_sc_db", "fd_ratio", "ndb_k"))))
-evaluated = models
 test_waves = corpus.waves("test")
 test_labels = corpus.labels("test")
 n_samples = test_waves.shape[-1]
@@ -181,11 +182,10 @@ for name in NAMES:
 # advances are whole multiples of a quarter turn: every 4 frames all of
 # them are back in line and add up to a click, a click train under the
 # sound (a test in `tests/test_representations.py` shows it on a synthetic
-# case).  Does that
-# cost `logmag_if` consistency?  Noise's true IF is random, so decode with
-# random IF in the quiet bins and measure: `LogMagIFRepresentation(...,
-# dither_below_db=IF_DITHER_DB)` replaces the IF of bins more than
-# `-IF_DITHER_DB` dB below the clip's loudest bin by uniform noise.
+# case).  Does that cost `logmag_if` consistency?  Noise's true IF is
+# random, so decode with random IF in the quiet bins and measure:
+# `LogMagIFRepresentation(..., dither_below_db=IF_DITHER_DB)` gives every bin
+# quieter than `IF_DITHER_DB` dB re the clip's loudest bin a random IF.
 
 # %%
 show_source(representations.LogMagIFRepresentation._decode)
@@ -233,7 +233,10 @@ display(listening_grid({label: waves[:N_LISTEN] for label, waves in dither_waves
                        [f"sample {j}" for j in range(N_LISTEN)], STFT.sr))
 
 # %% [markdown]
-# Dither mends the quiet bins.  The loud ones raise a wider question: a
+# Dither touches only the quietest bins (the share printed above), and the
+# consistency row says how little they weigh: its work is the click train,
+# which the spectral measures barely see.  The loud bins raise a wider
+# question: a
 # decoder's magnitudes and IF need not form the STFT of any signal, and then
 # the inverse STFT averages overlapping frames that disagree, so the sound's
 # magnitudes drift from those drawn (section 1's consistency row).  Finding
@@ -285,7 +288,7 @@ display(Markdown(evaluate.comparison_table(refine_results, evaluate.table_rows(
     "recon_lsd_db", "consistency_sc_db", "fd_ratio", "ndb_k"))))
 
 # %% [markdown]
-# ### A start for the magnitude model too: phase from the magnitude (PGHI)
+# ### A start for magnitudes alone: phase from the magnitude (PGHI)
 #
 # The magnitude model has no phase of its own: its Griffin-Lim starts from
 # random phases and spends its iterations searching.  Prusa, Balazs and Sondergaard (2017) showed that for a
@@ -307,8 +310,10 @@ show_source(pghi._integrate, "for start in order", "phase[...] =")
 # `phase.griffin_lim(..., init="pghi")` starts from it.  How many iterations
 # does each start need?  `phase.convergence_curve` runs Griffin-Lim for each
 # count from the same start and measures spectral convergence (dB, lower is
-# better) on the full-band magnitudes of the held-out clips (the first `N_PHASE_CLIPS`); 0 iterations is
-# the start alone.
+# better) on the full-band magnitudes of the held-out clips (the first
+# `N_PHASE_CLIPS`); 0 iterations is the start alone.  These are the clips'
+# own magnitudes, the best case; the magnitude model of section 1 still
+# starts its Griffin-Lim from random phase.
 
 # %%
 show_source(phase.convergence_curve, "counts = ")
@@ -510,7 +515,7 @@ onset_rows = {
     f"floor: magnitude + Griffin-Lim ({gl_iters} iterations)": floor_waves["magnitude"],
     "floor: real_imag, inverse STFT": floor_waves["real_imag"],
     "floor: logmag_if, integrated IF": floor_waves["logmag_if"],
-    **{f"model: {name}": eval_waves[name]["recon"] for name in evaluated}}
+    **{f"model: {name}": eval_waves[name]["recon"] for name in models}}
 onset = {label: onset_scores(lowpass, waves, starts, STFT.sr)
          for label, waves in onset_rows.items()}
 lines = ["| reconstruction | onset SNR (dB) | onset contrast (dB) | contrast lost (dB) |",
@@ -553,9 +558,12 @@ plt.show()
 # %% [markdown]
 # The verdict, computed: each measure of the question for the magnitude
 # model and the two phase-keeping models, and which of them does best (lower
-# is better for all but the onset SNR).  Your run's table says which wins;
-# in fast mode the models trained one epoch on a few clips, so only the
-# floors above mean anything.
+# is better for all but the onset SNR).  The complex models decode here with
+# the plain inverse STFT, as in section 1; section 2's table measures the
+# package's default, Griffin-Lim from the decoded phase.  An onset SNR near
+# 0 dB is what silence scores: "best" there means no model matches the
+# waveform.  Your run's table says which wins; in fast mode the models
+# trained one epoch on a few clips, so only the floors above mean anything.
 
 # %%
 VERDICT = (("consistency_sc_db", "consistency of prior samples (dB)", True),
@@ -644,16 +652,18 @@ for key, label, _ in VERDICT:
 # - A decoder trained with a squared error draws the mean instantaneous
 #   frequency, 0, where the IF is unpredictable, and IF 0 in every quiet bin
 #   realigns them all every `n_fft / hop` frames: a click train.  Random IF
-#   there, which is what noise's IF looks like, mends it (section 2).
+#   there, which is what noise's IF looks like, breaks the train up
+#   (section 2; the spectral measures barely see either).
 # - A decoded phase that is not good enough to invert is still a start:
 #   Griffin-Lim from it makes the sound's magnitudes agree with those drawn
-#   (section 2 measures how much better a start it is than random phase).
+#   (section 2 sets it against the same iterations from random phase).
 #   `ModelConfig("logmag_if")` and `ModelConfig("real_imag")` decode that
 #   way by default, with 32 iterations.
 # - A magnitude alone holds a start too: PGHI integrates the phase
 #   gradients that a Gaussian-like window ties to the log magnitude's
-#   slopes, and Griffin-Lim started there needs far fewer iterations than
-#   from random phase for the same error (`griffin_lim(..., init="pghi")`).
+#   slopes, and Griffin-Lim started there reaches a lower error at 32
+#   iterations than from random phase (section 2's curves show every
+#   count; `griffin_lim(..., init="pghi")`).
 # - Consistency can be asked for (section 3): a term on
 #   `||X - STFT(iSTFT(X))|| / ||X||` makes the decoder draw frames that
 #   agree; your run's table says what that costs the sound at this budget.

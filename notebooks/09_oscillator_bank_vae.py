@@ -16,7 +16,8 @@
 # %% [markdown]
 # # 09 · The oscillator-bank VAE: a decoder that plays a DDSP synthesiser
 #
-# The expert answer pictured the decoder as a bank of oscillators, "a piano
+# The answer the series starts from (notebook 01, "The question this series
+# answers") pictured the decoder as a bank of oscillators, "a piano
 # keyboard turned 90 degrees: which keys are pressed, and how hard".  Here we
 # take that literally: we train a VAE whose decoder *plays* a bank of
 # harmonic oscillators plus filtered noise, so its output is a waveform with
@@ -286,14 +287,17 @@ assert f0_grid[np.argmin(loss_curve)] == 250.0 and found.sum() <= 2
 # %%
 show_source(oscillator_model.f0_contour, "from scipy.signal", "return np.clip")
 
+# %% [markdown]
+# The contour of the queen toot of section 1, drawn over its spectrogram:
+# dashes where it is interpolated, dots on the frames YIN calls voiced.
+
 # %%
 toot_band_full = np.asarray(ddsp.lowpass(toot, SR, MAX_HZ))
 toot_f0, toot_voiced = oscillator_model.f0_contour(toot_band_full[None])
 frame_t = np.arange(toot_f0.shape[1]) * HOP / SR
 fig, ax = plt.subplots(figsize=(10, 3.4))
 plotting.show_spectrogram(spectral.stft(toot_band_full, STFT), STFT, ax, floor_db=-70,
-                          title="queen toot: measured f0 contour over the spectrogram",
-                          colorbar=False)
+                          title="queen toot: measured f0 contour over the spectrogram")
 ax.plot(frame_t, toot_f0[0], color="w", lw=1, ls="--", label="contour (interpolated)")
 ax.plot(frame_t[toot_voiced[0]], toot_f0[0][toot_voiced[0]], "c.", ms=3, label="voiced frames")
 ax.set_ylim(0, 2000)
@@ -322,7 +326,7 @@ assert abs(np.median(toot_f0[0][steady]) - f0_true) < 3
 # %% [markdown]
 # ## 3. The data
 #
-# The corpus of notebooks 05 and 06: synthetic clips of every kind, split
+# The corpus of notebook 05: synthetic clips of every kind, split
 # into training, validation and test clips (the table counts them).  Only the
 # training clips teach the model; the validation clips watch it train, and
 # the test clips are the ones we listen to and measure.
@@ -352,8 +356,9 @@ test_labels = list(corpus.labels("test"))
 # Loss: multi-resolution STFT distance between the bank's audio and the
 # target waveform (spectral convergence + log-magnitude difference at FFT
 # sizes 2048 to 64, DDSP's six resolutions; windows overlapping by half
-# rather than DDSP's three quarters: a training step then takes about 0.6
-# of the time, for a little less progress per step and more per minute),
+# rather than DDSP's three quarters: the loss is most of a step's cost, in
+# proportion to the number of frames it takes, so a step costs less, for a
+# little less progress per step and more per minute),
 # plus `KL_WEIGHT` times the KL term and the f0 decoder's loss.  The KL
 # weight is small: the spectral distance is an average of order 1, the KL a
 # sum in nats, and a heavy KL leaves the code empty.
@@ -454,12 +459,14 @@ print(f"last epoch: spectral distance {last['mrstft']:.3f} (validation "
 
 # %% [markdown]
 # Saved with `AudioModel.save`: the `.keras` file and, beside it, a JSON
-# description (the configs, the kinds, the fitted scaling), so that notebook
-# 10 and `python -m beeutils.generate` can load it with `AudioModel.load`.
-# The reloaded model plays exactly the same audio.
+# description (the configs, the kinds, the fitted scaling), so that
+# `python -m beeutils.generate` can load it with `AudioModel.load`; named
+# after this notebook (`09_oscillator.keras`), it never replaces the
+# benchmark's `oscillator.keras`, which notebook 10 loads.  The reloaded
+# model plays exactly the same audio.
 
 # %%
-model_file = model.save(model_path("oscillator"))
+model_file = model.save(model_path("09_oscillator"))
 reloaded = AudioModel.load(model_file)
 same = np.array_equal(reloaded.generate(2, seed=1), model.generate(2, seed=1))
 print(f"{model_file.name} ({model_file.stat().st_size / 1e6:.1f} MB); identical audio after "
@@ -506,14 +513,18 @@ for j, i in enumerate(pick):
 # times a second.  A decoder that spreads `z` over a coarse time grid of 16
 # frames (128 ms each for 2.048 s, as long as a whole quack pulse) has no
 # room to place a pulse: with such a grid this model played every quack as
-# one continuous tone, which a judge of kinds took for worker piping.  Its
+# one continuous tone, which a judge of kinds took for worker piping (the
+# README's results, "What made the difference for the pulsed calls").  Its
 # control decoder therefore spreads `z` over 128 frames (16 ms each,
 # `OscillatorConfig.control_frames`).
 #
 # `metrics.pulse_count` counts how often a clip's loudness rises through
 # -10 dB under its loudest frame (32 ms frames every 8 ms).  Here is the
 # mean count per held-out clip, target against reconstruction: a model that
-# blurs the pulses scores 1 where the target scores many.
+# blurs the pulses scores 1 where the target scores many.  Only the pulsed
+# calls (quack, toot, piping, waggle) have pulses to count; for the steady
+# kinds (hum, hiss, no bee) the count only follows their slow swells of
+# level, so read those rows loosely.
 
 # %%
 recon_test = model.reconstruct(test_waves)
@@ -648,12 +659,12 @@ for key in ("fd_ratio", "ndb_k"):
 assert np.isnan(scores["consistency_sc_db"])
 
 # %% [markdown]
-# **Reading the table.**  Notebook 10 sets these rows beside those of the
-# spectrogram models of notebooks 05 and 06.
+# **Reading the table.**  Notebook 10 measures the same rows for every
+# approach on the benchmark's 0-8 kHz grid.
 #
-# - **Generation**: every prior sample is a clean harmonic sound with an f0
-#   of its own; nothing was smeared by a phase estimate or made
-#   inconsistent by an inverse STFT.
+# - **Generation**: prior samples are waveforms from the start: nothing
+#   was smeared by a phase estimate or made inconsistent by an inverse
+#   STFT.
 # - **Reconstruction** depends on where f0 comes from.  With the measured
 #   contour the spectral rows are better and the held-out hum keeps its
 #   pitch more closely than when the f0 decoder predicts the contour from
@@ -668,9 +679,9 @@ assert np.isnan(scores["consistency_sc_db"])
 #   bank's harmonics start at phase 0 and follow a measured f0, so its
 #   waveform drifts out of step with the clip within a few periods; the ear
 #   does not mind, a sample-by-sample comparison does.
-# - Short **pulses** (quacks, the toot's short syllables) come back merged
-#   or softened, as in notebook 05: their timing must pass through the
-#   32-number code.
+# - Short **pulses** (quacks, the toot's syllables) survive: the control
+#   decoder's 16 ms grid places them (section 6 counts them), where the
+#   magnitude model of notebook 05 blurs them.
 
 # %% [markdown]
 # ## 11. A second, adversarial stage
@@ -682,7 +693,8 @@ assert np.isnan(scores["consistency_sc_db"])
 # reconstruct anything.  `OscillatorVAE.start_adversarial` does the switch: a
 # small convolutional discriminator (notebook 05's builder) judges
 # log-magnitude spectrograms of real clips, reconstructions and prior
-# samples; the decoders now minimise the spectral distance + 0.1 x the GAN
+# samples (drawn from N(0, I) during training: the mixture that `generate`
+# uses is fitted after it); the decoders now minimise the spectral distance + 0.1 x the GAN
 # loss + discriminator feature matching.  `model.train` then fits the
 # network in the stage it is in.  A step costs more (a prior sample is
 # played and judged too: compare the seconds per step the two `train` calls
@@ -715,7 +727,8 @@ scores_adv = evaluate.evaluate_model(model, corpus, n_generated=N_GENERATED, see
 scores_adv["train_seconds"] = result.seconds + result_adv.seconds
 results["+ adversarial stage (f0 from z)"] = scores_adv
 display(Markdown(evaluate.comparison_table(results)))
-print("discriminator's mean P(real) on real / on generated, last epoch: "
+print("discriminator's mean P(real) on real / on reconstructions and prior samples, "
+      "last epoch: "
       f"{result_adv.history.history['d_real'][-1]:.2f} / "
       f"{result_adv.history.history['d_fake'][-1]:.2f}")
 
@@ -741,10 +754,12 @@ print("discriminator's mean P(real) on real / on generated, last epoch: "
 #
 # - A differentiable harmonic bank integrates the phase from f0, so its
 #   output is a waveform with no phase to retrieve; linear interpolation of
-#   the controls removes zipper noise (60 dB against 27 dB for held values).
+#   the controls removes zipper noise (section 1 prints the SNR of each
+#   against the exact tremolo).
 # - f0 cannot be learned through a spectral loss: the loss is rippled with a
 #   narrow notch, and gradient descent stalled on a ripple or slid past the
-#   notch: none of seven starts ended within 1 Hz of it.  Measure f0 (YIN),
+#   notch (section 2 prints where each of seven starts ended).  Measure f0
+#   (YIN),
 #   play it during training, and teach a small decoder to predict it for
 #   prior samples.
 # - The oscillator bank is built, trained, saved, loaded and measured

@@ -12,9 +12,10 @@ NOTEBOOKS = series.list_notebooks()
 
 
 def shares_model_files(path):
-    """Whether a notebook saves or loads the models under ``build/models/``
-    (``model_path``): notebook 10 loads what 05, 06 and 09 save, so those run
-    in one worker, in order; the others run wherever a worker is free."""
+    """Whether a notebook saves or loads models under ``build/models/``
+    (``model_path``): those run in one worker, in order, so that no model
+    folder is written by two runs at once; the others run wherever a worker
+    is free."""
     return "model_path(" in path.with_suffix(".py").read_text()
 
 
