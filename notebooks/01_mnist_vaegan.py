@@ -210,7 +210,8 @@ show_source(vaegan.build_encoder)
 # randomness into a separate standard-normal `eps`:
 # `z = z_mean + exp(0.5 * z_log_var) * eps`.  Gradients then flow into
 # `z_mean` and `z_log_var` as through any other layer.  `log_var_clamp` keeps
-# `exp` from overflowing; notebook 03 switches it off and watches it overflow.
+# `exp` from overflowing; notebook 03 switches it off and watches the
+# gradient it feeds overflow when squared.
 
 # %%
 show_source(layers.Sampling.call)
@@ -223,8 +224,13 @@ show_source(layers.Sampling.call)
 # channel with a sigmoid, so that every pixel is an intensity in [0, 1].
 # `PadCrop` trims the output to exactly the input shape, which matters later
 # for spectrograms whose sides are not a multiple of 4 (for 28x28 it does
-# nothing).
-#
+# nothing).  (The `n_classes` lines serve the models conditioned on a kind,
+# in notebook 10; here there is none.)
+
+# %%
+show_source(vaegan.build_decoder)
+
+# %% [markdown]
 # ### The discriminator
 #
 # As in the keras.io DCGAN example: stride-2 convolutions with LeakyReLU(0.2)
@@ -277,7 +283,8 @@ show_source(losses.kl_divergence)
 # *features* instead: the discriminator has learned what matters for telling
 # digits apart from fakes, so its hidden layer is a learned similarity.  The
 # loss is the squared error of those features, summed per image (the same
-# scale as the KL).
+# scale as the KL; `VAEGAN` passes `feature_reduction="sum"`, its default,
+# to the function below).
 
 # %%
 show_source(losses.feature_matching)
@@ -407,7 +414,8 @@ assert all(np.isfinite(values).all() for values in H.values()), "a loss went non
 #
 # A GAN's losses do not fall to zero: the two sides keep pushing against each
 # other, and a healthy run reaches a stalemate.  What to look for: the KL
-# rises at first (the encoder starts to use its code) and then levels; the
+# rises at first (the encoder starts to use its code) and then rises only
+# slowly; the
 # reconstruction terms fall, on held-out images (dashed) as on training ones;
 # the discriminator's probabilities stay apart from 0 and 1; gradient norms
 # stay within an order of magnitude.
@@ -583,16 +591,14 @@ print(f"data: {SOURCE}, {len(x_train)} training images; {EPOCHS} epochs, "
 print("final losses: " + ", ".join(f"{k} {H[k][-1]:.3g}" for k in SHOW))
 
 # %% [markdown]
-# In full mode on 2 shared CPU cores with the scikit-learn digits, a run took
-# 290 s in all (264 s of training, 1,300 steps at about 200 ms each) and ended
-# at kl 8.46, feature 4.68, pixel 138 nats, gan_dec 2.25, disc 1.87,
-# D(real) 0.34, D(fake) 0.33; held-out reconstructions scored 133 nats against
-# 191 for the average image.  Most prior samples are clearly readable digits
-# of every kind, a little softer than the upscaled originals; perhaps one in
-# five is an ambiguous blend (a 4 that could be a 9, a 3 half-way to an 8).
-# The classifier agrees: it spreads the samples over all ten digits with a
-# mean confidence of 0.77, against 0.90 for real held-out digits and 0.46 for
-# scrambled ones.
+# The cells above printed this run's time, final losses, held-out
+# reconstruction scores and the classifier's confidences; the rendered page
+# of the series (`docs/`) shows a full-mode run.  In full mode most prior
+# samples are readable digits of every kind, a little softer than the
+# upscaled originals, with some ambiguous blends among them (a 4 that could
+# be a 9, a 3 half-way to an 8): compare the classifier's mean confidence on
+# the samples with its confidence on real held-out digits and on scrambled
+# ones.
 #
 # ## What we learned
 #

@@ -175,7 +175,7 @@ meta_quack = show_sound("queen_quack")
 
 # %% [markdown]
 # **Worker piping.**  Before a swarm lifts off, scout workers pipe: pulses of
-# about 0.8 s (± 0.4 s) whose fundamental rises from 100-200 Hz to 200-250 Hz,
+# of 0.4-1 s whose fundamental rises from 100-200 Hz to 200-250 Hz,
 # about once a second, louder and louder (Seeley & Tautz 2001).  Each pulse is
 # a fan of rising harmonics.
 
@@ -193,8 +193,8 @@ meta_waggle = show_sound("waggle")
 
 # %% [markdown]
 # **Hissing.**  A disturbed colony hisses in defence: broadband bursts whose
-# energy sits around 2-6 kHz (Papachristoforou et al. 2008 report a peak near
-# 6 kHz in some subspecies).  This is the one bee sound above the hive body's
+# energy sits around 3-6 kHz in our synthesiser (Papachristoforou et al.
+# 2008 report a peak near 6 kHz in some subspecies).  This is the one bee sound above the hive body's
 # 2 kHz, so we show the whole 0-8 kHz range.
 
 # %%
@@ -355,9 +355,10 @@ plt.show()
 #
 # **Cropping shows the trap.**  The model sees the lowest 128 bins (0-2 kHz) by
 # 128 frames.  On the transposed array "the lowest 128 bins" are the first 128
-# **columns**.  The naive port wrote `x[:128, :128]`, which happens to be right
-# for exactly 2.048 s clips, because both axes are longer than 128.  For other
-# clip lengths it is not even square, while `spectral.crop` (frequency axis by
+# **columns**.  The naive port wrote `x[:128, :128]`, which has the model's
+# shape only for clips of at least 128 frames (about 2.03 s and longer), and
+# even then holds 128 frames by 128 bins, time first.  Shorter clips give
+# arrays that are not even square, while `spectral.crop` (frequency axis by
 # name, zero-padding missing frames) always gives the model's shape:
 
 # %%
@@ -418,7 +419,8 @@ assert match_right > 0.95 and match_wrong < 0.5
 # A window of `n_fft` samples lasts `n_fft / sr` seconds and splits frequency
 # into bins `sr / n_fft` apart.  Longer windows resolve frequency finely but
 # smear anything shorter than themselves in time; shorter windows do the
-# opposite.  No setting beats `bin width x window length = 1`.  A queen toot
+# opposite.  Bin width times window length is always 1 (`sr / n_fft` times
+# `n_fft / sr`): sharpen one and you blur the other.  A queen toot
 # shows both sides: a sweeping fundamental (wants fine frequency) in pulses
 # with sharp edges (want fine time).  The hop is a quarter of the window each
 # time.
@@ -439,7 +441,8 @@ plt.show()
 # width of the toot's fundamental peak (bins within 6 dB of the peak, in the
 # loudest frame).  The peak is two to three bins wide whatever the window (the
 # Hann window's main lobe), so in Hz it shrinks with the bin spacing: 16 times
-# the window, 16 times sharper in frequency, 16 times blurrier in time.
+# the window gives bins 16 times narrower and frames 16 times longer; the
+# table gives the measured peak widths.
 
 # %%
 def peak_width_hz(spec: np.ndarray, config: STFTConfig, lo: float = 300, hi: float = 700) -> float:
@@ -472,7 +475,7 @@ assert widths[0] > widths[1] > widths[2]  # longer window, narrower peak
 # %% [markdown]
 # The series' default, `n_fft = 1024` (64 ms, 15.6 Hz bins) with hop 256
 # (16 ms), separates the hum's partials (about 250 Hz apart) by 16 bins and
-# still follows 70 ms quack pulses.
+# still follows quack pulses of 70-170 ms (the synthesiser's range).
 
 # %% [markdown]
 # ## 5. Linear, log or mel frequency axis

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -160,18 +160,21 @@ plt.show()
 # Notebook 01's model, unchanged: `vaegan.build_mnist_vaegan` builds it for
 # any input shape from the same builders, with notebook 01's widths (32 and
 # 64 filters), latent size (8), loss weights (KL 1, `gamma` 0.3, pixel 0.2)
-# and optimisers (Adam with beta_1 = 0.5), a sigmoid output and a pixel-wise
-# binary cross-entropy as in the keras.io VAE, next to Larsen et al.'s
-# discriminator-feature reconstruction and GAN losses.  Only the input shape
-# changes, from 28 x 28 to 128 x 128:
+# and optimisers (Adam with beta_1 = 0.5) and a sigmoid output, with Larsen
+# et al.'s discriminator-feature reconstruction and GAN losses; the
+# pixel-wise binary cross-entropy of the keras.io VAE comes in below.  Only
+# the input shape changes, from 28 x 28 to 128 x 128:
 
 # %%
 show_source(vaegan.build_mnist_vaegan)
 
 # %% [markdown]
-# Notebook 01 trained with two of `VAEGAN`'s safe defaults on.  The question's
-# code, like the tutorials it came from, used the plain forms, so we switch
-# them back; the ladder of notebook 04 switches them on again, one by one:
+# `build_mnist_vaegan` leaves the pixel term off; the question's code used a
+# binary cross-entropy on the pixels, as notebook 01 does, so we pass
+# `pixel_loss="bce"`.  Notebook 01 also trained with two of `VAEGAN`'s safe
+# defaults on, where the question's code, like the tutorials it came from,
+# used the plain forms, so we switch those two back; the ladder of notebook
+# 04 switches them on again, one by one:
 #
 # - `pixel_loss="bce"`: binary cross-entropy on the pixels (as in notebook 01);
 # - `log_var_clamp=None`: `exp(z_log_var)` as it is, no clamp;
@@ -286,7 +289,8 @@ rows += [f"| `{k}` | {event.last_finite[k]:.3g} |"
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
-# - a KL divergence of that size (a healthy VAE has tens to hundreds of nats)
+# - a KL divergence of that size (compare notebook 01's healthy model, whose
+#   final KL its training cell prints)
 #   means that `exp(z_log_var)` or `z_mean ** 2` is enormous somewhere;
 # - a *negative* binary cross-entropy is impossible when the targets are in
 #   [0, 1]: it can only happen with targets above 1.

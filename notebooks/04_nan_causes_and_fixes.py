@@ -443,7 +443,7 @@ for name, data in (("dB, unnormalised", train_db),
     sizes[name] = float(losses.mse_pixels(data[:1], data[:1] + miss))
     rows.append(f"| {name} | {data.min():.3g} to {data.max():.3g} | {sizes[name]:,.0f} |")
 display(Markdown("\n".join(rows) + "\n\nFor comparison: the GAN terms are about log 2 = 0.69 nats "
-                 "per fake at the start, a healthy KL is tens to hundreds of nats."))
+                 "per fake at the start; compare the KL notebook 01's healthy model ends with."))
 assert sizes["dB, unnormalised"] > 1e3 * sizes["dB mapped to [0, 1]"]
 
 # %% [markdown]
@@ -503,7 +503,7 @@ show_source(losses._neg_log_sigmoid)
 
 # %% [markdown]
 # The naive port broke elsewhere before its discriminator got anywhere near
-# this (its GAN terms stayed near 1 to 2 nats), and none of this notebook's
+# this (its GAN terms stayed below about 3 nats), and none of this notebook's
 # short runs gets there either.  But a discriminator that wins keeps pushing
 # its logits outward for as long as it trains, and the stable form costs
 # nothing.  **Fix:** compute GAN losses from logits (`gan_from_logits=True`,

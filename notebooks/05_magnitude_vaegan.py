@@ -34,8 +34,9 @@
 #   costs (the *phase-less error floor*), and how our batched TensorFlow
 #   version compares with librosa's (a better start than random phase waits
 #   in notebook 07);
-# - why samples from the N(0, I) prior blend kinds, and how a Gaussian
-#   mixture fitted to the training codes samples where the data are;
+# - why samples from the N(0, I) prior can fall between kinds, how a
+#   Gaussian mixture fitted to the training codes samples where they lie,
+#   and how to tell whether the prior or the decoder holds what is left;
 # - why a decoder's smooth magnitudes sound like the average of many noises,
 #   and how a noise's texture turns them into a sample;
 # - how to measure a generator with no pretrained network: log-spectral and
@@ -92,7 +93,7 @@ SEED = 0
 KINDS = ("hum", "queen_toot", "worker_pipe") if CFG.fast else synth.KINDS
 CLIPS_PER_KIND = 4 if CFG.fast else 40      # 80 % train, 10 % validation, 10 % test
 EPOCHS = 2 if CFG.fast else 60
-BATCH_SIZE = 4 if CFG.fast else 16
+BATCH_SIZE = 4 if CFG.fast else 16         # the benchmark and `train` take 4 (README recipe, 6)
 LATENT_DIM = 32
 ENCODER_WIDTHS = (16, 32, 64, 128)          # conv blocks, each halves freq and time
 DECODER_WIDTHS = (8, 16, 32, 64)            # in reverse: 64 channels at 8 x 8 ... 8 at 128 x 128
@@ -270,8 +271,9 @@ assert lsd_round_trip < 1.0
 # between the discriminator's features of the input and of its
 # reconstruction, summed over the feature map.  The discriminator learns
 # more slowly than the encoder and decoder (the build cell prints both
-# learning rates): one that wins outright (`D(fake)` near 0) gives the
-# decoder nothing useful to learn from.
+# learning rates), so that it does not win outright too soon: once
+# `D(fake)` sits near 0, its verdict gives the decoder little to learn
+# from (section 4 shows whether it did).
 #
 # One more choice is about time rather than correctness: the decoder runs
 # twice per step (a reconstruction and a prior sample) at full resolution, so
@@ -342,7 +344,11 @@ assert result.finite, result.event
 # encoder starts to use its code) and the GAN terms.  Right: the
 # discriminator's mean probability of "real" on real and on decoded inputs
 # (last-epoch values printed): it should win most of the time, but not so
-# completely that `D(fake)` sits at 0 and its gradients vanish.
+# completely that `D(fake)` sits at 0 and its gradients vanish.  Where it
+# does win outright (the cell says so), the decoder learns from then on
+# mostly from the reconstruction and feature terms, and the GAN term
+# (`gan_dec`) climbs; a slower discriminator or a smaller `GAN_WEIGHT` are
+# the knobs to try.
 
 # %%
 history = result.history.history
@@ -361,6 +367,9 @@ best_epoch = int(np.argmin(history["val_pixel"])) + 1
 print(f"lowest validation reconstruction error at epoch {best_epoch} of {result.epochs}; "
       f"{len(corpus.labels('train'))} training clips")
 print(f"last epoch: D(real) {history['d_real'][-1]:.2f}, D(fake) {history['d_fake'][-1]:.2f}")
+won_at = next((i + 1 for i, p in enumerate(history["d_fake"]) if p < 0.1), None)
+print(f"D(fake) first fell below 0.1 (the discriminator winning outright) at epoch {won_at}"
+      if won_at else "D(fake) never fell below 0.1: the discriminator never won outright")
 
 # %% [markdown]
 # A trained model is only useful with the statistics that undo its scaling,
@@ -457,9 +466,9 @@ plt.show()
 # `python -m beeutils.train` build) takes it at weight 0.01; the model above
 # keeps `VAEGANConfig`'s default, no such term, so the blur you see is the
 # pixel loss's own.  The benchmark notes (`results/README.md`, "A loss on
-# each bin's rise and fall")
-# measures the term over three seeds: every generation row improves a
-# little, and the quacks the model conditioned on kind writes still fail.
+# each bin's rise and fall") measure the term over three seeds: every
+# generation row improves a little; the conditioned model's quacks still
+# fail.
 
 # %% [markdown]
 # Listen: for each kind, the original clip, Griffin-Lim on its **true**
@@ -563,9 +572,8 @@ display(*[Audio(w, rate=STFT.sr) for w in gen_wave])
 # Where does the encoder put each kind?  The posterior means of every clip
 # (`model.encode`), projected onto their two principal components.  The
 # model was never told the kinds, so any grouping is its own.  Two components
-# of the code (its size is `LATENT_DIM`) show only a slice of it: typically
-# no-bee, hum and pre-swarm clips form their own regions, while the pulsed
-# sounds (toot, quack, piping, waggle) and hiss overlap in this view.
+# of the code (its size is `LATENT_DIM`) show only a slice of it: kinds
+# that overlap here may still be apart in the other directions.
 
 # %%
 splits = ("train", "validation", "test")
@@ -789,8 +797,9 @@ assert twin["recon_mrstft"] < scores["recon_mrstft"]
 # %% [markdown]
 # ### Two priors, the same decoder
 #
-# Section 6 promised that the mixture prior samples where the data are.  The
-# same model, the same metrics, the latents drawn from `N(0, I)` instead
+# Section 6's mixture samples where the training codes lie.  Does that bring
+# the clips closer to the data?  The same model, the same metrics, the
+# latents drawn from `N(0, I)` instead
 # (`prior="normal"`): the generation rows, plus the kinds a classifier
 # (trained on the training clips as this representation renders them) hears
 # in the generated clips, against the share of each kind in the data.
@@ -818,6 +827,13 @@ display(Markdown(evaluate.comparison_table(
     rows=[(k, k, "share of clips", None) for k in scores["data_kind_share"]])))
 print(f"Frechet ratio: N(0, I) {normal_scores['fd_ratio']:.2f}, mixture {scores['fd_ratio']:.2f}, "
       f"the training codes decoded {scores['fd_ratio_train_recon']:.2f} (1 = real data)")
+PRIOR_ROWS = (("fd_ratio", "Frechet ratio"), ("ndb_k", "NDB/K"),
+              ("f0_wasserstein_hz", "f0 distance"), ("gen_kind_share_error", "kind-share gap"))
+better = [label for key, label in PRIOR_ROWS if scores[key] < normal_scores[key]]
+print("the mixture does better than N(0, I) on: " + (", ".join(better) or "none of these rows"))
+decoder_share = (scores["fd_ratio_train_recon"] - 1) / max(scores["fd_ratio"] - 1, 1e-9)
+print(f"the training codes decoded keep {decoder_share:.0%} of the mixture's Frechet gap "
+      "(ratio - 1): the decoder's share, which no prior closes")
 
 # %% [markdown]
 # **Reading the table.**  The reconstruction rows sit well above their
@@ -868,10 +884,10 @@ print(f"generated clips in the hum band: {scores['gen_share_hum_band']:.0%} "
 # Read the histogram with the kind-share table above: where generated clips
 # crowd into the hum band while the queens' higher-pitched quacks and toots
 # are rare, prior samples are falling between the codes of the training
-# clips, and the average of many kinds is hum-like.  The mixture prior moves
-# the samples back onto the clusters; how far that goes depends on how well
-# the decoder learned each cluster, which is what the reconstruction rows
-# measure.  Conditioning on the kind (notebook 10) asks for a kind directly;
+# clips, and the average of many kinds is hum-like.  The mixture prior draws
+# from the clusters themselves; how much that helps depends on how well the
+# decoder learned each cluster (the reconstruction rows, and the decoder's
+# share of the gap printed above).  Conditioning on the kind (notebook 10) asks for a kind directly;
 # a better representation (notebooks 06 and 09) makes each sound cheaper to
 # encode.
 
@@ -959,11 +975,11 @@ assert textured_scores["recon_lsd_db"] == scores["recon_lsd_db"]  # reconstructi
 #   what lies above it.  No magnitude-only model can beat that floor.
 # - Our batched TensorFlow Griffin-Lim matches librosa's quality from the
 #   same initial phases, and runs a whole batch at once.
-# - The `N(0, I)` prior of a small VAE puts samples between the kinds; a
-#   Gaussian mixture fitted to the training codes samples where the data
-#   are, and the same metrics show the difference.  Decoding the training
+# - The `N(0, I)` prior of a small VAE can put samples between the kinds; a
+#   Gaussian mixture fitted to the training codes samples where they lie,
+#   and the same metrics show what that changes.  Decoding the training
 #   codes themselves shows how far any prior could go: the rest of the gap
-#   is the decoder's.
+#   is the decoder's (section 9 prints its share).
 # - A decoder trained on log magnitudes draws each bin's average; a sample
 #   of a noisy sound needs a noise's scatter around it (`texture=True`).
 # - A generator is measured against real data passed through the same

@@ -123,7 +123,8 @@ show_source(oscillators.esprit, "x, sr = _as_signal")
 show_source(oscillators._amplitudes, "n = np.arange")
 
 # %% [markdown]
-# A test signal with four well-separated partials, one of them damped, in
+# A test signal with four well-separated partials, three of them damped
+# (5, 20 and 3 per second) and one sustained, in
 # white noise at 30 dB SNR.  Below, the largest frequency error of each
 # method, at the full 16 kHz rate and with the signal decimated by 4 first
 # (bee partials lie below 2 kHz, so 4 kHz sampling loses nothing and the same
@@ -168,8 +169,9 @@ assert np.max(np.abs(esprit_modes.dampings_per_s - TRUE["damp"])) < 2.0
 # Plain Prony at 16 kHz with two poles per partial is thrown far off by
 # noise that ESPRIT shrugs off: at a high sample rate the poles of low
 # partials crowd near $z = 1$, where small errors in the prediction
-# coefficients move the roots a lot.  Decimating first, giving it spare
-# poles, or the total-least-squares variant rescue it.  ESPRIT recovers
+# coefficients move the roots a lot.  Decimating first and giving it spare
+# poles together rescue it (the last column); either alone, or the
+# total-least-squares variant, helps only partly.  ESPRIT recovers
 # frequencies to a few hundredths of a hertz and the 20/s damping to a
 # fraction of a unit.
 
@@ -357,7 +359,7 @@ ax.plot(t_ms, ring / ring.max(), lw=0.8, label="struck resonance")
 ax.plot(t_ms, np.exp(-ring_modes.dampings_per_s[0] * t_ms / 1000), "C3--",
         label="envelope exp(-d t) from ESPRIT")
 ax.set(xlabel="time (ms)", ylabel="amplitude (normalised)",
-       title=f"a hive-body resonance at {res_hz:.0f} Hz rings for a few milliseconds")
+       title=f"a hive-body resonance at {res_hz:.0f} Hz: its ringing dies within milliseconds")
 ax.legend(fontsize="small")
 plt.show()
 assert abs(ring_modes.dampings_per_s[0] - d_expected) < 0.01 * d_expected
@@ -376,10 +378,11 @@ assert abs(ring_modes.dampings_per_s[0] - d_expected) < 0.01 * d_expected
 #   hertz of the recipe, with damping near 0 (a sustained, driven tone), and
 #   its 8 modes left little but the hum behind it (section 2's table and
 #   residual).  Plain Prony at 16 kHz was thrown off by
-#   30 dB SNR noise; decimation, spare poles or total least squares rescue
-#   it, ESPRIT needs none of them.
+#   30 dB SNR noise; decimation and spare poles together rescue it,
+#   ESPRIT needs neither.
 # - Damping is how fast a mode dies once nothing drives it: a hive-body
-#   resonance rings for about a millisecond, a bee's tone does not decay
+#   resonance's ringing decays in about a millisecond (the table's decay
+#   time), a bee's tone does not decay
 #   while she drives it.  A crowd's partial is a narrow band of noise; its
 #   modes' centroid gives the mean fundamental (section 3 prints the largest
 #   error) but a few fixed sinusoids cannot follow its waveform.

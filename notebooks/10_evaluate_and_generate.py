@@ -44,10 +44,10 @@
 #
 # **Run time on a CPU:** fast mode (`BEE_FAST=1`) stays within the test
 # suite's budget (`tests/test_notebooks.py`).  In full mode, a model that
-# `build/models/` lacks (or holds for other clips) is trained here instead:
-# `EPOCHS` epochs for each approach, `COND_EPOCHS` for each kind-conditioned
-# model, several minutes each (the README's results give the benchmark's
-# times).  Each training cell prints the time it took, and the last cell the
+# `build/models/` lacks (or holds for other clips) is trained here instead,
+# with the benchmark's budget for its approach (`BUDGET`: epochs, batch size
+# and, for the oscillator bank, the adversarial stage), several minutes each
+# (the README's results give the benchmark's times).  Each training cell prints the time it took, and the last cell the
 # time of the whole run.
 
 # %% [markdown]
@@ -103,8 +103,8 @@ SEED = 0
 CLIPS_PER_KIND = 5 if CFG.fast else 40
 DURATION = 1.024 if CFG.fast else 2.048          # seconds per clip
 STFT = spectral.WIDEBAND.replace(n_frames=64 if CFG.fast else 128)  # 0-8 kHz: every kind
-EPOCHS = 1 if CFG.fast else 30                   # per approach, when not loaded
-COND_EPOCHS = 2 if CFG.fast else 60              # each kind-conditioned model
+BUDGET = bench.FULL                              # a model not loaded trains on this budget
+FAST_EPOCHS = 1                                  # fast mode: a token budget instead
 TUNE_EPOCHS = 1 if CFG.fast else 10              # fine-tuning on the recordings
 N_GENERATED = 16 if CFG.fast else 128            # prior samples per model when measuring
 PER_KIND = 2 if CFG.fast else 8                  # generated clips per kind in the check
@@ -128,7 +128,7 @@ print(f"model grid: {STFT.n_freq_keep} bins of {STFT.bin_hz:.2f} Hz (0-{STFT.ban
 # The budget is minutes, not steps: a step of the oscillator bank costs little
 # more than half a step of a VAE-GAN (it has no discriminator), so the
 # benchmark gives it twice the epochs, then the adversarial second stage of
-# notebook 09 (encoder frozen, a discriminator added) within the same ten
+# notebook 09 (encoder frozen, a discriminator added), within about ten
 # minutes; the settings line under the table and the training-time panel
 # below say what each took.
 
@@ -196,7 +196,7 @@ show_source(AudioModel.decode)
 
 # %% [markdown]
 # Loading, building and training are the same calls as in notebooks 05, 06 and 09,
-# with the benchmark's batch size for each approach.
+# with the benchmark's budget for each approach.
 # A saved model is used only if it was trained on clips like these (same
 # kinds, clip length and STFT grid); a missing, unreadable or old-format file
 # raises `ModelFileError`, and we train a fresh model instead.
@@ -207,7 +207,7 @@ print(corpus.summary())
 N_SAMPLES = corpus.waves("train").shape[-1]
 
 
-def load_or_train(name, conditional=False, epochs=EPOCHS):
+def load_or_train(name, conditional=False):
     """The model saved in build/models/, if it fits this corpus; else train one."""
     path = model_path(name + ("_by_kind" if conditional else ""))
     try:
@@ -222,9 +222,11 @@ def load_or_train(name, conditional=False, epochs=EPOCHS):
         print(f"{name}: {err}; training here")
     model = AudioModel.build(ModelConfig(name, STFT, conditional=conditional), corpus,
                              seed=SEED)
-    # In the benchmark's batches: the magnitude model takes more, smaller steps.
-    result = model.train(corpus, epochs=epochs, batch_size=bench.FULL.batch_size_for(name),
-                         seed=SEED, verbose=0)
+    # The benchmark's budget: the magnitude model takes more, smaller steps,
+    # the oscillator bank twice the epochs and then its adversarial stage.
+    result = model.train(corpus, epochs=FAST_EPOCHS if CFG.fast else BUDGET.epochs_for(name),
+                         batch_size=BUDGET.batch_size_for(name), seed=SEED, verbose=0,
+                         adversarial_epochs=0 if CFG.fast else BUDGET.adversarial_epochs_for(name))
     print(f"{name}: trained here, {result}")
     model.save(path)
     return model
@@ -311,7 +313,7 @@ show_source(vaegan.VAEGAN.compute_losses, "if self.aux_weight", "else:")
 # told the kind: `generate(n, kind=...)`.
 
 # %%
-cond = load_or_train("magnitude", conditional=True, epochs=COND_EPOCHS)
+cond = load_or_train("magnitude", conditional=True)
 toots = cond.generate(5, kind="queen_toot", seed=SEED, texture=TEXTURE)
 print("five queen toots:", toots.shape)
 display(Audio(np.concatenate(toots), rate=SR))
@@ -367,7 +369,7 @@ if not CFG.fast:  # a label-blind model scores exactly chance
 # kind, each checked as above:
 
 # %%
-cond_osc = load_or_train("oscillator", conditional=True, epochs=COND_EPOCHS)
+cond_osc = load_or_train("oscillator", conditional=True)
 check_osc = conditional.evaluate_conditional(cond_osc, corpus, n_per_kind=PER_KIND, seed=SEED)
 display(Markdown(evaluate.comparison_table(
     {"magnitude_by_kind": {"all": check["gen_accuracy"], **check["gen_per_kind"]},
@@ -404,9 +406,9 @@ display(generator_widgets.listening_grid(asked_waves, [f"clip {i + 1}" for i in 
 # generated share comes close to the real one, the model has learnt that
 # kind; where it sits near chance, the label did little.  Expect the steady
 # sounds (hum, hiss, no bee) to be learnt first: they fill the spectrogram
-# evenly.  The pulsed calls (a quack's short pulses, piping's syllables, the
-# waggle's bursts) ask for sharp timing, and a decoder that is blurry in time
-# smears them into hum or noise.  If that is what your run shows, a longer
+# evenly.  The pulsed calls, the quack's short pulses and the waggle's
+# bursts most of all, ask for sharp timing, and a decoder that is blurry in
+# time smears them into hum or noise.  If that is what your run shows, a longer
 # training run or a decoder with a finer time resolution is the next thing
 # to try; in fast mode the model has barely trained, so the numbers only
 # show that the check runs.
