@@ -186,8 +186,9 @@ class HalfSilent:
     sr = 16000
     kinds = ("hum",)
     conditional = False
+    draws_spectrograms = False
 
-    def generate(self, n, kind=None, seed=0):
+    def generate(self, n, kind=None, seed=0, texture=False):
         waves = np.tile(TONE, (n, 1))
         waves[0] = 0.0
         waves[1, :3] = np.nan
@@ -215,6 +216,6 @@ def test_the_panel_plays_and_saves_nan_clips_as_zeros(tmp_path):
     assert "4 x sample" in panel.status.value and "2 of 4 clips broken" in panel.status.value
     assert np.all(np.isfinite(waves)) and np.all(waves[1, :3] == 0)
     assert len(panel.save()) == 4  # no AudioError on the NaN clip
-    panel.model.generate = lambda n, kind=None, seed=0: np.tile(TONE, (n, 1))
+    panel.model.generate = lambda n, kind=None, seed=0, texture=False: np.tile(TONE, (n, 1))
     panel.generate()
     assert panel.last_report.n_broken == 0 and "broken" not in panel.status.value
