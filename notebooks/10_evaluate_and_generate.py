@@ -542,8 +542,8 @@ plt.show()
 # Why this model: on a real hive (24 clips of one colony, split by recording;
 # the README's "On real hive recordings") the magnitude model, its samples
 # rendered with the noise texture, came closest to minutes of the hive it had
-# not heard, and its clips varied as much as the hive's; hence `TEXTURE` here
-# too.
+# not heard, and its clips varied nearly as much as the hive's; hence `TEXTURE`
+# here too.
 
 # %%
 hive_model = trained_models["magnitude"]
