@@ -142,7 +142,7 @@ def test_seeded_reproducibility(mags):
 
 
 def test_parts_of_the_batch_iterate_alone(mags, monkeypatch):
-    """The batch is cut into one loop per core: however it is cut (and with
+    """The batch is cut into two loops per core: however it is cut (and with
     zero rows padding an uneven cut), every clip comes out exactly as alone."""
     five = np.concatenate([mags, mags[:1]])  # 5 clips
     results = []
@@ -153,6 +153,25 @@ def test_parts_of_the_batch_iterate_alone(mags, monkeypatch):
     np.testing.assert_array_equal(results[0], results[2])
     assert results[0].shape == (5, (five.shape[-1] - 1) * CFG.hop)
     assert 1 <= phase._chunks(64) <= 8 and phase._chunks(1) == 1
+
+
+def test_the_loop_projection_is_stft_of_istft(waves):
+    """Inside the loop, one mask stands for trimming the clip and padding it
+    again: the projection equals the STFT of the inverse STFT."""
+    import tensorflow as tf
+
+    from beeutils.dsp.spectral import tf_istft_time_major, tf_stft_time_major
+
+    rng = np.random.default_rng(0)
+    spec = np.abs(stft(waves, CFG)) * np.exp(2j * np.pi * rng.random((len(waves), 513, 129)))
+    spec = tf.constant(np.swapaxes(spec, 1, 2).astype(np.complex64))  # (batch, time, freq)
+    expected = tf_stft_time_major(tf_istft_time_major(spec, CFG), CFG).numpy()
+    got = phase._projection(CFG, 129)(spec).numpy()
+    assert got.shape == expected.shape
+    assert np.max(np.abs(got - expected)) <= 1e-5 * np.max(np.abs(expected))
+    # and it is a projection: consistent spectrograms pass unchanged
+    again = phase._projection(CFG, 129)(tf.constant(got)).numpy()
+    assert np.max(np.abs(again - got)) <= 1e-4 * np.max(np.abs(got))
 
 
 def test_all_zero_magnitude_gives_finite_silence():

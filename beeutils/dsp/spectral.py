@@ -314,7 +314,7 @@ def tf_stft_time_major(wave: Any, config: STFTConfig) -> Any:
 
 
 @functools.lru_cache(maxsize=32)
-def _window_sum_square(config: STFTConfig, n_frames: int) -> np.ndarray:
+def window_sum_square(config: STFTConfig, n_frames: int) -> np.ndarray:
     """Overlap-added squared window, the iSTFT normaliser, ``(padded_samples,)``."""
     window = window_array(config.window, config.n_fft).astype(np.float64) ** 2
     total = np.zeros(config.n_fft + config.hop * (n_frames - 1))
@@ -350,7 +350,7 @@ def tf_istft_time_major(spec: Any, config: STFTConfig, length: int | None = None
     frames = tf.signal.irfft(spec, fft_length=[config.n_fft])
     frames = frames * window_array(config.window, config.n_fft)
     signal = tf.signal.overlap_and_add(frames, config.hop)
-    norm = _window_sum_square(config, n_frames)
+    norm = window_sum_square(config, n_frames)
     # Where the window sum is ~0 (never at the kept samples for sane hops) leave
     # the signal unscaled rather than dividing by zero.
     tiny = np.finfo(np.float32).tiny
