@@ -137,7 +137,7 @@ def _projection(config: STFTConfig, n_frames: int) -> Any:
     """
     import tensorflow as tf
 
-    from beeutils.dsp.spectral import window_sum_square, window_array
+    from beeutils.dsp.spectral import window_array, window_sum_square
 
     half = config.n_fft // 2
     norm = window_sum_square(config, n_frames)

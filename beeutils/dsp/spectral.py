@@ -293,8 +293,9 @@ def tf_stft(wave: Any, config: STFTConfig) -> Any:
 def tf_stft_time_major(wave: Any, config: STFTConfig) -> Any:
     """``tf_stft`` in ``tf.signal``'s own layout, ``(..., time, freq)``.
 
-    For loops that go back and forth between waveform and STFT many times
-    (Griffin-Lim): they stay in this layout and transpose once, outside.
+    For code that stays in this layout and transposes once, outside (the
+    multi-resolution STFT loss; Griffin-Lim's loop, ``phase._projection``,
+    frames the same way).
     """
     import tensorflow as tf
 
