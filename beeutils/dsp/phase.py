@@ -239,7 +239,7 @@ def griffin_lim(
     # The frames the clip needs beyond the magnitudes' (a model's crop):
     # without them the last half-window blows up.
     mag = continue_frames(mag, config, out_length)
-    n_frames_out = int(mag.shape[2])
+    n_frames_out = int(mag.shape[2])  # n_frames, continued
     if pghi:
         from beeutils.dsp.pghi import pghi_phase
 
@@ -263,11 +263,10 @@ def griffin_lim(
         if phase0.shape[-1] < n_frames_out:  # continue as the magnitudes were
             phase0 = np.angle(continue_frames(np.exp(1j * phase0), config, out_length))
         phase0 = tf.convert_to_tensor(phase0, dtype=tf.float32)
-    n_frames = int(mag.shape[2])
     if not given:
-        phase0 = tf.zeros((0, n_freq, n_frames))  # unused placeholder
+        phase0 = tf.zeros((0, n_freq, n_frames_out))  # unused placeholder
 
-    run = _compiled(config, n_freq, n_frames, "given" if given else init, out_length,
+    run = _compiled(config, n_freq, n_frames_out, "given" if given else init, out_length,
                     _chunks(int(mag.shape[0])))
     wave = run(mag, tf.constant(int(n_iter), tf.int32),
                tf.constant(float(momentum), tf.float32), seed_pair, phase0)
