@@ -132,20 +132,19 @@ def _projection(config: STFTConfig, n_frames: int) -> Any:
     clip of ``(n_frames - 1) * hop`` samples, trimmed, then zero-padded
     again by the centred STFT), with the trim and the padding replaced by
     one mask: the overlap-added signal keeps its padded length, and the
-    window-sum normaliser is zero outside the clip.  It saves two copies
+    iSTFT's normaliser (``spectral.inverse_window_sum``) is zero outside the
+    clip.  It saves two copies
     of the signal per iteration.
     """
     import tensorflow as tf
 
-    from beeutils.dsp.spectral import window_array, window_sum_square
+    from beeutils.dsp.spectral import inverse_window_sum, window_array
 
     half = config.n_fft // 2
-    norm = window_sum_square(config, n_frames)
-    tiny = np.finfo(np.float32).tiny
-    inside = np.zeros(len(norm), dtype=bool)
-    inside[half : half + (n_frames - 1) * config.hop] = True
-    scale = np.where(inside & (norm > tiny), 1.0 / np.maximum(norm, tiny), 0.0)
-    scale = tf.constant(scale.astype(np.float32))
+    scale = inverse_window_sum(config, n_frames).copy()
+    scale[:half] = 0.0  # outside the clip: what trimming and re-padding remove
+    scale[half + (n_frames - 1) * config.hop :] = 0.0
+    scale = tf.constant(scale)
     window = tf.constant(window_array(config.window, config.n_fft).astype(np.float32))
 
     def project(spec: Any) -> Any:

@@ -315,13 +315,19 @@ def tf_stft_time_major(wave: Any, config: STFTConfig) -> Any:
 
 
 @functools.lru_cache(maxsize=32)
-def window_sum_square(config: STFTConfig, n_frames: int) -> np.ndarray:
-    """Overlap-added squared window, the iSTFT normaliser, ``(padded_samples,)``."""
+def inverse_window_sum(config: STFTConfig, n_frames: int) -> np.ndarray:
+    """The iSTFT's normaliser: one over the overlap-added squared window,
+    float32 ``(padded_samples,)``, for ``n_frames`` frames before trimming.
+
+    Where the window sum is ~0 (never at the kept samples for sane hops) it
+    is 1: the signal stays unscaled rather than divided by zero.
+    """
     window = window_array(config.window, config.n_fft).astype(np.float64) ** 2
     total = np.zeros(config.n_fft + config.hop * (n_frames - 1))
     for t in range(n_frames):
         total[t * config.hop : t * config.hop + config.n_fft] += window
-    return total
+    tiny = np.finfo(np.float32).tiny
+    return np.where(total > tiny, 1.0 / np.maximum(total, tiny), 1.0).astype(np.float32)
 
 
 def tf_istft(spec: Any, config: STFTConfig, length: int | None = None) -> Any:
@@ -351,12 +357,7 @@ def tf_istft_time_major(spec: Any, config: STFTConfig, length: int | None = None
     frames = tf.signal.irfft(spec, fft_length=[config.n_fft])
     frames = frames * window_array(config.window, config.n_fft)
     signal = tf.signal.overlap_and_add(frames, config.hop)
-    norm = window_sum_square(config, n_frames)
-    # Where the window sum is ~0 (never at the kept samples for sane hops) leave
-    # the signal unscaled rather than dividing by zero.
-    tiny = np.finfo(np.float32).tiny
-    inv_norm = np.where(norm > tiny, 1.0 / np.maximum(norm, tiny), 1.0).astype(np.float32)
-    signal = signal * inv_norm
+    signal = signal * inverse_window_sum(config, n_frames)
     half = config.n_fft // 2
     length = (n_frames - 1) * config.hop if length is None else length
     signal = signal[..., half : half + length]
