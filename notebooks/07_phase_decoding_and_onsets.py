@@ -299,8 +299,12 @@ display(Markdown(evaluate.comparison_table(refine_results, evaluate.table_rows(
 # derivatives from the magnitude alone and integrates them, starting from the
 # loudest coefficient and spreading to its neighbours (a heap keeps the
 # loudest frontier first, so errors grow along the reliable paths); bins
-# more than 50 dB below the loudest get a random phase.  No iterations at
-# all.  The derivatives, and the integration loop:
+# more than 50 dB below the loudest get a random phase.  Two rows are
+# special: a real signal's DC and Nyquist coefficients are real, so there
+# the magnitude has no slope across bins and the phase is 0 or pi (the
+# inverse STFT keeps only their real part; a DC offset or a rumble under
+# 30 Hz lives in the DC row).  No iterations at all.  The derivatives, and
+# the integration loop:
 
 # %%
 show_source(pghi.phase_derivatives, "lam = ")

@@ -28,7 +28,9 @@ The derivatives are estimated on the grid by centred finite differences of
 coefficients outwards (a max-heap, trapezoidal steps between neighbours), so
 that the error accumulates along paths through the reliable, loud part of the
 spectrogram.  Coefficients more than ``tolerance_db`` below the clip's maximum
-get a random phase: their derivatives are noise.
+get a random phase: their derivatives are noise.  The DC and Nyquist rows
+are handled as a real signal requires: no slope across bins there, and a
+phase of 0 or pi.
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ def phase_derivatives(
     # d log s / d bin and d log s / d frame (centred differences; one-sided at
     # the edges, which np.gradient does).
     dlog_dk = np.gradient(logs, axis=-2) if logs.shape[-2] > 1 else np.zeros_like(logs)
+    # A real signal's magnitude is even about DC and about Nyquist, so its
+    # slope across bins is zero there, not the one-sided difference.
+    dlog_dk[..., 0, :] = 0.0
+    if mag.shape[-2] == config.n_bins:
+        dlog_dk[..., -1, :] = 0.0
     dlog_dt = np.gradient(logs, axis=-1) if logs.shape[-1] > 1 else np.zeros_like(logs)
 
     k = np.arange(mag.shape[-2], dtype=np.float64)[:, np.newaxis]
@@ -218,5 +225,9 @@ def pghi_phase(
     reliable = (mag > peak * 10.0 ** (-tolerance_db / 20.0)) & (peak > 0)
     for b in range(mag.shape[0]):
         _integrate(mag[b], time_step[b], freq_step[b], reliable[b], phase[b])
+    # The DC and Nyquist coefficients of a real frame are real: the inverse
+    # STFT keeps only their real part, so give them the nearer of 0 and pi.
+    edges = [0, -1] if mag.shape[-2] == config.n_bins else [0]
+    phase[:, edges, :] = np.where(np.cos(phase[:, edges, :]) >= 0.0, 0.0, np.pi)
     phase = np.angle(np.exp(1j * phase)).astype(np.float32)
     return phase[0] if single else phase
