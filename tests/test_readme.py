@@ -51,7 +51,8 @@ RESULTS_FILES = ["bench.json", "bench_before_texture.json", "bench_before_modula
                  "real_bees_logmag_if_tanh.json", "bench_oscillator_validation.json",
                  "bench_oscillator_f0_gate_validation.json",
                  "bench_oscillator_gan_0.5_validation.json", "bench_oscillator_f0_gate.json",
-                 "bench_griffin_lim.json", "real_bees_griffin_lim.json"]
+                 "bench_griffin_lim.json", "real_bees_griffin_lim.json",
+                 "bench_pghi_edges.json", "real_bees_pghi_edges.json"]
 
 
 def _results_pages() -> str:
