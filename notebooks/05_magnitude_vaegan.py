@@ -650,7 +650,7 @@ assert floor_scores["recon_sc_db"] < -15
 assert floor_scores["recon_sc_db"] < recon_scores["recon_sc_db"]
 
 # %% [markdown]
-# Three things hide in "Griffin-Lim on the true magnitudes":
+# Three things hide in the row "true magnitudes + Griffin-Lim (the floor)":
 #
 # - **the crop**: the model keeps the lowest bins only, so everything above is
 #   gone (the missing bins are zeros, a low-pass).  Bee sounds live below the

@@ -17,8 +17,9 @@
 # # 09 · The oscillator-bank VAE: a decoder that plays a DDSP synthesiser
 #
 # The answer the series starts from (notebook 01, "The question this series
-# answers") pictured the decoder as a bank of oscillators, "a piano
-# keyboard turned 90 degrees: which keys are pressed, and how hard".  Here we
+# answers") pictured the decoder as a bank of oscillators: a piano
+# keyboard turned 90 degrees, where the decoder chooses which keys are
+# pressed and how hard.  Here we
 # take that literally: we train a VAE whose decoder *plays* a bank of
 # harmonic oscillators plus filtered noise, so its output is a waveform with
 # no phase to retrieve.
