@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from beeutils.evaluation import bench
+from beeutils.models import configs
 from beeutils.models.configs import APPROACHES
 
 TINY = bench.BenchSettings(clips_per_kind=3, duration=0.512, epochs=1, batch_size=4,
@@ -519,7 +520,7 @@ def test_network_changes_on_the_command_line_reach_the_models_and_the_settings(m
         "magnitude": {"modulation_weight": 0.03, "encoder_widths": [8, 16]}}
     network = settings.network_for("magnitude")
     assert network.modulation_weight == 0.03 and network.encoder_widths == (8, 16)
-    assert settings.network_for("logmag_if").modulation_weight == 0.0   # only the one named
+    assert settings.network_for("logmag_if") == configs.default_network("logmag_if")  # only the one named
     saved = json.loads(json.dumps(dataclasses.asdict(settings)))
     assert bench.BenchSettings(**saved) == settings
     assert bench.network_text(saved) == ("; magnitude network with modulation_weight 0.03, "
