@@ -52,7 +52,9 @@ RESULTS_FILES = ["bench.json", "bench_before_texture.json", "bench_before_modula
                  "bench_oscillator_f0_gate_validation.json",
                  "bench_oscillator_gan_0.5_validation.json", "bench_oscillator_f0_gate.json",
                  "bench_griffin_lim.json", "real_bees_griffin_lim.json",
-                 "bench_pghi_edges.json", "real_bees_pghi_edges.json"]
+                 "bench_pghi_edges.json", "real_bees_pghi_edges.json",
+                 "bench_logmag_if_texture_validation.json",
+                 "bench_logmag_if_modulation_texture_validation.json", "bench_logmag_if_modulation.json"]
 
 
 def _results_pages() -> str:
