@@ -90,9 +90,9 @@ def test_config_is_frozen_and_round_trips_through_json():
         config.approach = "magnitude"  # type: ignore[misc]
     again = ModelConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.representation == "magnitude"
-    # The magnitude model also asks for each bin's rise and fall; logmag_if does not.
+    # Both log-magnitude models also ask for each bin's rise and fall.
     assert ModelConfig("magnitude").network == VAEGANConfig(modulation_weight=0.01)
-    assert ModelConfig("logmag_if").network == VAEGANConfig()
+    assert ModelConfig("logmag_if").network == VAEGANConfig(modulation_weight=0.01)
     # The complex model is judged by its sound: its default says so.
     assert ModelConfig("real_imag").network == VAEGANConfig(
         waveform_weight=100.0, pixel_weight=0.01, log_magnitude_weight=0.01)
