@@ -75,6 +75,12 @@ def _check(magnitude: Any, config: STFTConfig) -> tuple[np.ndarray, bool]:
     return (mag[np.newaxis] if single else mag), single
 
 
+def _real_rows(n_freq: int, config: STFTConfig) -> list[int]:
+    """The rows of ``n_freq`` bins whose coefficients a real signal keeps
+    real: DC, and Nyquist when every bin is given (not a crop)."""
+    return [0, -1] if n_freq == config.n_bins else [0]
+
+
 def phase_derivatives(
     magnitude: Any, config: STFTConfig, floor_db: float = -100.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -105,9 +111,7 @@ def phase_derivatives(
     dlog_dk = np.gradient(logs, axis=-2) if logs.shape[-2] > 1 else np.zeros_like(logs)
     # A real signal's magnitude is even about DC and about Nyquist, so its
     # slope across bins is zero there, not the one-sided difference.
-    dlog_dk[..., 0, :] = 0.0
-    if mag.shape[-2] == config.n_bins:
-        dlog_dk[..., -1, :] = 0.0
+    dlog_dk[..., _real_rows(mag.shape[-2], config), :] = 0.0
     dlog_dt = np.gradient(logs, axis=-1) if logs.shape[-1] > 1 else np.zeros_like(logs)
 
     k = np.arange(mag.shape[-2], dtype=np.float64)[:, np.newaxis]
@@ -227,7 +231,7 @@ def pghi_phase(
         _integrate(mag[b], time_step[b], freq_step[b], reliable[b], phase[b])
     # The DC and Nyquist coefficients of a real frame are real: the inverse
     # STFT keeps only their real part, so give them the nearer of 0 and pi.
-    edges = [0, -1] if mag.shape[-2] == config.n_bins else [0]
+    edges = _real_rows(mag.shape[-2], config)
     phase[:, edges, :] = np.where(np.cos(phase[:, edges, :]) >= 0.0, 0.0, np.pi)
     phase = np.angle(np.exp(1j * phase)).astype(np.float32)
     return phase[0] if single else phase
