@@ -244,19 +244,26 @@ def test_model_minutes_split_the_approaches_from_the_models_conditioned_on_kind(
             "took 20 and the models conditioned on kind 4.") in table
 
 
-def test_the_oscillator_bank_trains_longer_in_the_runs_that_say_so():
-    # Same CPU minutes, not the same steps: FULL and QUICK double its epochs,
-    # for the model conditioned on kind too (epochs_for takes the approach).
+def test_the_oscillator_bank_and_logmag_if_train_longer_in_the_runs_that_say_so():
+    # Same CPU minutes, not the same steps: FULL and QUICK double the bank's
+    # epochs and give logmag_if half as many again, for the models
+    # conditioned on kind too (epochs_for takes the approach).
     for settings in (bench.FULL, bench.QUICK):
         assert settings.epochs_for("oscillator") == 2 * settings.epochs
+        assert settings.epochs_for("logmag_if") == 1.5 * settings.epochs
         assert settings.epochs_for("magnitude") == settings.epochs
+        assert settings.epochs_for("real_imag") == settings.epochs
     assert TINY.epochs_for("oscillator") == TINY.epochs == 1   # unless told, all alike
     line = bench.epochs_text(dataclasses.asdict(bench.FULL))
-    assert line == "30 epochs (60 for oscillator then 20 adversarial, with or without kinds)"
+    assert line == ("30 epochs (60 for oscillator then 20 adversarial, 45 for logmag_if, "
+                    "with or without kinds)")
     # A run without the oscillator bank says nothing of its budget.
     without = dataclasses.asdict(dataclasses.replace(
         bench.FULL, approaches=("magnitude", "logmag_if"), conditional=()))
-    assert bench.epochs_text(without) == "30 epochs for every model"
+    assert bench.epochs_text(without) == "30 epochs (45 for logmag_if, with or without kinds)"
+    alike = dataclasses.asdict(dataclasses.replace(
+        bench.FULL, approaches=("magnitude", "real_imag"), conditional=()))
+    assert bench.epochs_text(alike) == "30 epochs for every model"
     # JSON hands the mapping back as a dict of numbers; settings rebuild from it.
     again = bench.BenchSettings(**json.loads(json.dumps(dataclasses.asdict(bench.FULL))))
     assert again.epochs_for("oscillator") == 60 and again.seeds == (0, 1, 2)
@@ -460,8 +467,10 @@ def test_epochs_on_the_command_line_keep_each_approachs_ratio(base, epochs, osci
     _, default = bench.parse_args(base)
     _, settings = bench.parse_args(base + ["--epochs", str(epochs)])
     assert default.epochs_for("magnitude") != epochs
-    assert settings.epochs_for("magnitude") == settings.epochs_for("logmag_if") == epochs
+    assert settings.epochs_for("magnitude") == settings.epochs_for("real_imag") == epochs
     assert settings.epochs_for("oscillator") == oscillator
+    assert settings.epochs_for("logmag_if") == round(
+        epochs * default.epochs_for("logmag_if") / default.epochs)
     # The adversarial second stage keeps its own budget.
     assert settings.adversarial_epochs_for("oscillator") == \
         default.adversarial_epochs_for("oscillator")
