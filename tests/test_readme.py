@@ -35,7 +35,10 @@ def test_module_table_matches_the_tree():
 #: Every benchmark run the README or the benchmark notes (results/README.md)
 #: show, in the order they show them.
 RESULTS_FILES = ["bench.json", "bench_logmag_if_45_epochs.json", "bench_logmag_if_45_epochs_validation.json",
-                 "real_bees_logmag_if_modulation.json", "bench_before_texture.json", "bench_before_modulation.json", "bench_batch32.json",
+                 "real_bees_logmag_if_modulation.json", "bench_real_imag_validation.json",
+                 "bench_real_imag_tanh_validation.json", "bench_real_imag_log_magnitude_0.1_validation.json",
+                 "bench_real_imag_log_magnitude_0.001_validation.json", "bench_real_imag_batch8_validation.json",
+                 "bench_before_texture.json", "bench_before_modulation.json", "bench_batch32.json",
                  "bench_complex.json", "bench_real_imag.json", "bench_real_imag_refined.json",
                  "bench_magnitude_batch4.json", "bench_magnitude_modulation.json",
                  "bench_magnitude_validation.json", "bench_magnitude_modulation_validation.json",
